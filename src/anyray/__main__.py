@@ -1,0 +1,3 @@
+from anyray.cli import main
+
+main()

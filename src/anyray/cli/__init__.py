@@ -1,0 +1,34 @@
+"""The `anyray` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from anyray import __version__
+from anyray.cli import up
+
+app = typer.Typer(
+    name="anyray",
+    help="A self-hosted LLM gateway and a credential-free request optimizer.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.command("up")(up.up)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"anyray {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """anyray: point ANTHROPIC_BASE_URL / OPENAI_BASE_URL at the gateway; it does the rest."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,99 @@
+"""`anyray up`: the whole stack in one process, for a laptop and for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from anyray.config import Config, ConfigError, load_config
+from anyray.server.gateway.app import create_gateway_app
+from anyray.server.gateway.gateway import Gateway, default_optimizer_client
+from anyray.server.optimizer.app import create_optimizer_app
+from anyray.server.optimizer.engine import Optimizer
+from anyray.server.runner import PortInUse, run, serve_stack
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def load_or_exit(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def print_banner(config: Config, gateway: Gateway, console: Console = console) -> None:
+    providers = Table(title="providers", title_justify="left", show_edge=False)
+    providers.add_column("provider")
+    providers.add_column("status")
+    providers.add_column("detail")
+    for name, provider in gateway.providers.items():
+        ready = provider.readiness()
+        providers.add_row(name, "[green]ready[/]" if ready.ready else "[yellow]not ready[/]", ready.detail)
+    console.print(providers)
+
+    models = Table(title="model map", title_justify="left", show_edge=False)
+    models.add_column("client asks for")
+    models.add_column("goes to")
+    models.add_column("fallbacks")
+    for asked, route in config.model_map().items():
+        fallbacks = ", ".join(f"{t.provider}:{t.model}" for t in route.fallbacks) or "-"
+        models.add_row(asked, f"{route.provider}:{route.model}", fallbacks)
+    console.print(models)
+
+    url = f"http://{_display_host(config.gateway.host)}:{config.gateway.port}"
+    optimizer = config.optimizer.url or (
+        f"in-process (also on http://{config.optimizer.host}:{config.optimizer.port})"
+        if config.optimizer.enabled
+        else "off"
+    )
+    console.print(f"\n[bold]gateway[/] {url}   [bold]optimizer[/] {optimizer}   config: {config.source}")
+    console.print("\nPoint Claude Code and the SDKs at it:")
+    console.print(f"  export ANTHROPIC_BASE_URL={url}")
+    console.print(f"  export OPENAI_BASE_URL={url}/v1")
+    console.print("\nCtrl-C stops it.")
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def up(
+    config_path: Path | None = typer.Option(
+        None, "--config", "-c", envvar="ANYRAY_CONFIG", help="anyray.yaml to load (default: built-in defaults)."
+    ),
+    host: str | None = typer.Option(None, help="Gateway listen address (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Gateway port (default 8787)."),
+    optimizer_port: int | None = typer.Option(None, help="Optimizer port (default 8088)."),
+) -> None:
+    """Run the gateway (:8787) and the optimizer (:8088) in one process, on 127.0.0.1 by default."""
+    config = load_or_exit(config_path)
+    if host is not None:
+        config.gateway.host = host
+    if port is not None:
+        config.gateway.port = port
+    if optimizer_port is not None:
+        config.optimizer.port = optimizer_port
+
+    optimizer = Optimizer()
+    gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
+    servers = [(create_gateway_app(config, gateway), config.gateway.host, config.gateway.port)]
+    if config.optimizer.enabled and not config.optimizer.url:
+        servers.append((create_optimizer_app(optimizer), config.optimizer.host, config.optimizer.port))
+
+    async def started() -> None:
+        print_banner(config, gateway)
+
+    try:
+        run(serve_stack(servers, on_started=started))
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {exc}. Is another anyray running? Try --port / --optimizer-port.")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+    console.print("anyray stopped.")

@@ -1,0 +1,279 @@
+"""One typed configuration for every part of anyray.
+
+Loaded from `anyray.yaml` (path from `--config` or `ANYRAY_CONFIG`), then overridden by environment
+variables, then validated. With no file at all the defaults run a laptop gateway: providers become
+ready as soon as their usual credentials (`ANTHROPIC_API_KEY`, Google ADC) are present.
+
+Two kinds of environment override, both documented in docs/configuration.md:
+- `ANYRAY_<SECTION>__<KEY>=value` sets any key (`ANYRAY_GATEWAY__PORT=9000`); the value is read as YAML,
+  so numbers, booleans and lists keep their types.
+- `${NAME}` / `${NAME:-default}` inside a YAML string is replaced from the environment, so secrets live
+  in env files, never in the config file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+CONFIG_ENV = "ANYRAY_CONFIG"
+ENV_PREFIX = "ANYRAY_"
+
+# Betas Vertex AI is known to accept for Claude. Everything else Claude Code or an SDK sends is
+# dropped before the call; a beta listed here that Vertex still rejects is learned and stripped.
+DEFAULT_VERTEX_BETAS = [
+    "interleaved-thinking-2025-05-14",
+    "context-1m-2025-08-07",
+    "fine-grained-tool-streaming-2025-05-14",
+    "token-efficient-tools-2025-02-19",
+    "output-128k-2025-02-19",
+    "computer-use-2025-01-24",
+    "context-management-2025-06-27",
+]
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix: names the file, the key and what was expected."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: invalid configuration"]
+        lines += [f"  {key}: {why}" for key, why in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class GatewaySettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8787, ge=0, le=65535)
+    max_body_bytes: int = Field(32 * 1024 * 1024, gt=0, description="larger request bodies get a 413")
+    upstream_timeout_s: float = Field(600.0, gt=0)
+    connect_timeout_s: float = Field(10.0, gt=0)
+
+
+class OptimizerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8088, ge=0, le=65535)
+    url: str | None = Field(None, description="call the optimizer over HTTP here; unset = in-process")
+    budget_ms: int = Field(800, ge=1)
+    enabled: bool = True
+
+
+class ProviderSettings(_Section):
+    enabled: bool = True
+    base_url: str | None = None
+
+
+class AnthropicSettings(ProviderSettings):
+    api_key: SecretStr | None = None
+    api_key_env: str = "ANTHROPIC_API_KEY"
+
+
+class VertexSettings(ProviderSettings):
+    project: str | None = None
+    location: str = "us-east5"
+    credentials_file: Path | None = Field(None, description="a key file; unset = Application Default Credentials")
+    betas: list[str] = Field(default_factory=lambda: list(DEFAULT_VERTEX_BETAS))
+    token_refresh_margin_s: float = Field(300.0, ge=0)
+
+    @field_validator("location")
+    @classmethod
+    def _location_shape(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9-]+", v):
+            raise ValueError("expected a Vertex location such as us-east5, europe-west1 or global")
+        return v
+
+
+class OpenAISettings(ProviderSettings):
+    api_key: SecretStr | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    organization: str | None = None
+    project: str | None = None
+
+
+class Providers(_Section):
+    anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    vertex: VertexSettings = Field(default_factory=VertexSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+
+
+ProviderName = Literal["anthropic", "vertex", "openai"]
+
+
+class ModelTarget(_Section):
+    provider: ProviderName
+    model: str = Field("{model}", description="upstream model id; {model} is what the client asked for")
+
+
+class ModelRoute(ModelTarget):
+    fallbacks: list[ModelTarget] = Field(default_factory=list)
+
+
+class Config(_Section):
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
+    providers: Providers = Field(default_factory=Providers)
+    models: dict[str, ModelRoute] = Field(
+        default_factory=dict,
+        description="what a client asks for (exact id or glob like claude-*) -> provider and upstream id",
+    )
+    source: str = Field("<defaults>", exclude=True)
+
+    def model_map(self) -> dict[str, ModelRoute]:
+        """The configured map, or a default that sends Claude models to the provider that can serve them."""
+        if self.models:
+            return self.models
+        vertex_first = bool(self.providers.vertex.project)
+        primary: ProviderName = "vertex" if vertex_first else "anthropic"
+        other: ProviderName = "anthropic" if vertex_first else "vertex"
+        fallbacks = [ModelTarget(provider=other)] if self.provider_configured(other) else []
+        return {"claude-*": ModelRoute(provider=primary, fallbacks=fallbacks)}
+
+    def provider_configured(self, name: str) -> bool:
+        """Whether the config names enough for this provider to be tried (credentials are checked later)."""
+        p = getattr(self.providers, name)
+        if not p.enabled:
+            return False
+        if name == "vertex":
+            return bool(p.project)
+        return secret_value(p.api_key) is not None
+
+
+def secret_value(secret: SecretStr | None) -> str | None:
+    if secret is None:
+        return None
+    value = secret.get_secret_value()
+    return value or None
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand_env(value: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _ENV_REF.sub(lambda m: env.get(m.group(1), m.group(2) or ""), value)
+    if isinstance(value, list):
+        return [_expand_env(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v, env) for k, v in value.items()}
+    return value
+
+
+def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV or "__" not in name:
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        node = raw
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            try:
+                node[path[-1]] = yaml.safe_load(value) if value else value
+            except yaml.YAMLError:
+                node[path[-1]] = value
+
+
+def _apply_conventional_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """Fill in what the provider SDKs' own env vars already say, unless the config says otherwise."""
+    providers = raw.setdefault("providers", {})
+    if not isinstance(providers, dict):
+        return
+    vertex = providers.setdefault("vertex", {})
+    if isinstance(vertex, dict):
+        project = env.get("ANTHROPIC_VERTEX_PROJECT_ID") or env.get("GOOGLE_CLOUD_PROJECT")
+        if project and not vertex.get("project"):
+            vertex["project"] = project
+        if env.get("CLOUD_ML_REGION") and "location" not in vertex:
+            vertex["location"] = env["CLOUD_ML_REGION"]
+    for name, default_env in (("anthropic", "ANTHROPIC_API_KEY"), ("openai", "OPENAI_API_KEY")):
+        section = providers.setdefault(name, {})
+        if isinstance(section, dict) and not section.get("api_key"):
+            key = env.get(section.get("api_key_env") or default_env)
+            if key:
+                section["api_key"] = key
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, for error messages a person can act on."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == str(key):
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _describe(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; see docs/configuration.md)"
+    msg = err["msg"].replace("Input should be", "expected")
+    value = err.get("input")
+    if err["type"] != "missing" and not isinstance(value, dict | list):
+        msg += f" (got {value!r})"
+    return msg
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the file (if any), apply env overrides, validate; raise ConfigError naming the key."""
+    env = os.environ if env is None else env
+    path = path or env.get(CONFIG_ENV)
+    text = ""
+    source = "<defaults>"
+    raw: Any = {}
+    if path:
+        p = Path(path)
+        source = str(p)
+        try:
+            text = p.read_text()
+        except OSError as exc:
+            raise ConfigError(source, [("<file>", f"cannot read: {exc.strerror or exc}")]) from None
+        try:
+            raw = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "<file>"
+            raise ConfigError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        if not isinstance(raw, dict):
+            raise ConfigError(source, [("<top>", "expected a mapping of sections (gateway, providers, models...)")])
+    raw = _expand_env(raw, env)
+    _apply_env_overrides(raw, env)
+    _apply_conventional_env(raw, env)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            line = _line_of(text, err["loc"]) if text else None
+            problems.append((f"{key}" + (f" (line {line})" if line else ""), _describe(err)))
+        raise ConfigError(source, problems) from None
+    config.source = source
+    return config

@@ -1,0 +1,87 @@
+"""Anthropic API: `x-api-key` from config, the client's API-contract headers passed through."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from anyray.config import AnthropicSettings, secret_value
+from anyray.providers.base import (
+    FORWARDED_ANTHROPIC_HEADERS,
+    Endpoint,
+    Provider,
+    Readiness,
+    UpstreamRequest,
+    dump_json,
+)
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_VERSION = "2023-06-01"
+_VERTEX_DATED = re.compile(r"^(.+)@(\d{8})$")
+_PATHS = {Endpoint.MESSAGES: "/v1/messages", Endpoint.COUNT_TOKENS: "/v1/messages/count_tokens"}
+
+
+def anthropic_model_id(model: str) -> str:
+    """Vertex spells dated ids `name@YYYYMMDD`; Anthropic spells them `name-YYYYMMDD`."""
+    m = _VERTEX_DATED.match(model)
+    return f"{m.group(1)}-{m.group(2)}" if m else model
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+
+    def __init__(self, settings: AnthropicSettings) -> None:
+        self.settings = settings
+        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._key = secret_value(settings.api_key)
+
+    def readiness(self) -> Readiness:
+        if not self._key:
+            return Readiness(False, f"no API key (set {self.settings.api_key_env} or providers.anthropic.api_key)")
+        return Readiness(True, f"API key ...{self._key[-4:]} at {self.base_url}")
+
+    def _headers(self, client: Mapping[str, str]) -> dict[str, str]:
+        headers = {"content-type": "application/json", "anthropic-version": DEFAULT_VERSION}
+        for name in FORWARDED_ANTHROPIC_HEADERS:
+            value = client.get(name)
+            if value:
+                headers[name] = value
+        if self._key:
+            headers["x-api-key"] = self._key
+        return headers
+
+    async def prepare(
+        self,
+        endpoint: Endpoint,
+        payload: dict[str, Any],
+        model: str,
+        headers: Mapping[str, str],
+        *,
+        raw_body: bytes | None = None,
+    ) -> UpstreamRequest:
+        model = anthropic_model_id(model)
+        body = raw_body
+        if body is None or payload.get("model") != model or "anthropic_version" in payload:
+            payload = {k: v for k, v in payload.items() if k != "anthropic_version"}
+            payload["model"] = model
+            body = dump_json(payload)
+        return UpstreamRequest(
+            "POST",
+            self.base_url + _PATHS[endpoint],
+            self._headers(headers),
+            body,
+            stream=bool(payload.get("stream")) and endpoint is Endpoint.MESSAGES,
+            payload=payload,
+            model=model,
+            endpoint=endpoint,
+        )
+
+    def passthrough(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> UpstreamRequest | None:
+        out = self._headers(headers)
+        if content_type := headers.get("content-type"):
+            out["content-type"] = content_type
+        url = self.base_url + path + (f"?{query}" if query else "")
+        return UpstreamRequest(method, url, out, body or None, stream=True)

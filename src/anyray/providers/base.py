@@ -1,0 +1,95 @@
+"""The one small interface every upstream implements.
+
+A provider is the same few pieces each time (Portkey's shape): where to send and how to sign
+(`prepare`), what to do when the upstream refuses something it can safely do without
+(`recover`), and whether it is ready to serve at all (`readiness`). Adding a provider is copying one
+module; the gateway's pipeline never branches on a provider's name.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import orjson
+
+
+class Endpoint(enum.StrEnum):
+    MESSAGES = "messages"
+    COUNT_TOKENS = "count_tokens"
+
+
+@dataclass(slots=True)
+class UpstreamRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    stream: bool = False
+    # what the provider needs to rebuild the call in `recover` (the parsed body, the upstream model)
+    payload: dict[str, Any] | None = field(default=None, repr=False)
+    model: str = ""
+    endpoint: Endpoint = Endpoint.MESSAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    ready: bool
+    detail: str
+
+
+class ProviderRefusal(Exception):
+    """The request cannot be sent to this provider as it is, and dropping the offending part is unsafe."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+
+# Headers that describe the request's API contract and may go upstream; everything else (the
+# caller's credentials, cookies, hop-by-hop headers, anyray's own) stays at the gateway.
+FORWARDED_ANTHROPIC_HEADERS = ("anthropic-version", "anthropic-beta")
+
+
+def dump_json(payload: Any) -> bytes:
+    return orjson.dumps(payload)
+
+
+class Provider(ABC):
+    name: ClassVar[str]
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Acquire what the provider needs before serving (credentials, background refreshers)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what `start` acquired."""
+
+    @abstractmethod
+    def readiness(self) -> Readiness: ...
+
+    @abstractmethod
+    async def prepare(
+        self,
+        endpoint: Endpoint,
+        payload: dict[str, Any],
+        model: str,
+        headers: Mapping[str, str],
+        *,
+        raw_body: bytes | None = None,
+    ) -> UpstreamRequest:
+        """Build the signed upstream call. `raw_body` is the client's exact bytes when the payload is
+        unchanged, so a provider that needs no transform forwards them without re-serialising."""
+
+    def recover(self, sent: UpstreamRequest, status: int, body: bytes) -> UpstreamRequest | None:
+        """A corrected request to retry once, when the refusal is one the provider knows how to fix."""
+        return None
+
+    def passthrough(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> UpstreamRequest | None:
+        """Forward a path the gateway does not interpret (batches, files...), or None if unsupported."""
+        return None

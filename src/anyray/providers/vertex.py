@@ -1,0 +1,200 @@
+"""Claude on Vertex AI: rawPredict / streamRawPredict, Google OAuth, and the anthropic-beta trap.
+
+Vertex accepts the Anthropic Messages body with two differences: the model moves into the URL and
+`anthropic_version: vertex-2023-10-16` goes into the body. Its sharpest edge is `anthropic-beta`:
+any value it does not know fails the whole call with a 400, and Claude Code adds new betas every few
+releases. So only the configured allow-list is sent, and a value Vertex still rejects (for one model,
+say) is stripped, retried once before any byte reaches the client, and remembered for that model.
+The same applies to tool types Vertex rejects, when the conversation never used the tool.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from anyray.config import VertexSettings
+from anyray.providers.base import Endpoint, Provider, ProviderRefusal, Readiness, UpstreamRequest, dump_json
+from anyray.providers.google_auth import GoogleTokenSource
+
+VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
+_ANTHROPIC_DATED = re.compile(r"^(claude-.+)-(\d{8})$")
+_BETA_REJECTION = re.compile(r"Unexpected value\(s\) (.+?) for the `anthropic-beta` header")
+_TOOL_REJECTION = re.compile(r"tools\.(\d+): Input tag '([^']+)' found using 'type' does not match")
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+def vertex_base_url(location: str) -> str:
+    if location == "global":
+        return "https://aiplatform.googleapis.com/v1"
+    if location in ("us", "eu"):  # multi-region endpoints
+        return f"https://aiplatform.{location}.rep.googleapis.com/v1"
+    return f"https://{location}-aiplatform.googleapis.com/v1"
+
+
+def vertex_model_id(model: str) -> str:
+    """Anthropic spells dated ids `name-YYYYMMDD`; Vertex spells them `name@YYYYMMDD`."""
+    m = _ANTHROPIC_DATED.match(model)
+    return f"{m.group(1)}@{m.group(2)}" if m else model
+
+
+def rejected_betas(body: bytes) -> list[str]:
+    """The beta values named in Vertex's 'Unexpected value(s) `x` for the `anthropic-beta` header'."""
+    m = _BETA_REJECTION.search(_error_message(body))
+    return _BACKTICKED.findall(m.group(1)) if m else []
+
+
+def rejected_tool(body: bytes) -> tuple[int, str] | None:
+    m = _TOOL_REJECTION.search(_error_message(body))
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def _error_message(body: bytes) -> str:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace")
+    err = data.get("error") if isinstance(data, dict) else None
+    msg = err.get("message") if isinstance(err, dict) else None
+    return msg if isinstance(msg, str) else ""
+
+
+def _used_tool_names(payload: dict[str, Any]) -> set[str]:
+    names = set()
+    for message in payload.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") in ("tool_use", "server_tool_use"):
+                    names.add(block.get("name"))
+    choice = payload.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "tool":
+        names.add(choice.get("name"))
+    return names
+
+
+class VertexProvider(Provider):
+    name = "vertex"
+
+    def __init__(self, settings: VertexSettings, tokens: GoogleTokenSource | None = None) -> None:
+        self.settings = settings
+        self.base_url = (settings.base_url or vertex_base_url(settings.location)).rstrip("/")
+        self.tokens = tokens or GoogleTokenSource(settings.credentials_file, settings.token_refresh_margin_s)
+        self._allow_all = "*" in settings.betas
+        self._allowed = frozenset(settings.betas)
+        # learned from Vertex's own refusals, per upstream model
+        self.learned_betas: dict[str, set[str]] = {}
+        self.learned_tool_types: dict[str, set[str]] = {}
+
+    @property
+    def project(self) -> str | None:
+        return self.settings.project or self.tokens.project
+
+    async def start(self) -> None:
+        await self.tokens.start()
+
+    async def close(self) -> None:
+        await self.tokens.close()
+
+    def readiness(self) -> Readiness:
+        if not self.project:
+            return Readiness(False, "no project (set providers.vertex.project or GOOGLE_CLOUD_PROJECT)")
+        if self.tokens.error or self.tokens.credentials is None:
+            return Readiness(False, self.tokens.error or "credentials not loaded")
+        where = f"project {self.project}, {self.settings.location}"
+        return Readiness(True, f"{where}, credentials: {self.tokens.source}")
+
+    def _betas(self, value: str | None, model: str) -> str | None:
+        if not value:
+            return None
+        learned = self.learned_betas.get(model, ())
+        kept = [
+            b
+            for b in (v.strip() for v in value.split(","))
+            if b and (self._allow_all or b in self._allowed) and b not in learned
+        ]
+        return ",".join(kept) or None
+
+    def _body(self, endpoint: Endpoint, payload: dict[str, Any], model: str) -> dict[str, Any]:
+        body = {k: v for k, v in payload.items() if k != "model"}
+        body.setdefault("anthropic_version", VERTEX_ANTHROPIC_VERSION)
+        if endpoint is Endpoint.COUNT_TOKENS:
+            body["model"] = model  # count-tokens takes the model in the body, not the URL
+        dropped = self.learned_tool_types.get(model)
+        if dropped and body.get("tools"):
+            body["tools"] = [t for t in body["tools"] if not (isinstance(t, dict) and t.get("type") in dropped)]
+        return body
+
+    def _url(self, endpoint: Endpoint, model: str, stream: bool) -> str:
+        prefix = f"{self.base_url}/projects/{self.project}/locations/{self.settings.location}/publishers/anthropic"
+        if endpoint is Endpoint.COUNT_TOKENS:
+            return f"{prefix}/models/count-tokens:rawPredict"
+        return f"{prefix}/models/{model}:{'streamRawPredict' if stream else 'rawPredict'}"
+
+    async def prepare(
+        self,
+        endpoint: Endpoint,
+        payload: dict[str, Any],
+        model: str,
+        headers: Mapping[str, str],
+        *,
+        raw_body: bytes | None = None,
+    ) -> UpstreamRequest:
+        model = vertex_model_id(model)
+        stream = bool(payload.get("stream")) and endpoint is Endpoint.MESSAGES
+        out = {"content-type": "application/json", "authorization": f"Bearer {await self.tokens.token()}"}
+        if endpoint is Endpoint.MESSAGES and (betas := self._betas(headers.get("anthropic-beta"), model)):
+            out["anthropic-beta"] = betas
+        body = self._body(endpoint, payload, model)
+        return UpstreamRequest(
+            "POST",
+            self._url(endpoint, model, stream),
+            out,
+            dump_json(body),
+            stream=stream,
+            payload=payload,
+            model=model,
+            endpoint=endpoint,
+        )
+
+    def recover(self, sent: UpstreamRequest, status: int, body: bytes) -> UpstreamRequest | None:
+        if status != 400 or sent.payload is None:
+            return None
+        betas = [b for b in rejected_betas(body) if b in (sent.headers.get("anthropic-beta") or "").split(",")]
+        if betas:
+            self.learned_betas.setdefault(sent.model, set()).update(betas)
+            kept = [b for b in sent.headers["anthropic-beta"].split(",") if b not in betas]
+            headers = {k: v for k, v in sent.headers.items() if k != "anthropic-beta"}
+            if kept:
+                headers["anthropic-beta"] = ",".join(kept)
+            return UpstreamRequest(
+                sent.method, sent.url, headers, sent.body, sent.stream, sent.payload, sent.model, sent.endpoint
+            )
+        tool = rejected_tool(body)
+        if tool is None:
+            return None
+        index, tool_type = tool
+        tools = sent.payload.get("tools") or []
+        name = tools[index].get("name") if index < len(tools) and isinstance(tools[index], dict) else None
+        if name in _used_tool_names(sent.payload):
+            raise ProviderRefusal(
+                400,
+                f"Vertex AI does not accept tool type '{tool_type}' (tools.{index}, '{name}') for model "
+                f"{sent.model}, and this conversation uses that tool, so it cannot be dropped. Route this "
+                "model to the Anthropic provider, or remove the tool.",
+            )
+        self.learned_tool_types.setdefault(sent.model, set()).add(tool_type)
+        payload_body = self._body(sent.endpoint, sent.payload, sent.model)
+        return UpstreamRequest(
+            sent.method,
+            sent.url,
+            dict(sent.headers),
+            dump_json(payload_body),
+            sent.stream,
+            sent.payload,
+            sent.model,
+            sent.endpoint,
+        )

@@ -1,0 +1,53 @@
+"""The gateway's ASGI app (:8787)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from anyray import __version__
+from anyray.config import Config
+from anyray.server.gateway import anthropic_routes as anthropic
+from anyray.server.gateway.gateway import Gateway
+
+VERTEX_PATH = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
+
+
+async def root(_: Request) -> Response:
+    # Claude Code probes `HEAD /` before its first call; answer it like any health check.
+    return JSONResponse({"name": "anyray", "version": __version__, "status": "ok"})
+
+
+async def healthz(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    providers = {name: p.readiness().ready for name, p in gateway.providers.items()}
+    return JSONResponse({"status": "ok", "version": __version__, "providers": providers})
+
+
+def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:
+    gw = gateway or Gateway(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await gw.start()
+        try:
+            yield
+        finally:
+            await gw.close()
+
+    routes = [
+        Route("/", root, methods=["GET", "HEAD"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/v1/messages", anthropic.messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
+        Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),
+        Route("/v1/{path:path}", anthropic.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.gateway = gw
+    return app

@@ -1,0 +1,40 @@
+"""The one HTTP client the gateway uses upstream: aiohttp, pooled, no buffering of streams.
+
+DESIGN §5: plain httpx's pool cannot keep up on the hot path; aiohttp directly does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from anyray.providers.base import UpstreamRequest
+
+
+@dataclass(slots=True)
+class UpstreamFailure:
+    status: int
+    body: bytes
+    provider: str
+
+
+class UpstreamClient:
+    def __init__(self, connect_timeout_s: float = 10.0, read_timeout_s: float = 600.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=read_timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=60)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("user-agent",)
+        )
+
+    async def close(self) -> None:
+        if self._session:
+            await self._session.close()
+
+    async def open(self, req: UpstreamRequest) -> aiohttp.ClientResponse:
+        """Send and return once headers arrive; the caller reads or streams the body, then releases."""
+        assert self._session is not None, "start() first"
+        return await self._session.request(req.method, req.url, headers=req.headers, data=req.body)

@@ -1,0 +1,95 @@
+"""`anyray up`: the gateway and the optimizer as two uvicorn servers on one event loop.
+
+uvicorn's own signal handling assumes one server per process, so it is switched off here and one
+handler tells both servers to finish their in-flight requests and stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import uvicorn
+
+
+class _QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:  # the runner owns the signals
+        yield
+
+
+class PortInUse(OSError):
+    pass
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before starting anything, so a taken port is one clear error instead of a half-started stack."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def _server(app: Any, host: str, port: int) -> _QuietServer:
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", http="httptools", access_log=False
+    )
+    return _QuietServer(config)
+
+
+async def serve_stack(
+    servers: list[tuple[Any, str, int]], on_started: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Run every (app, host, port) until SIGINT/SIGTERM, then shut all of them down gracefully."""
+    sockets = []
+    try:
+        for _, host, port in servers:
+            sockets.append(bind(host, port))
+    except PortInUse:
+        for sock in sockets:
+            sock.close()
+        raise
+    running = [_server(app, host, port) for app, host, port in servers]
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for s in running:
+            s.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop)
+    tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in zip(running, sockets, strict=True)]
+    while not all(s.started for s in running):
+        if any(t.done() for t in tasks):
+            stop()
+            break
+        await asyncio.sleep(0.02)
+    else:
+        if on_started is not None:
+            await on_started()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+            raise r
+
+
+def run(main: Awaitable[None]) -> None:
+    """Run on uvloop when it is installed (it is, on Linux and macOS)."""
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - Windows
+        factory = asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)  # type: ignore[arg-type]

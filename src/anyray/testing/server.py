@@ -1,0 +1,65 @@
+"""Run an ASGI app on a real loopback socket in a background thread.
+
+Tests and demos need real HTTP (the SDKs talk TCP, not ASGI), but a port chosen by the kernel so
+parallel runs never collide; the socket is bound before the thread starts, so `url` is valid at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+
+class ServerThread:
+    """One uvicorn server for `app`, serving on 127.0.0.1:<free port> from a daemon thread."""
+
+    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.host, self.port = self._sock.getsockname()[:2]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio", http="h11")
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(target=self._run, name=f"server:{self.port}", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+        finally:
+            self.loop.close()
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.01)):
+            if self._server.started:
+                return self
+            if not self._thread.is_alive():
+                break
+            deadline.wait(0.01)
+        raise RuntimeError(f"server for {self.app!r} did not start within {timeout}s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self._sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
