@@ -35,6 +35,8 @@ def print_banner(config: Config, gateway: Gateway, console: Console = console) -
     for name, provider in gateway.providers.items():
         ready = provider.readiness()
         providers.add_row(name, "[green]ready[/]" if ready.ready else "[yellow]not ready[/]", ready.detail)
+    if "vertex" not in gateway.providers:
+        providers.add_row("vertex", "[dim]off[/]", "no project (set providers.vertex.project or GOOGLE_CLOUD_PROJECT)")
     console.print(providers)
 
     models = Table(title="model map", title_justify="left", show_edge=False)

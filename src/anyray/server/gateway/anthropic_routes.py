@@ -18,8 +18,10 @@ from anyray.errors import anthropic_error, anthropic_error_body, as_anthropic_er
 from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
+from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.pipeline import Opened
+from anyray.server.gateway.usage import AnthropicStreamUsage, anthropic_body_usage
 
 log = logging.getLogger("anyray.gateway.anthropic")
 
@@ -65,6 +67,7 @@ async def _handle(
     request: Request, endpoint: Endpoint, *, model: str | None = None, stream: bool | None = None
 ) -> Response:
     gateway: Gateway = request.app.state.gateway
+    call = Call("anthropic", "/v1/messages" if endpoint is Endpoint.MESSAGES else "/v1/messages/count_tokens")
     try:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
         payload = parse_object(raw)
@@ -78,13 +81,15 @@ async def _handle(
         raw = None
     if problem := _validate(payload, endpoint):
         return anthropic_error(400, problem)
+    call.model_asked = payload["model"]
+    call.stream = bool(payload.get("stream"))
     try:
-        route = gateway.router.resolve(payload["model"])
+        route = call.route = gateway.router.resolve(payload["model"])
     except UnknownModel as exc:
         return anthropic_error(404, f"model: {exc}")
 
     if endpoint is Endpoint.MESSAGES:
-        outcome = await gateway.optimize("/v1/messages", payload, route, request.headers)
+        outcome = await gateway.optimize(call, payload, route, request.headers)
         if outcome is not None and outcome.changed:
             payload, raw = outcome.request, None
 
@@ -93,9 +98,12 @@ async def _handle(
     except ProviderRefusal as exc:
         return anthropic_error(exc.status, exc.message)
     if not isinstance(result, Opened):
+        call.finish(result.status)
+        gateway.completed(call)
         body = as_anthropic_error_body(result.status, result.body, result.provider)
         return Response(body, result.status, media_type="application/json")
-    return await _relay(result)
+    call.target, call.upstream_model = result.target, result.request.model
+    return await _relay(gateway, call, result)
 
 
 def _response_headers(opened: Opened) -> dict[str, str]:
@@ -106,7 +114,7 @@ def _response_headers(opened: Opened) -> dict[str, str]:
     return headers
 
 
-async def _relay(opened: Opened) -> Response:
+async def _relay(gateway: Gateway, call: Call, opened: Opened) -> Response:
     response = opened.response
     content_type = response.headers.get("content-type", "application/json")
     if not content_type.startswith("text/event-stream"):
@@ -114,21 +122,35 @@ async def _relay(opened: Opened) -> Response:
             body = await response.read()
         finally:
             response.release()
+        call.first_byte()
+        anthropic_body_usage(body, call.usage)
+        call.finish(response.status)
+        gateway.completed(call)
         return Response(body, response.status, headers=_response_headers(opened), media_type=content_type)
     return StreamingResponse(
-        _stream(response), response.status, headers=_response_headers(opened), media_type=content_type
+        _stream(response, gateway=gateway, call=call),
+        response.status,
+        headers=_response_headers(opened),
+        media_type=content_type,
     )
 
 
-async def _stream(response: aiohttp.ClientResponse, sse: bool = True):  # type: ignore[no-untyped-def]
+async def _stream(  # type: ignore[no-untyped-def]
+    response: aiohttp.ClientResponse, sse: bool = True, gateway: Gateway | None = None, call: Call | None = None
+):
     """Each chunk goes to the client the moment it arrives; a cut SSE stream ends with an error event."""
-    done = False
+    tap = AnthropicStreamUsage(call.usage) if call is not None else None
+    done = cut = False
     try:
         async for chunk in response.content.iter_any():
+            if tap is not None:
+                call.first_byte()  # type: ignore[union-attr]
+                tap.feed(chunk)
             yield chunk
         done = True
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
+        cut = True
         if not sse:
             return
         error = orjson.loads(anthropic_error_body(502, "upstream stream ended before the message was complete"))
@@ -138,6 +160,11 @@ async def _stream(response: aiohttp.ClientResponse, sse: bool = True):  # type: 
             response.release()
         else:  # client went away or upstream broke: drop the connection so the upstream stops generating
             response.close()
+        if gateway is not None and call is not None:
+            call.partial = not (done and tap is not None and tap.complete)
+            # 499: the client went away mid-stream (nginx's convention); 502: the upstream cut it
+            call.finish(response.status if done else 502 if cut else 499)
+            gateway.completed(call)
 
 
 async def proxy(request: Request) -> Response:

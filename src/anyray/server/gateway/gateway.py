@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from anyray.config import Config, secret_value
 from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
+from anyray.server.gateway.call import Call, CallListener
 from anyray.server.gateway.optimizer_client import (
     HttpOptimizerClient,
     InProcessOptimizerClient,
@@ -19,6 +21,8 @@ from anyray.server.gateway.optimizer_client import (
 from anyray.server.gateway.pipeline import Forwarder
 from anyray.server.gateway.upstream import UpstreamClient
 from anyray.server.optimizer.engine import Optimizer
+
+log = logging.getLogger("anyray.gateway")
 
 
 def default_optimizer_client(config: Config, optimizer: Optimizer | None) -> OptimizerClient | None:
@@ -50,6 +54,8 @@ class Gateway:
         self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
         self.forwarder = Forwarder(self.providers, self.upstream)
         self.optimizer = optimizer_client
+        # called once per finished call (after the last byte): spend records, metrics, post-call hooks
+        self.listeners: list[CallListener] = []
 
     async def start(self) -> None:
         await self.upstream.start()
@@ -64,15 +70,26 @@ class Gateway:
         await self.upstream.close()
 
     async def optimize(
-        self, endpoint: str, payload: dict[str, Any], route: Route, headers: Mapping[str, str]
+        self, call: Call, payload: dict[str, Any], route: Route, headers: Mapping[str, str]
     ) -> OptimizeOutcome | None:
         if self.optimizer is None:
             return None
         target = route.primary
-        message = build_message(
-            endpoint, payload, {"provider": target.provider, "model": target.model}, {}, headers, False
-        )
-        return await self.optimizer.optimize(message)
+        route_info = {"provider": target.provider, "model": target.model}
+        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, False)
+        outcome = await self.optimizer.optimize(message)
+        if outcome is None:
+            call.fail_open = True
+        else:
+            call.decisions = outcome.decisions
+        return outcome
+
+    def completed(self, call: Call) -> None:
+        for listener in self.listeners:
+            try:
+                listener(call)
+            except Exception:  # a listener's bug must never fail a request that already succeeded
+                log.exception("call listener %r failed", listener)
 
     def credentials_in_use(self) -> list[str]:
         """Every provider secret the gateway holds; tests use it to prove none leaks."""

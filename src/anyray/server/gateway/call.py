@@ -1,0 +1,65 @@
+"""One client request's life through the gateway, content-free.
+
+This is what spend records, metrics and the optimizer's post-call hook are made of: who asked, for
+which model, where it went, what it cost in tokens and time. It never holds prompt or answer text.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from anyray.routing import Route, Target
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    def update(self, usage: Any) -> None:
+        """Fold in an Anthropic `usage` object (message_start carries input, message_delta output)."""
+        if not isinstance(usage, dict):
+            return
+        for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
+            value = usage.get(name)
+            if isinstance(value, int) and value:
+                setattr(self, name, value)
+
+
+@dataclass(slots=True)
+class Call:
+    dialect: str
+    endpoint: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.perf_counter)
+    model_asked: str = ""
+    stream: bool = False
+    route: Route | None = None
+    target: Target | None = None
+    upstream_model: str = ""
+    status: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    fail_open: bool = False
+    cache_hit: bool = False
+    partial: bool = False
+    usage: Usage = field(default_factory=Usage)
+    first_byte_s: float | None = None
+    duration_s: float | None = None
+
+    def first_byte(self) -> None:
+        if self.first_byte_s is None:
+            self.first_byte_s = time.perf_counter() - self.started
+
+    def finish(self, status: int) -> None:
+        self.status = status
+        self.duration_s = time.perf_counter() - self.started
+
+
+CallListener = Callable[[Call], None]

@@ -1,0 +1,106 @@
+"""`anyray up` as a user runs it: a real process, real ports, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANYRAY_", "ANTHROPIC_", "GOOGLE_", "OPENAI_"))}
+    env.update(extra, COLUMNS="200", NO_COLOR="1")
+    return env
+
+
+def _wait_for_output(proc: subprocess.Popen[str], needle: str, timeout: float = 20.0) -> str:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"{needle!r} never printed; output so far:\n{''.join(seen)}")
+
+
+def test_up_serves_both_ports_prints_the_exports_and_stops_on_ctrl_c(tmp_path):
+    gw_port, opt_port = _free_port(), _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "anyray", "up", "--port", str(gw_port), "--optimizer-port", str(opt_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(ANTHROPIC_API_KEY="sk-ant-test-0000000000001234"),
+    )
+    try:
+        banner = _wait_for_output(proc, "Ctrl-C")
+        assert f"export ANTHROPIC_BASE_URL=http://127.0.0.1:{gw_port}" in banner
+        assert f"export OPENAI_BASE_URL=http://127.0.0.1:{gw_port}/v1" in banner
+        assert "anthropic" in banner and "ready" in banner and "...1234" in banner
+        assert "sk-ant-test-0000000000001234" not in banner  # only the last four characters
+        assert "claude-*" in banner
+        assert httpx.head(f"http://127.0.0.1:{gw_port}/").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{gw_port}/healthz").json()["status"] == "ok"
+        health = httpx.get(f"http://127.0.0.1:{opt_port}/healthz").json()
+        assert health["protocolVersion"] == "1"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, out
+    assert "anyray stopped" in out
+    assert "Traceback" not in out
+
+
+def test_up_with_a_bad_config_fails_with_the_key_not_a_traceback(tmp_path):
+    path = tmp_path / "anyray.yaml"
+    path.write_text("gateway:\n  prot: 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "anyray", "up", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert "gateway.prot (line 2)" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_up_on_a_taken_port_says_so(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "anyray", "up", "--port", str(port), "--optimizer-port", str(_free_port())],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_up():
+    result = subprocess.run([sys.executable, "-m", "anyray", "--help"], capture_output=True, text=True, env=_env())
+    assert result.returncode == 0
+    assert "up" in result.stdout
