@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import google.auth
 import google.auth.exceptions
 import google.auth.transport.requests
+import google.oauth2.credentials
+import google.oauth2.service_account
 
 log = logging.getLogger("anyray.vertex.auth")
 
@@ -41,6 +44,19 @@ def describe_credentials(credentials: Any, key_file: Path | None) -> str:
     return kind
 
 
+def _load_key_file(path: Path) -> tuple[Any, str | None]:
+    """Load a key file by its declared type, with that type's own loader (google-auth's advice)."""
+    info = json.loads(Path(path).read_text())
+    kind = info.get("type")
+    if kind == "service_account":
+        creds = google.oauth2.service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        return creds, info.get("project_id")
+    if kind == "authorized_user":
+        creds = google.oauth2.credentials.Credentials.from_authorized_user_info(info, scopes=SCOPES)
+        return creds, info.get("quota_project_id")
+    raise ValueError(f"{path}: unsupported credentials type {kind!r} (expected service_account or authorized_user)")
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # google-auth keeps naive UTC expiries
 
@@ -62,7 +78,7 @@ class GoogleTokenSource:
 
     def _load(self) -> None:
         if self.credentials_file:
-            creds, project = google.auth.load_credentials_from_file(str(self.credentials_file), scopes=SCOPES)
+            creds, project = _load_key_file(self.credentials_file)
         else:
             creds, project = google.auth.default(scopes=SCOPES)
         self.credentials, self.project = creds, project

@@ -1,0 +1,291 @@
+"""`FakeUpstream`: the provider APIs on one loopback port, with a memory of everything it was sent.
+
+Tests assert on `received` (what the upstream saw, after the gateway) and steer it with faults,
+scripted replies and Vertex's acceptance lists. Same app serves `python -m anyray.testing serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from anyray.testing import anthropic_api, openai_api
+from anyray.testing.google import TokenEndpoint
+from anyray.testing.prompt_cache import PromptCache
+
+DEFAULT_VERTEX_BETAS = frozenset(
+    {
+        "interleaved-thinking-2025-05-14",
+        "context-1m-2025-08-07",
+        "fine-grained-tool-streaming-2025-05-14",
+        "token-efficient-tools-2025-02-19",
+        "output-128k-2025-02-19",
+        "computer-use-2025-01-24",
+        "context-management-2025-06-27",
+    }
+)
+DEFAULT_VERTEX_TOOL_TYPES = frozenset(
+    {
+        "bash_20250124",
+        "text_editor_20250124",
+        "text_editor_20250429",
+        "text_editor_20250728",
+        "computer_20250124",
+    }
+)
+VERTEX = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
+
+
+@dataclass(slots=True)
+class Received:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: Any
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(slots=True)
+class Answered:
+    path: str
+    status: int
+
+
+@dataclass(slots=True)
+class Fault:
+    status: int
+    times: int = 1
+    retry_after: float | None = None
+    path_contains: str | None = None
+    body: Any = None
+
+
+class FakeUpstream:
+    def __init__(
+        self,
+        anthropic_key: str | None = None,
+        openai_key: str | None = None,
+        token_lifetime_s: float = 3600.0,
+        min_cacheable_tokens: int = 1024,
+    ) -> None:
+        self.anthropic_key = anthropic_key
+        self.openai_key = openai_key
+        self.tokens = TokenEndpoint()
+        self.tokens.lifetime_s = token_lifetime_s
+        self.prompt_cache = PromptCache(min_tokens=min_cacheable_tokens)
+        self.vertex_betas: set[str] = set(DEFAULT_VERTEX_BETAS)
+        self.vertex_rejected_betas: dict[str, set[str]] = {}
+        self.vertex_count_tokens_betas: set[str] = set()
+        self.vertex_tool_types: set[str] = set(DEFAULT_VERTEX_TOOL_TYPES)
+        self.received: list[Received] = []
+        self.responses: list[Answered] = []
+        self.faults: deque[Fault] = deque()
+        self.delay_s = 0.0
+        self.chunk_delay_s = 0.0
+        self._stream_cuts: deque[int] = deque()
+        self._scripts: deque[list[dict[str, Any]]] = deque()
+        self.url = ""
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ steering, from tests
+    @property
+    def token_lifetime_s(self) -> float:
+        return self.tokens.lifetime_s
+
+    @token_lifetime_s.setter
+    def token_lifetime_s(self, value: float) -> None:
+        self.tokens.lifetime_s = value
+
+    @property
+    def tokens_issued(self) -> list[Any]:
+        return self.tokens.issued
+
+    def trust_service_account(self, key_info: dict[str, Any]) -> None:
+        self.tokens.trust_service_account(key_info)
+
+    def inject(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: float | None = None,
+        path_contains: str | None = None,
+        body: Any = None,
+    ) -> None:
+        """The next `times` matching calls answer `status` in the provider's error shape."""
+        self.faults.append(Fault(status, times, retry_after, path_contains, body))
+
+    def cut_stream_after(self, events: int) -> None:
+        """The next streamed answer stops after `events` SSE events, without a proper end."""
+        self._stream_cuts.append(events)
+
+    def script(self, text: str | None = None, content: list[dict[str, Any]] | None = None) -> None:
+        """The next message's content, instead of the derived reply."""
+        self._scripts.append(content if content is not None else [{"type": "text", "text": text or ""}])
+
+    def reset(self) -> None:
+        self.received.clear()
+        self.responses.clear()
+        self.faults.clear()
+        self._stream_cuts.clear()
+        self._scripts.clear()
+
+    def next_script(self) -> list[dict[str, Any]] | None:
+        return self._scripts.popleft() if self._scripts else None
+
+    def take_stream_cut(self) -> int | None:
+        return self._stream_cuts.popleft() if self._stream_cuts else None
+
+    def _take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.path_contains is None or fault.path_contains in path:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # ------------------------------------------------------------------ the app
+    def _build_app(self) -> Starlette:
+        async def record(request: Request) -> tuple[Any, Response | None]:
+            raw = await request.body()
+            body: Any = None
+            if raw and "json" in request.headers.get("content-type", "json"):
+                try:
+                    body = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    body = raw.decode("utf-8", "replace")
+            elif raw:
+                body = raw.decode("utf-8", "replace")
+            self.received.append(
+                Received(
+                    request.method,
+                    request.url.path,
+                    request.url.query,
+                    {k.lower(): v for k, v in request.headers.items()},
+                    body,
+                )
+            )
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+            fault = self._take_fault(request.url.path)
+            if fault is None:
+                return body, None
+            headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+            if fault.body is not None:
+                return body, JSONResponse(fault.body, fault.status, headers=headers)
+            if "/chat/completions" in request.url.path or "/embeddings" in request.url.path:
+                response = openai_api.openai_error(fault.status, f"injected fault {fault.status}", "server_error")
+            else:
+                response = anthropic_api.anthropic_error(fault.status, f"injected fault {fault.status}")
+            response.headers.update(headers)
+            return body, response
+
+        def endpoint(handler):  # type: ignore[no-untyped-def]
+            async def run(request: Request) -> Response:
+                body, fault = await record(request)
+                response = fault or await handler(request, body if isinstance(body, dict) else {})
+                self.responses.append(Answered(request.url.path, response.status_code))
+                return response
+
+            return run
+
+        async def anthropic_messages(request: Request, body: dict[str, Any]) -> Response:
+            return await anthropic_api.messages(self, request, body, "anthropic")
+
+        async def anthropic_count(request: Request, body: dict[str, Any]) -> Response:
+            return await anthropic_api.messages(self, request, body, "anthropic", count_only=True)
+
+        async def vertex(request: Request, body: dict[str, Any]) -> Response:
+            model, _, verb = request.path_params["model_verb"].rpartition(":")
+            if model == "count-tokens" and verb == "rawPredict":
+                return await anthropic_api.messages(self, request, body, "vertex", count_only=True)
+            if verb not in ("rawPredict", "streamRawPredict"):
+                return anthropic_api.google_error(404, f"Method not found: {verb}", "NOT_FOUND")
+            return await anthropic_api.messages(
+                self, request, body, "vertex", vertex_model=model, stream_verb=verb == "streamRawPredict"
+            )
+
+        async def models(request: Request, body: dict[str, Any]) -> Response:
+            if request.headers.get("anthropic-version"):
+                if refused := anthropic_api.check_anthropic(self, request):
+                    return refused
+                data = [
+                    {"type": "model", "id": m, "display_name": m, "created_at": "2025-09-29T00:00:00Z"}
+                    for m in ("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001")
+                ]
+                return JSONResponse(
+                    {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}
+                )
+            return await openai_api.models(self, request)
+
+        async def batches(request: Request, body: dict[str, Any]) -> Response:
+            if refused := anthropic_api.check_anthropic(self, request):
+                return refused
+            batch_id = request.path_params.get("batch_id") or f"msgbatch_{len(self.received):024d}"
+            counts = {
+                "processing": len(body.get("requests") or [1]),
+                "succeeded": 0,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            }
+            return JSONResponse(
+                {
+                    "id": batch_id,
+                    "type": "message_batch",
+                    "processing_status": "in_progress",
+                    "request_counts": counts,
+                    "ended_at": None,
+                    "created_at": "2026-11-25T00:00:00Z",
+                    "expires_at": "2026-11-26T00:00:00Z",
+                    "archived_at": None,
+                    "cancel_initiated_at": None,
+                    "results_url": None,
+                }
+            )
+
+        async def chat(request: Request, body: dict[str, Any]) -> Response:
+            return await openai_api.chat_completions(self, request, body)
+
+        async def embeddings(request: Request, body: dict[str, Any]) -> Response:
+            return await openai_api.embeddings(self, request, body)
+
+        async def token(request: Request, body: dict[str, Any]) -> Response:
+            return await self.tokens(request)
+
+        async def faults(request: Request) -> Response:
+            self.inject(**orjson.loads(await request.body()))
+            return JSONResponse({"queued": len(self.faults)})
+
+        async def requests_seen(request: Request) -> Response:
+            return JSONResponse([{"method": r.method, "path": r.path, "headers": r.headers} for r in self.received])
+
+        async def reset(request: Request) -> Response:
+            self.reset()
+            return JSONResponse({"ok": True})
+
+        routes = [
+            Route("/v1/messages", endpoint(anthropic_messages), methods=["POST"]),
+            Route("/v1/messages/count_tokens", endpoint(anthropic_count), methods=["POST"]),
+            Route("/v1/messages/batches", endpoint(batches), methods=["POST"]),
+            Route("/v1/messages/batches/{batch_id}", endpoint(batches), methods=["GET"]),
+            Route("/v1/models", endpoint(models), methods=["GET"]),
+            Route(VERTEX, endpoint(vertex), methods=["POST"]),
+            Route("/v1/chat/completions", endpoint(chat), methods=["POST"]),
+            Route("/v1/embeddings", endpoint(embeddings), methods=["POST"]),
+            Route("/token", endpoint(token), methods=["POST"]),
+            Route("/_fake/faults", faults, methods=["POST"]),
+            Route("/_fake/requests", requests_seen, methods=["GET"]),
+            Route("/_fake/reset", reset, methods=["POST"]),
+        ]
+        return Starlette(routes=routes)
