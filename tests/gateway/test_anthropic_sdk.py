@@ -193,3 +193,42 @@ def test_vertex_shaped_clients_are_served_too(gateway, fake):
     # the gateway's own project and credentials are used, not the client's
     assert "/projects/test-proj/" in seen.path
     assert seen.headers["authorization"] != "Bearer unused"
+
+
+def test_each_finished_call_carries_the_upstream_usage_streamed_or_not(gateway):
+    finished = []
+    gateway.gateway.listeners.append(finished.append)
+    sdk = client(gateway)
+    plain = sdk.messages.create(model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "a"}])
+    with sdk.messages.stream(
+        model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "b"}]
+    ) as stream:
+        streamed = stream.get_final_message()
+    assert [c.stream for c in finished] == [False, True]
+    for call, message in zip(finished, (plain, streamed), strict=True):
+        assert call.status == 200 and not call.partial
+        assert call.usage.input_tokens == message.usage.input_tokens
+        assert call.usage.output_tokens == message.usage.output_tokens
+        assert call.target.provider == "vertex" and call.upstream_model == "claude-sonnet-4-5@20250929"
+        assert call.first_byte_s is not None and call.duration_s >= call.first_byte_s
+
+
+def test_a_stream_cut_upstream_ends_with_an_error_event_and_a_partial_call(gateway, fake):
+    finished = []
+    gateway.gateway.listeners.append(finished.append)
+    fake.cut_stream_after(5)
+    stream = client(gateway).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "one two three four"}]
+    )
+    with pytest.raises(anthropic.APIStatusError, match="ended before the message was complete"), stream as events:
+        for _ in events:
+            pass
+    assert finished[-1].partial and finished[-1].status == 502
+    assert finished[-1].usage.input_tokens > 0  # what message_start said before the cut
+    # and the gateway is fine afterwards
+    assert (
+        client(gateway)
+        .messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=[{"role": "user", "content": "after"}])
+        .content[0]
+        .text
+    )

@@ -111,8 +111,14 @@ def check_vertex(fake: FakeUpstream, request: Request, body: dict[str, Any], mod
     return None
 
 
+def api_key(request: Request) -> str:
+    """The caller's key: `x-api-key`, or `Authorization: Bearer` as newer SDKs send it."""
+    auth = request.headers.get("authorization", "")
+    return request.headers.get("x-api-key") or (auth[7:] if auth.startswith("Bearer ") else "")
+
+
 def check_anthropic(fake: FakeUpstream, request: Request) -> Response | None:
-    if fake.anthropic_key and request.headers.get("x-api-key") != fake.anthropic_key:
+    if fake.anthropic_key and api_key(request) != fake.anthropic_key:
         return anthropic_error(401, "invalid x-api-key")
     if not request.headers.get("anthropic-version"):
         return anthropic_error(400, "anthropic-version: header is required")
@@ -243,7 +249,7 @@ async def messages(
         org = request.path_params.get("project", "")
     else:
         refused = check_anthropic(fake, request)
-        org = request.headers.get("x-api-key", "")
+        org = api_key(request)
     if refused is not None:
         return refused
     if problem := validate_messages(body, needs_max_tokens=not count_only):
