@@ -22,6 +22,8 @@ from anyray.testing import anthropic_api, openai_api
 from anyray.testing.google import TokenEndpoint
 from anyray.testing.prompt_cache import PromptCache
 
+# Vertex's own acceptance list, kept apart from the gateway's allow-list on purpose: a fake that read
+# the gateway's config could never catch the gateway sending something Vertex refuses.
 DEFAULT_VERTEX_BETAS = frozenset(
     {
         "interleaved-thinking-2025-05-14",
