@@ -232,3 +232,17 @@ def test_a_stream_cut_upstream_ends_with_an_error_event_and_a_partial_call(gatew
         .content[0]
         .text
     )
+
+
+def test_a_stream_is_relayed_as_it_arrives_not_buffered(gateway, fake):
+    """The upstream pauses mid-answer until the client has read its first text: a buffering hop deadlocks."""
+    gate = fake.hold_stream_after(4)  # message_start, content_block_start, ping, first text delta
+    with client(gateway).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "one two three four five"}]
+    ) as stream:
+        first = next(iter(stream.text_stream))
+        assert not gate.is_set()
+        assert first.startswith("Hello")
+        gate.set()
+        rest = "".join(stream.text_stream)
+    assert (first + rest).endswith("one two three four five.")

@@ -221,11 +221,14 @@ def stream_events(message: dict[str, Any]) -> list[bytes]:
 
 def sse_response(fake: FakeUpstream, events: list[bytes], headers: dict[str, str] | None = None) -> Response:
     cut_after = fake.take_stream_cut()
+    hold = fake.take_stream_hold()
 
     async def body() -> AsyncIterator[bytes]:
         for i, event in enumerate(events):
             if cut_after is not None and i >= cut_after:
                 raise ConnectionResetError("fake upstream cut the stream")  # closes without the last chunk
+            if hold is not None and i == hold[0] and not await asyncio.to_thread(hold[1].wait, 10):
+                raise ConnectionResetError("nobody released the held stream")  # a buffering hop never does
             if fake.chunk_delay_s:
                 await asyncio.sleep(fake.chunk_delay_s)
             yield event

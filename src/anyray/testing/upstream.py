@@ -7,6 +7,7 @@ scripted replies and Vertex's acceptance lists. Same app serves `python -m anyra
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class FakeUpstream:
         self.delay_s = 0.0
         self.chunk_delay_s = 0.0
         self._stream_cuts: deque[int] = deque()
+        self._stream_holds: deque[tuple[int, threading.Event]] = deque()
         self._scripts: deque[list[dict[str, Any]]] = deque()
         self.url = ""
         self.app = self._build_app()
@@ -129,6 +131,19 @@ class FakeUpstream:
     def cut_stream_after(self, events: int) -> None:
         """The next streamed answer stops after `events` SSE events, without a proper end."""
         self._stream_cuts.append(events)
+
+    def hold_stream_after(self, events: int) -> threading.Event:
+        """The next streamed answer pauses after `events` events until the returned Event is set.
+
+        A test reads those events through the gateway while the upstream is still mid-answer: proof
+        that nothing on the way buffers the stream.
+        """
+        gate = threading.Event()
+        self._stream_holds.append((events, gate))
+        return gate
+
+    def take_stream_hold(self) -> tuple[int, threading.Event] | None:
+        return self._stream_holds.popleft() if self._stream_holds else None
 
     def script(self, text: str | None = None, content: list[dict[str, Any]] | None = None) -> None:
         """The next message's content, instead of the derived reply."""
