@@ -6,6 +6,8 @@ endpoint). Assertions are on what the SDK parsed and on what the fake upstream r
 
 from __future__ import annotations
 
+import time
+
 import anthropic
 import pytest
 
@@ -246,3 +248,20 @@ def test_a_stream_is_relayed_as_it_arrives_not_buffered(gateway, fake):
         gate.set()
         rest = "".join(stream.text_stream)
     assert (first + rest).endswith("one two three four five.")
+
+
+def test_a_client_that_leaves_mid_stream_closes_the_upstream_call(gateway, fake):
+    finished = []
+    gateway.gateway.listeners.append(finished.append)
+    gate = fake.hold_stream_after(4)
+    with client(gateway).messages.stream(
+        model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "leave early"}]
+    ) as stream:
+        next(iter(stream.text_stream))
+    # the client closed its connection while the upstream was still mid-answer
+    for _ in range(100):
+        if finished:
+            break
+        time.sleep(0.05)
+    gate.set()
+    assert finished and finished[0].status == 499 and finished[0].partial
