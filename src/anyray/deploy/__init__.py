@@ -1,0 +1,1 @@
+"""Deployment: template rendering, cloud and cluster helpers, workload redirection."""
