@@ -82,7 +82,7 @@ def up(
     if optimizer_port is not None:
         config.optimizer.port = optimizer_port
 
-    optimizer = Optimizer()
+    optimizer = Optimizer(config)
     gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
     servers = [(create_gateway_app(config, gateway), config.gateway.host, config.gateway.port)]
     if config.optimizer.enabled and not config.optimizer.url:

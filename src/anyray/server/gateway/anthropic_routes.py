@@ -7,6 +7,7 @@ errors are reshaped, so that an SDK always gets Anthropic's error JSON.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import aiohttp
@@ -19,9 +20,11 @@ from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call
-from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
+from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import Opened
-from anyray.server.gateway.usage import AnthropicStreamUsage, anthropic_body_usage
+from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
+from anyray.server.gateway.usage import AnthropicStreamUsage
 
 log = logging.getLogger("anyray.gateway.anthropic")
 
@@ -88,8 +91,12 @@ async def _handle(
     except UnknownModel as exc:
         return anthropic_error(404, f"model: {exc}")
 
+    outcome = None
     if endpoint is Endpoint.MESSAGES:
         outcome = await gateway.optimize(call, payload, route, request.headers)
+        hit = outcome is not None and outcome.cached_response is not None
+        if hit and (answer := _cached_answer(gateway, call, outcome)) is not None:  # type: ignore[arg-type]
+            return answer
         if outcome is not None and outcome.changed:
             payload, raw = outcome.request, None
 
@@ -101,20 +108,50 @@ async def _handle(
         call.finish(result.status)
         gateway.completed(call)
         body = as_anthropic_error_body(result.status, result.body, result.provider)
-        return Response(body, result.status, media_type="application/json")
+        return Response(body, result.status, headers=_result_header(call), media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
-    return await _relay(gateway, call, result)
+    return await _relay(gateway, call, result, outcome, payload)
 
 
-def _response_headers(opened: Opened) -> dict[str, str]:
+def _result_header(call: Call) -> dict[str, str]:
+    return {RESULT_HEADER: orjson.dumps(call.optimization).decode()} if call.optimization else {}
+
+
+def _response_headers(opened: Opened, call: Call) -> dict[str, str]:
     upstream = opened.response.headers
     headers = {k: upstream[k] for k in _PASSED_RESPONSE_HEADERS if k in upstream}
     headers["x-anyray-provider"] = opened.target.provider
     headers["x-anyray-model"] = opened.request.model
+    headers.update(_result_header(call))
     return headers
 
 
-async def _relay(gateway: Gateway, call: Call, opened: Opened) -> Response:
+def _cached_answer(gateway: Gateway, call: Call, outcome: OptimizeOutcome) -> Response | None:
+    """Answer from the optimizer's cache without touching the upstream, as JSON or as the API's SSE."""
+    cached = outcome.cached_response
+    if not (isinstance(cached, dict) and cached.get("type") == "message" and isinstance(cached.get("content"), list)):
+        if gateway.optimizer is not None:
+            gateway.optimizer.fail_open["invalid_cached_response"] += 1
+        call.optimization["status"] = "fail_open"
+        return None
+    # A new id, and usage that says what this answer cost: nothing.
+    message = {**cached, "id": f"msg_anyray_{uuid.uuid4().hex[:24]}",
+               "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
+                         "cache_read_input_tokens": 0}}
+    call.cache_hit = True
+    call.upstream_model = str(cached.get("model", ""))
+    call.first_byte()
+    call.finish(200)
+    gateway.completed(call)
+    headers = {"x-anyray-cache": "hit", **_result_header(call)}
+    if call.stream:
+        return Response(anthropic_sse_from_message(message), 200, headers=headers, media_type="text/event-stream")
+    return Response(orjson.dumps(message), 200, headers=headers, media_type="application/json")
+
+
+async def _relay(
+    gateway: Gateway, call: Call, opened: Opened, outcome: OptimizeOutcome | None, payload: dict[str, Any]
+) -> Response:
     response = opened.response
     content_type = response.headers.get("content-type", "application/json")
     if not content_type.startswith("text/event-stream"):
@@ -123,29 +160,44 @@ async def _relay(gateway: Gateway, call: Call, opened: Opened) -> Response:
         finally:
             response.release()
         call.first_byte()
-        anthropic_body_usage(body, call.usage)
+        try:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            answer = None
+        if isinstance(answer, dict):
+            call.usage.update(answer.get("usage"))
         call.finish(response.status)
         gateway.completed(call)
-        return Response(body, response.status, headers=_response_headers(opened), media_type=content_type)
+        gateway.after_answer(call, outcome, payload, answer if isinstance(answer, dict) else None)
+        return Response(body, response.status, headers=_response_headers(opened, call), media_type=content_type)
     return StreamingResponse(
-        _stream(response, gateway=gateway, call=call),
+        _stream(response, gateway=gateway, call=call, outcome=outcome, payload=payload),
         response.status,
-        headers=_response_headers(opened),
+        headers=_response_headers(opened, call),
         media_type=content_type,
     )
 
 
 async def _stream(  # type: ignore[no-untyped-def]
-    response: aiohttp.ClientResponse, sse: bool = True, gateway: Gateway | None = None, call: Call | None = None
+    response: aiohttp.ClientResponse,
+    sse: bool = True,
+    gateway: Gateway | None = None,
+    call: Call | None = None,
+    outcome: OptimizeOutcome | None = None,
+    payload: dict[str, Any] | None = None,
 ):
     """Each chunk goes to the client the moment it arrives; a cut SSE stream ends with an error event."""
     tap = AnthropicStreamUsage(call.usage) if call is not None else None
+    # Assembling the whole answer costs a parse per event: only when the optimizer will cache it.
+    assembler = AnthropicMessageAssembler() if outcome is not None and outcome.cache_key else None
     done = cut = False
     try:
         async for chunk in response.content.iter_any():
             if tap is not None:
                 call.first_byte()  # type: ignore[union-attr]
                 tap.feed(chunk)
+            if assembler is not None:
+                assembler.feed(chunk)
             yield chunk
         done = True
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -165,6 +217,8 @@ async def _stream(  # type: ignore[no-untyped-def]
             # 499: the client went away mid-stream (nginx's convention); 502: the upstream cut it
             call.finish(response.status if done else 502 if cut else 499)
             gateway.completed(call)
+            whole = assembler.message if assembler is not None and not assembler.broken else None
+            gateway.after_answer(call, outcome, payload or {}, whole)
 
 
 async def proxy(request: Request) -> Response:

@@ -26,7 +26,8 @@ async def root(_: Request) -> Response:
 async def healthz(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     providers = {name: p.readiness().ready for name, p in gateway.providers.items()}
-    return JSONResponse({"status": "ok", "version": __version__, "providers": providers})
+    optimizer = gateway.optimizer.status() if gateway.optimizer else {"breaker": "disabled"}
+    return JSONResponse({"status": "ok", "version": __version__, "providers": providers, "optimizer": optimizer})
 
 
 def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:

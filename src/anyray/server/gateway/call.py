@@ -31,6 +31,14 @@ class Usage:
             if isinstance(value, int) and value:
                 setattr(self, name, value)
 
+    def as_anthropic(self) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_creation_input_tokens": self.cache_creation_input_tokens,
+            "cache_read_input_tokens": self.cache_read_input_tokens,
+        }
+
 
 @dataclass(slots=True)
 class Call:
@@ -46,6 +54,7 @@ class Call:
     status: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    optimization: dict[str, Any] = field(default_factory=dict)
     fail_open: bool = False
     cache_hit: bool = False
     partial: bool = False

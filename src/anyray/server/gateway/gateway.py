@@ -10,6 +10,7 @@ from typing import Any
 from anyray.config import Config, secret_value
 from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
+from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.call import Call, CallListener
 from anyray.server.gateway.optimizer_client import (
     HttpOptimizerClient,
@@ -24,14 +25,19 @@ from anyray.server.optimizer.engine import Optimizer
 
 log = logging.getLogger("anyray.gateway")
 
+OPTIMIZE_HEADER = "x-anyray-optimize"
+KINDS_HEADER = "x-anyray-optimization-kinds"
+RESULT_HEADER = "x-anyray-optimization-result"
+
 
 def default_optimizer_client(config: Config, optimizer: Optimizer | None) -> OptimizerClient | None:
     settings = config.optimizer
     if not settings.enabled:
         return None
+    breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
     if settings.url:
-        return HttpOptimizerClient(settings.url, settings.budget_ms, _optimizer_token())
-    return InProcessOptimizerClient(optimizer or Optimizer(), settings.budget_ms)
+        return HttpOptimizerClient(settings.url, settings.budget_ms, _optimizer_token(), breaker)
+    return InProcessOptimizerClient(optimizer or Optimizer(config), settings.budget_ms, breaker)
 
 
 def _optimizer_token() -> str | None:
@@ -72,17 +78,47 @@ class Gateway:
     async def optimize(
         self, call: Call, payload: dict[str, Any], route: Route, headers: Mapping[str, str]
     ) -> OptimizeOutcome | None:
+        """The pre-call hook, steered by the caller's x-anyray-optimize / x-anyray-optimization-kinds."""
         if self.optimizer is None:
+            call.optimization = {"status": "off", "reason": "optimizer disabled"}
             return None
+        if headers.get(OPTIMIZE_HEADER, "").strip().lower() == "off":
+            call.optimization = {"status": "off", "reason": f"{OPTIMIZE_HEADER}: off"}
+            return None
+        kinds_header = headers.get(KINDS_HEADER)
+        kinds = [k.strip() for k in kinds_header.split(",") if k.strip()] if kinds_header is not None else None
         target = route.primary
         route_info = {"provider": target.provider, "model": target.model}
-        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, False)
+        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds)
         outcome = await self.optimizer.optimize(message)
         if outcome is None:
             call.fail_open = True
-        else:
-            call.decisions = outcome.decisions
+            call.optimization = {"status": "fail_open", "applied": [], "skipped": [], "preserved": []}
+            return None
+        call.decisions = outcome.decisions
+        status = "cache_hit" if outcome.cached_response is not None else "optimized" if outcome.changed else "unchanged"
+        call.optimization = {"status": status, "applied": outcome.applied, "skipped": outcome.skipped,
+                             "preserved": outcome.preserved}
         return outcome
+
+    def after_answer(
+        self, call: Call, outcome: OptimizeOutcome | None, request: dict[str, Any], response: dict[str, Any] | None
+    ) -> None:
+        """Post-call hooks, never awaited: cache write-back when asked for, and the optimize-response report."""
+        if self.optimizer is None or outcome is None:
+            return
+        route = {"provider": call.target.provider, "model": call.upstream_model} if call.target else {}
+        complete = response is not None and call.status == 200 and not call.partial
+        if outcome.cache_key and complete:
+            message = {"cacheKey": outcome.cache_key, "endpoint": call.endpoint, "route": route,
+                       "response": response, "metadata": call.metadata}
+            if outcome.cache_ttl_s:
+                message["ttlSeconds"] = outcome.cache_ttl_s
+            self.optimizer.write_back(message)
+        summary = response if complete else {"type": "summary", "status": call.status, "partial": call.partial,
+                                             "usage": call.usage.as_anthropic()}
+        self.optimizer.report({"endpoint": call.endpoint, "response": summary, "route": route,
+                               "metadata": call.metadata, "decisions": call.decisions})
 
     def completed(self, call: Call) -> None:
         for listener in self.listeners:

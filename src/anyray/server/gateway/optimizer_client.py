@@ -1,8 +1,10 @@
-"""The gateway's pre-call hook into the optimizer, and the promise that it can never hurt a request.
+"""The gateway's hooks into the optimizer, and the promise that they can never hurt a request.
 
-Whatever happens on the other side (slow, down, 500, garbage), `optimize` returns None within the
-budget and the gateway forwards the client's request untouched; every such case is counted. The
-optimizer only ever sees the request body, the route and content-free metadata: never a credential.
+Pre-call (`optimize`): whatever happens on the other side (slow, down, 500, garbage), it returns None
+within the budget and the gateway forwards the client's request untouched; every such case is counted,
+and a circuit breaker stops paying the budget to an optimizer that keeps failing. Post-call (`report`,
+`write_back`): fire and forget, bounded in flight, never awaited by a client. The optimizer only ever
+sees the request body, the route, content-free metadata and an allow-list of headers: never a credential.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from typing import Any
 import aiohttp
 import orjson
 
+from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.optimizer.engine import Optimizer
 
 log = logging.getLogger("anyray.gateway.optimizer")
 
 # The only request headers the optimizer may see: they change what a request means, never who sent it.
-OPTIMIZER_HEADER_ALLOWLIST = ("anthropic-beta", "anthropic-version")
+OPTIMIZER_HEADER_ALLOWLIST = ("anthropic-beta", "anthropic-version", "x-anyray-cache")
+MAX_BACKGROUND = 256
 
 
 @dataclass(slots=True)
@@ -31,6 +35,11 @@ class OptimizeOutcome:
     changed: bool
     decisions: list[dict[str, Any]] = field(default_factory=list)
     cached_response: Any = None
+    cache_key: str | None = None
+    cache_ttl_s: int | None = None
+    applied: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    preserved: list[str] = field(default_factory=list)
 
 
 def build_message(
@@ -40,8 +49,9 @@ def build_message(
     metadata: Mapping[str, Any],
     headers: Mapping[str, str],
     can_short_circuit: bool,
+    enabled_kinds: list[str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    message = {
         "endpoint": endpoint,
         "request": request,
         "route": dict(route),
@@ -49,82 +59,144 @@ def build_message(
         "headers": {k: headers[k] for k in OPTIMIZER_HEADER_ALLOWLIST if k in headers},
         "canShortCircuit": can_short_circuit,
     }
+    if enabled_kinds is not None:
+        message["enabledKinds"] = enabled_kinds
+    return message
+
+
+def _strings(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, str | dict)] if isinstance(value, list) else []
 
 
 class OptimizerClient:
-    """Base: budget, validation of the answer, fail-open accounting. Subclasses only transport."""
+    """Base: budget, breaker, validation of the answer, fail-open accounting. Subclasses only transport."""
 
-    def __init__(self, budget_ms: int) -> None:
+    def __init__(self, budget_ms: int, breaker: CircuitBreaker | None = None) -> None:
         self.budget_s = budget_ms / 1000
+        self.breaker = breaker or CircuitBreaker()
         self.fail_open: Counter[str] = Counter()
+        self.background_dropped = 0
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         pass
 
     async def close(self) -> None:
-        pass
+        if self._background:
+            await asyncio.wait(self._background, timeout=self.budget_s)
 
-    async def _call(self, message: dict[str, Any]) -> Any:
+    async def _call(self, path: str, message: dict[str, Any]) -> Any:
         raise NotImplementedError
 
     async def optimize(self, message: dict[str, Any]) -> OptimizeOutcome | None:
+        if not self.breaker.allow():
+            return self._failed("circuit_open", trip=False)
         original = message["request"]
         try:
-            answer = await asyncio.wait_for(self._call(message), self.budget_s)
+            answer = await asyncio.wait_for(self._call("/v1/optimize", message), self.budget_s)
         except TimeoutError:
             return self._failed("timeout")
         except Exception as exc:
             return self._failed(type(exc).__name__)
         if not isinstance(answer, dict) or not isinstance(answer.get("request"), dict):
             return self._failed("invalid_answer")
-        decisions = answer.get("decisions") if isinstance(answer.get("decisions"), list) else []
+        self.breaker.success()
+        decisions = [d for d in answer.get("decisions") or [] if isinstance(d, dict)]
         request = answer["request"]
         changed = request is not original and request != original
         cached = answer.get("cachedResponse") if answer.get("cacheHit") and message.get("canShortCircuit") else None
-        return OptimizeOutcome(request if changed else original, changed, decisions, cached)
+        key = answer.get("cacheKey") if isinstance(answer.get("cacheKey"), str) else None
+        ttl = answer.get("cacheTtlSeconds") if isinstance(answer.get("cacheTtlSeconds"), int) else None
+        return OptimizeOutcome(
+            request if changed else original, changed, decisions, cached, key, ttl,
+            [a for a in _strings(answer.get("applied")) if isinstance(a, str)],
+            [s for s in _strings(answer.get("skipped")) if isinstance(s, dict)],
+            [p for p in _strings(answer.get("preserved")) if isinstance(p, str)],
+        )
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, reason: str, trip: bool = True) -> None:
         self.fail_open[reason] += 1
+        if trip:
+            self.breaker.failure()
         log.warning("optimizer fail-open: %s", reason)
         return None
+
+    # ------------------------------------------------------------------------- post-call, fire and forget
+
+    def report(self, message: dict[str, Any]) -> None:
+        """`/v1/optimize-response`: the answer already went to the client; nobody waits for this."""
+        self._spawn("/v1/optimize-response", message)
+
+    def write_back(self, message: dict[str, Any]) -> None:
+        """`/v1/cache`: store a live answer the optimizer said it would cache."""
+        self._spawn("/v1/cache", message)
+
+    def _spawn(self, path: str, message: dict[str, Any]) -> None:
+        if len(self._background) >= MAX_BACKGROUND or self.breaker.state == "open":
+            self.background_dropped += 1
+            return
+        task = asyncio.get_running_loop().create_task(self._background_call(path, message))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _background_call(self, path: str, message: dict[str, Any]) -> None:
+        try:
+            await asyncio.wait_for(self._call(path, message), max(self.budget_s, 5.0))
+        except Exception as exc:  # post-call work is best effort; count it, never raise into the loop
+            self.background_dropped += 1
+            log.info("optimizer %s failed: %s", path, type(exc).__name__)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "breaker": self.breaker.state,
+            "breakerOpened": self.breaker.opened_total,
+            "failOpen": dict(self.fail_open),
+            "backgroundDropped": self.background_dropped,
+        }
 
 
 class InProcessOptimizerClient(OptimizerClient):
     """`anyray up`: the optimizer lives on the same event loop; no HTTP, same budget and fail-open."""
 
-    def __init__(self, optimizer: Optimizer, budget_ms: int) -> None:
-        super().__init__(budget_ms)
+    def __init__(self, optimizer: Optimizer, budget_ms: int, breaker: CircuitBreaker | None = None) -> None:
+        super().__init__(budget_ms, breaker)
         self.optimizer = optimizer
+        self._routes = {
+            "/v1/optimize": optimizer.optimize,
+            "/v1/optimize-response": optimizer.optimize_response,
+            "/v1/cache": optimizer.cache_write,
+        }
 
-    async def _call(self, message: dict[str, Any]) -> Any:
-        return await self.optimizer.optimize(message)
+    async def start(self) -> None:
+        await self.optimizer.start()
+
+    async def _call(self, path: str, message: dict[str, Any]) -> Any:
+        return await self._routes[path](message)
 
 
 class HttpOptimizerClient(OptimizerClient):
     """A cluster: the optimizer is a Service; keep-alive connections, a short connect timeout."""
 
-    def __init__(self, url: str, budget_ms: int, token: str | None = None) -> None:
-        super().__init__(budget_ms)
-        self.url = url.rstrip("/") + "/v1/optimize"
+    def __init__(self, url: str, budget_ms: int, token: str | None = None, breaker: CircuitBreaker | None = None):
+        super().__init__(budget_ms, breaker)
+        self.base = url.rstrip("/")
         self.token = token
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=60),
-            json_serialize=lambda o: orjson.dumps(o).decode(),
-        )
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=60))
 
     async def close(self) -> None:
+        await super().close()
         if self._session:
             await self._session.close()
 
-    async def _call(self, message: dict[str, Any]) -> Any:
+    async def _call(self, path: str, message: dict[str, Any]) -> Any:
         assert self._session is not None, "start() first"
         headers = {"content-type": "application/json"}
         if self.token:
             headers["authorization"] = f"Bearer {self.token}"
-        async with self._session.post(self.url, data=orjson.dumps(message), headers=headers) as resp:
+        async with self._session.post(self.base + path, data=orjson.dumps(message), headers=headers) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"optimizer HTTP {resp.status}")
             return orjson.loads(await resp.read())

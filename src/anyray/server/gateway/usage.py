@@ -35,12 +35,3 @@ class AnthropicStreamUsage:
                     self.usage.update(event.get("usage"))
                 elif kind == "message_stop":
                     self.complete = True
-
-
-def anthropic_body_usage(body: bytes, usage: Usage) -> None:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return
-    if isinstance(data, dict):
-        usage.update(data.get("usage"))

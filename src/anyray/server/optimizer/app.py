@@ -1,6 +1,18 @@
-"""The optimizer's HTTP face (:8088): a hook backend that decides and never forwards traffic."""
+"""The optimizer's HTTP face (:8088): a hook backend that decides and never forwards traffic.
+
+Two tokens guard it, both from the environment and both optional on a laptop: the service token
+(`ANYRAY_OPTIMIZER_TOKEN`) that callers present as `authorization: Bearer`, and the admin token
+(`ANYRAY_OPTIMIZER_ADMIN_TOKEN`) for settings and purges. With no admin token configured the admin API
+is closed, not open.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -9,40 +21,89 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from anyray.server.optimizer.engine import PROTOCOL_VERSION, Optimizer, ProtocolError
+from anyray.server.optimizer.settings import SettingsInvalid
+
+SERVICE_TOKEN_ENV = "ANYRAY_OPTIMIZER_TOKEN"
+ADMIN_TOKEN_ENV = "ANYRAY_OPTIMIZER_ADMIN_TOKEN"
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def _json(data: object, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type="application/json")
 
 
-def create_optimizer_app(optimizer: Optimizer | None = None) -> Starlette:
+def _error(field: str, message: str, status: int) -> Response:
+    return _json({"error": {"field": field, "message": message}}, status)
+
+
+def _bearer_ok(request: Request, expected: str | None) -> bool:
+    if not expected:
+        return True
+    given = request.headers.get("authorization", "")
+    return given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), expected.encode())
+
+
+def create_optimizer_app(
+    optimizer: Optimizer | None = None, service_token: str | None = None, admin_token: str | None = None
+) -> Starlette:
     engine = optimizer or Optimizer()
+    service_token = service_token if service_token is not None else os.environ.get(SERVICE_TOKEN_ENV) or None
+    admin_token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
 
     async def health(_: Request) -> Response:
         return _json({"status": "ok", "protocolVersion": PROTOCOL_VERSION})
 
-    async def capabilities(_: Request) -> Response:
+    async def capabilities(request: Request) -> Response:
+        if not _bearer_ok(request, service_token):
+            return _error("authorization", "a valid service token is required", 401)
         return _json(engine.capabilities())
 
-    def _handler(method):  # type: ignore[no-untyped-def]
+    def protocol(method: Handler, admin: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
+            if admin and not admin_token:
+                return _error("authorization", f"the admin API is closed: set {ADMIN_TOKEN_ENV}", 403)
+            if not _bearer_ok(request, admin_token if admin else service_token):
+                return _error("authorization", "a valid bearer token is required", 401)
             try:
-                message = orjson.loads(await request.body())
+                message = orjson.loads(await request.body()) if request.method != "GET" else {}
                 return _json(await method(message))
             except orjson.JSONDecodeError as exc:
-                return _json({"error": {"field": "<body>", "message": f"malformed JSON: {exc}"}}, 400)
-            except ProtocolError as exc:
-                return _json({"error": {"field": exc.field, "message": str(exc)}}, 400)
+                return _error("<body>", f"malformed JSON: {exc}", 400)
+            except (ProtocolError, SettingsInvalid) as exc:
+                return _error(exc.field, str(exc), getattr(exc, "status", 400))
 
         return handle
+
+    async def cache_stats(_: dict[str, Any]) -> dict[str, Any]:
+        return await engine.cache_stats()
+
+    async def get_settings(_: dict[str, Any]) -> dict[str, Any]:
+        return engine.get_settings()
+
+    async def put_settings(message: dict[str, Any]) -> dict[str, Any]:
+        return engine.put_settings(message)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await engine.start()
+        try:
+            yield
+        finally:
+            await engine.close()
 
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/v1/capabilities", capabilities, methods=["GET"]),
-        Route("/v1/optimize", _handler(engine.optimize), methods=["POST"]),
-        Route("/v1/optimize-response", _handler(engine.optimize_response), methods=["POST"]),
+        Route("/v1/optimize", protocol(engine.optimize), methods=["POST"]),
+        Route("/v1/optimize-response", protocol(engine.optimize_response), methods=["POST"]),
+        Route("/v1/cache", protocol(engine.cache_write), methods=["POST"]),
+        Route("/v1/cache/stats", protocol(cache_stats), methods=["GET"]),
+        Route("/v1/cache/purge", protocol(engine.cache_purge, admin=True), methods=["POST"]),
+        Route("/v1/retrieve", protocol(engine.retrieve), methods=["POST"]),
+        Route("/admin/optimizer/settings", protocol(get_settings, admin=True), methods=["GET"]),
+        Route("/admin/optimizer/settings", protocol(put_settings, admin=True), methods=["PUT"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.optimizer = engine
     return app

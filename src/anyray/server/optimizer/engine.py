@@ -1,45 +1,230 @@
 """The optimizer's core: Optimizer Protocol v1 messages in, decisions out.
 
-This is the seam the gateway's in-process hook and the HTTP service share. Today it is a
-pass-through that validates the message shape; the strategy pipeline plugs in behind `optimize`.
+One instance serves the HTTP app (:8088) and the gateway's in-process hook under `anyray up`. It never
+forwards traffic and never holds a provider credential; every message is validated against the
+protocol's schemas (protocol.py) before a strategy sees it.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
+from urllib.parse import urlparse
 
-PROTOCOL_VERSION = "1"
-ENDPOINTS = ("/v1/messages", "/v1/chat/completions")
+from anyray.config import CacheSettings, Config, secret_value
+from anyray.server.optimizer import tokens
+from anyray.server.optimizer.cache import ResponseCache, Sealer, Stash, open_backend
+from anyray.server.optimizer.cache.crypto import decode_key, load_or_create_key
+from anyray.server.optimizer.protocol import ENDPOINTS, PROTOCOL_VERSION, ProtocolError, validate
+from anyray.server.optimizer.settings import Planned, Resolver, parse_document
+from anyray.server.optimizer.strategies import REGISTRY
+from anyray.server.optimizer.strategies.base import Applied, Context
+from anyray.server.optimizer.strategies.semantic_cache import SemanticCache
+
+__all__ = ["ENDPOINTS", "PROTOCOL_VERSION", "Optimizer", "ProtocolError"]
+
+log = logging.getLogger("anyray.optimizer")
 
 
-class ProtocolError(ValueError):
-    """A message the optimizer does not understand; `field` names the offending part."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {problem}")
-
-
-def validate_optimize(message: Any) -> None:
-    if not isinstance(message, dict):
-        raise ProtocolError("<body>", "expected a JSON object")
-    if message.get("endpoint") not in ENDPOINTS:
-        raise ProtocolError("endpoint", f"expected one of {', '.join(ENDPOINTS)}")
-    if not isinstance(message.get("request"), dict):
-        raise ProtocolError("request", "expected a JSON object")
-    if not isinstance(message.get("metadata", {}), dict):
-        raise ProtocolError("metadata", "expected a JSON object")
+def _cache_key(settings: CacheSettings) -> bytes:
+    """The sealing key: configured, or a file made once with 0600 perms; memory-only caches need neither."""
+    if configured := secret_value(settings.key):
+        return decode_key(configured)
+    if urlparse(settings.url).scheme == "memory" and settings.key_file is None:
+        return os.urandom(32)  # entries die with the process; so may the key
+    return load_or_create_key(settings.key_file)
 
 
 class Optimizer:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        opt = self.config.optimizer
+        self.settings = parse_document({"strategies": [s.model_dump() for s in opt.strategies],
+                                        "rules": [r.model_dump() for r in opt.rules]})
+        self.resolver = Resolver(self.settings)
+        self.cache: ResponseCache | None = None
+        self.stash: Stash | None = None
+        self.reports = 0
+
+    async def start(self) -> None:
+        if self.cache is not None:
+            return
+        settings = self.config.cache
+        sealer = Sealer(_cache_key(settings))
+        self.cache = ResponseCache(open_backend(settings.url, settings.max_entries), sealer, settings.ttl_s,
+                                   settings.max_entry_bytes)
+        self.stash = Stash(open_backend(settings.url, settings.max_entries * 10, "stash"), sealer, settings.ttl_s)
+
+    async def close(self) -> None:
+        for store in (self.cache, self.stash):
+            if store is not None:
+                await store.backend.close()
+        self.cache = self.stash = None
+
+    # ------------------------------------------------------------------------------------------ pre-call
+
     async def optimize(self, message: dict[str, Any]) -> dict[str, Any]:
-        validate_optimize(message)
-        return {"request": message["request"], "decisions": []}
+        validate("OptimizeRequest", message)
+        if self.cache is None:
+            await self.start()
+        request: dict[str, Any] = message["request"]
+        ctx = Context(message["endpoint"], message.get("route") or {}, message.get("metadata") or {},
+                      message.get("headers") or {})
+        wanted = message.get("enabledKinds")
+        plan = self.resolver.plan(ctx.metadata, ctx.model, str(request.get("model", "")))
+        current = request
+        decisions: list[dict[str, Any]] = []
+        applied: list[str] = []
+        skipped: list[dict[str, str]] = []
+        preserved: list[str] = []
+        caching: Planned | None = None
+        for step in plan:
+            if reason := _not_running(step, wanted, ctx.endpoint):
+                if reason != "off":
+                    skipped.append({"kind": step.kind, "reason": reason})
+                continue
+            if isinstance(step.strategy, SemanticCache):
+                caching = step  # looked up last, on exactly what would be sent
+                continue
+            try:
+                result = step.strategy.apply(current, ctx, step.params)
+            except Exception:  # a strategy's bug must never cost a request: skip it, say so
+                log.exception("strategy %s failed; skipped", step.kind)
+                skipped.append({"kind": step.kind, "reason": "internal error (logged)"})
+                continue
+            preserved += [p for p in result.preserved if p not in preserved]
+            if isinstance(result, Applied):
+                current = result.request
+                decisions.append(result.decision.as_json())
+                applied.append(step.kind)
+            else:
+                skipped.append({"kind": step.kind, "reason": result.reason})
+        for kind in wanted or ():
+            if kind not in REGISTRY:
+                skipped.append({"kind": kind, "reason": "unknown kind"})
+        answer: dict[str, Any] = {"request": current, "decisions": decisions, "applied": applied,
+                                  "skipped": skipped, "preserved": preserved}
+        if caching is not None:
+            await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")))
+        return answer
+
+    async def _consult_cache(self, answer: dict[str, Any], step: Planned, ctx: Context, can_short: bool) -> None:
+        assert self.cache is not None and isinstance(step.strategy, SemanticCache)
+        request = answer["request"]
+        reason = step.strategy.eligible(request, ctx, step.params)
+        if reason is None and not can_short:
+            reason = "caller cannot short-circuit"
+        if reason is not None:
+            answer["skipped"].append({"kind": step.kind, "reason": reason})
+            return
+        team = ctx.metadata.get("team")
+        key = self.cache.key_for(ctx.endpoint, request, ctx.model or str(request.get("model", "")), team)
+        hit = await self.cache.lookup(key, team)
+        if hit is None:
+            answer["cacheKey"] = key
+            if step.params.ttl_s:
+                answer["cacheTtlSeconds"] = step.params.ttl_s
+            answer["skipped"].append({"kind": step.kind, "reason": "miss"})
+            return
+        size = tokens.estimate(request)
+        answer.update(cacheHit=True, cachedResponse=hit)
+        answer["applied"].append(step.kind)
+        answer["decisions"].append({"kind": step.kind, "changed": "answered from cache", "tokensBefore": size,
+                                    "tokensAfter": 0, "estimatedSavingTokens": size})
+
+    # ----------------------------------------------------------------------------------------- post-call
 
     async def optimize_response(self, message: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(message, dict) or "response" not in message:
-            raise ProtocolError("response", "required")
+        validate("OptimizeResponseRequest", message)
+        self.reports += 1
         return {"response": message["response"], "decisions": []}
 
+    # -------------------------------------------------------------------------------------- cache, stash
+
+    async def cache_write(self, message: dict[str, Any]) -> dict[str, Any]:
+        validate("CacheWrite", message)
+        if self.cache is None:
+            await self.start()
+        assert self.cache is not None
+        metadata = message.get("metadata") or {}
+        route = message.get("route") or {}
+        key = message.get("cacheKey")
+        if key is None:
+            request = message["request"]
+            model = route.get("model") or str(request.get("model", ""))
+            key = self.cache.key_for(message.get("endpoint", "/v1/messages"), request, model, metadata.get("team"))
+        model = route.get("model") or str((message.get("request") or {}).get("model", ""))
+        stored = await self.cache.store(key, message["response"], metadata.get("team"), model,
+                                        message.get("ttlSeconds"))
+        return {"stored": stored, "cacheKey": key}
+
+    async def cache_stats(self) -> dict[str, Any]:
+        if self.cache is None:
+            await self.start()
+        assert self.cache is not None
+        return await self.cache.describe()
+
+    async def cache_purge(self, message: dict[str, Any]) -> dict[str, Any]:
+        validate("CachePurge", message)
+        if self.cache is None:
+            await self.start()
+        assert self.cache is not None
+        return {"purged": await self.cache.purge(message.get("team"), message.get("model"))}
+
+    async def retrieve(self, message: dict[str, Any]) -> dict[str, Any]:
+        validate("Retrieve", message)
+        if self.stash is None:
+            await self.start()
+        assert self.stash is not None
+        content = await self.stash.get(message["handle"])
+        if content is None:
+            raise ProtocolError("handle", "unknown or expired handle", status=404)
+        return {"handle": message["handle"], "content": content}
+
+    # ------------------------------------------------------------------------------------------- admin
+
     def capabilities(self) -> dict[str, Any]:
-        return {"protocolVersion": PROTOCOL_VERSION, "strategies": []}
+        plan = {p.kind: p for p in self.resolver.plan({}, "")}
+        return {
+            "protocolVersion": PROTOCOL_VERSION,
+            "endpoints": list(ENDPOINTS),
+            "defaultsRevision": self.settings.defaults_revision,
+            "strategies": [
+                {
+                    "kind": kind,
+                    "status": "enabled" if plan[kind].enabled else "disabled",
+                    "default": strategy.default_enabled,
+                    "locked": plan[kind].locked,
+                    "endpoints": list(strategy.endpoints),
+                    "summary": strategy.summary,
+                    "params": plan[kind].params.model_dump(),
+                    "paramsSchema": strategy.Params.model_json_schema(),
+                }
+                for kind, strategy in REGISTRY.items()
+            ],
+            "cache": {"backend": urlparse(self.config.cache.url).scheme},
+        }
+
+    def get_settings(self) -> dict[str, Any]:
+        return self.settings.as_json()
+
+    def put_settings(self, data: Any) -> dict[str, Any]:
+        doc = parse_document(data)
+        doc.defaults_revision = self.settings.defaults_revision + 1
+        self.settings, self.resolver = doc, Resolver(doc)
+        return doc.as_json()
+
+
+def _not_running(step: Planned, wanted: list[str] | None, endpoint: str) -> str | None:
+    """Why a planned strategy does not run for this request ("off" is not worth reporting), or None."""
+    enabled = step.enabled
+    if wanted is not None and not step.locked:
+        enabled = step.kind in wanted
+        if not enabled:
+            return "not requested"
+    if not enabled:
+        return "forbidden by an admin rule" if wanted is not None and step.kind in wanted else "off"
+    if endpoint not in step.strategy.endpoints:
+        return f"does not apply to {endpoint}"
+    return None

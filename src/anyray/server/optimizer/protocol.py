@@ -1,0 +1,185 @@
+"""Optimizer Protocol v1: one JSON Schema per message, validation at the door, and the credential wall.
+
+The schemas are the contract (docs/protocol.md prints them); a message that does not fit is refused
+with a 400 naming the field. Bodies of `request`/`response` are the caller's own API shapes and are not
+constrained here beyond being objects: the strategies read them defensively.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+PROTOCOL_VERSION = "1"
+ENDPOINTS = ("/v1/messages", "/v1/chat/completions")
+
+_DECISION = {
+    "type": "object",
+    "required": ["kind", "changed"],
+    "properties": {
+        "kind": {"type": "string"},
+        "changed": {"type": "string", "description": "what changed, content-free (field names and numbers)"},
+        "tokensBefore": {"type": "integer"},
+        "tokensAfter": {"type": "integer"},
+        "estimatedSavingTokens": {"type": "integer"},
+        "details": {"type": "object"},
+    },
+}
+_ROUTE = {
+    "type": "object",
+    "properties": {"provider": {"type": "string"}, "model": {"type": "string"}},
+    "additionalProperties": False,
+}
+_METADATA = {"type": "object", "description": "team, app, user and free tags; never a credential"}
+_HEADERS = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "only headers that change what a request means (anthropic-beta, anthropic-version, x-anyray-*)",
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "OptimizeRequest": {
+        "type": "object",
+        "required": ["endpoint", "request"],
+        "additionalProperties": False,
+        "properties": {
+            "protocolVersion": {"const": PROTOCOL_VERSION},
+            "endpoint": {"enum": list(ENDPOINTS)},
+            "request": {"type": "object", "description": "the request body in the endpoint's dialect"},
+            "route": _ROUTE,
+            "metadata": _METADATA,
+            "headers": _HEADERS,
+            "enabledKinds": {"type": "array", "items": {"type": "string"}},
+            "canShortCircuit": {"type": "boolean", "default": False},
+        },
+    },
+    "OptimizeAnswer": {
+        "type": "object",
+        "required": ["request", "decisions"],
+        "properties": {
+            "request": {"type": "object"},
+            "decisions": {"type": "array", "items": _DECISION},
+            "cacheHit": {"type": "boolean"},
+            "cachedResponse": {"type": "object", "description": "present only when cacheHit"},
+            "cacheKey": {"type": "string", "description": "cacheable miss: write the live answer back under it"},
+            "skipped": {"type": "array", "items": {"type": "object"}},
+            "preserved": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "OptimizeResponseRequest": {
+        "type": "object",
+        "required": ["response"],
+        "additionalProperties": False,
+        "properties": {
+            "protocolVersion": {"const": PROTOCOL_VERSION},
+            "endpoint": {"enum": list(ENDPOINTS)},
+            "request": {"type": "object"},
+            "response": {"type": "object"},
+            "route": _ROUTE,
+            "metadata": _METADATA,
+            "decisions": {"type": "array", "items": _DECISION},
+        },
+    },
+    "OptimizeResponseAnswer": {
+        "type": "object",
+        "required": ["response", "decisions"],
+        "properties": {"response": {"type": "object"}, "decisions": {"type": "array", "items": _DECISION}},
+    },
+    "CacheWrite": {
+        "type": "object",
+        "required": ["response"],
+        "anyOf": [{"required": ["cacheKey"]}, {"required": ["request"]}],
+        "additionalProperties": False,
+        "properties": {
+            "cacheKey": {"type": "string", "minLength": 1},
+            "endpoint": {"enum": list(ENDPOINTS)},
+            "request": {"type": "object"},
+            "route": _ROUTE,
+            "response": {"type": "object"},
+            "ttlSeconds": {"type": "integer", "minimum": 1},
+            "metadata": _METADATA,
+        },
+    },
+    "CachePurge": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"team": {"type": "string"}, "model": {"type": "string"}},
+    },
+    "Retrieve": {
+        "type": "object",
+        "required": ["handle"],
+        "additionalProperties": False,
+        "properties": {"handle": {"type": "string", "minLength": 1}},
+    },
+}
+_VALIDATORS = {name: Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
+
+
+class ProtocolError(ValueError):
+    """A message the optimizer does not understand; `field` names the offending part."""
+
+    def __init__(self, field: str, problem: str, status: int = 400) -> None:
+        self.field = field
+        self.status = status
+        super().__init__(f"{field}: {problem}")
+
+
+def validate(kind: str, message: Any) -> dict[str, Any]:
+    error = next(iter(_VALIDATORS[kind].iter_errors(message)), None)
+    if error is not None:
+        raise ProtocolError(_field_of(error), error.message)
+    refuse_credentials(message)
+    return message
+
+
+def _field_of(error: ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    extra = ""
+    if error.validator == "required":
+        extra = str(error.message).split("'")[1]
+    elif error.validator == "additionalProperties":
+        found = re.findall(r"'([^']+)'", str(error.message))
+        extra = found[0] if found else ""
+    return ".".join(p for p in (path, extra) if p) or "<body>"
+
+
+# ------------------------------------------------------------------------------------------- credentials
+
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie"}
+)
+_KEY_SHAPES = re.compile(
+    r"sk-ant-[A-Za-z0-9_-]{8,}"  # Anthropic keys
+    r"|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"  # OpenAI keys
+    r"|AIza[0-9A-Za-z_-]{30,}"  # Google API keys
+    r"|ya29\.[0-9A-Za-z_-]{10,}"  # Google OAuth access tokens
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
+
+
+def refuse_credentials(message: dict[str, Any]) -> None:
+    """The optimizer holds no provider credential and accepts none, even by mistake."""
+    headers = message.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() in CREDENTIAL_HEADERS:
+            raise ProtocolError(f"headers.{name}", "credentials are never sent to the optimizer")
+        if isinstance(value, str) and _KEY_SHAPES.search(value):
+            raise ProtocolError(f"headers.{name}", "looks like a provider credential; refused")
+    _scan(message.get("metadata"), "metadata")
+
+
+def _scan(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if _KEY_SHAPES.search(value):
+            raise ProtocolError(where, "looks like a provider credential; refused")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if str(k).lower() in CREDENTIAL_HEADERS:
+                raise ProtocolError(f"{where}.{k}", "credentials are never sent to the optimizer")
+            _scan(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _scan(v, f"{where}.{i}")

@@ -1,0 +1,81 @@
+"""The shape every strategy has: a kind name, a default, typed params, one entry point.
+
+A strategy never mutates the request it is given: it returns a new one that shares every part it did
+not change (copy on write). That keeps the gateway's original intact for fail-open, lets the engine
+tell "changed" from "unchanged" by identity, and makes a transform cheap on a 76 KB body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(slots=True)
+class Context:
+    """What a strategy may know about a request besides its body: never a credential."""
+
+    endpoint: str
+    route: dict[str, Any]
+    metadata: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def model(self) -> str:
+        return str(self.route.get("model") or "")
+
+
+@dataclass(slots=True)
+class Decision:
+    """Content-free: what kind of change, described by numbers and field names, never by text."""
+
+    kind: str
+    changed: str
+    tokens_before: int = 0
+    tokens_after: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        saving = max(self.tokens_before - self.tokens_after, 0)
+        out = {
+            "kind": self.kind,
+            "changed": self.changed,
+            "tokensBefore": self.tokens_before,
+            "tokensAfter": self.tokens_after,
+            "estimatedSavingTokens": saving,
+        }
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+@dataclass(slots=True)
+class Applied:
+    request: dict[str, Any]
+    decision: Decision
+    preserved: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NotApplied:
+    """Why a strategy left the request alone, for `x-anyray-optimization-result`."""
+
+    reason: str
+    preserved: list[str] = field(default_factory=list)
+
+
+class Strategy:
+    kind: ClassVar[str]
+    default_enabled: ClassVar[bool]
+    endpoints: ClassVar[tuple[str, ...]] = ("/v1/messages", "/v1/chat/completions")
+    Params: ClassVar[type[Params]] = Params
+    summary: ClassVar[str] = ""
+
+    def apply(self, request: dict[str, Any], ctx: Context, params: Any) -> Applied | NotApplied:
+        raise NotImplementedError

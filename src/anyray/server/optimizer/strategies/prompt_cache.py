@@ -1,0 +1,145 @@
+"""prompt_cache: place cache_control breakpoints where a client placed none.
+
+Anthropic bills a cached prefix read at a tenth of the input price, but only for prefixes a request
+marks. Most SDK apps mark nothing and pay full price for the same tools and system prompt every turn.
+This strategy marks, at most four places, in prompt order (tools -> system -> messages):
+- the end of the tools and the end of the system prompt (stable across a session);
+- the last user message (written now, read next turn) and the user message one turn before it (what
+  the previous request wrote, so this one reads it even when a turn added more than 20 blocks).
+A mark is placed only where the prefix up to it reaches the model's minimum cacheable length: below
+it the API ignores the mark and it would only cost a slot. A client that placed any breakpoint of its
+own knows better: its request is left exactly as it is. Placement depends only on the request, so the
+same conversation gets the same marks on every turn and in every process.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from pydantic import Field
+
+from anyray.server.optimizer import tokens
+from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Params, Strategy
+
+MAX_BREAKPOINTS = 4
+# Minimum cacheable prefix by model family, from Anthropic's prompt-caching documentation (first match wins).
+DEFAULT_MIN_TOKENS = {
+    "claude-opus-5*": 512,
+    "claude-sonnet-4-6*": 2048,
+    "claude-opus-4-5*": 4096,
+    "claude-opus-4-6*": 4096,
+    "claude-opus-4-7*": 4096,
+    "claude-haiku-4-5*": 4096,
+    "claude-3-5-haiku*": 2048,
+    "claude-3-haiku*": 2048,
+    "*": 1024,
+}
+_MARKABLE = {"text", "image", "document", "tool_result", "tool_use"}
+
+
+class PromptCacheParams(Params):
+    ttl: str = Field("5m", pattern="^(5m|1h)$")
+    min_tokens: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MIN_TOKENS))
+    conversation: bool = Field(True, description="also mark the conversation prefix, not only tools and system")
+
+
+class PromptCache(Strategy):
+    kind = "prompt_cache"
+    default_enabled = True
+    endpoints = ("/v1/messages",)
+    Params = PromptCacheParams
+    summary = "place cache_control breakpoints (at most 4) where the client placed none"
+
+    def apply(self, request: dict[str, Any], ctx: Context, params: PromptCacheParams) -> Applied | NotApplied:
+        if has_breakpoints(request):
+            return NotApplied("client placed its own breakpoints", preserved=["cache_control"])
+        minimum = min_cacheable(ctx.model or str(request.get("model", "")), params.min_tokens)
+        mark = {"type": "ephemeral"} if params.ttl == "5m" else {"type": "ephemeral", "ttl": "1h"}
+        new = dict(request)
+        placed: list[str] = []
+        prefix = 0
+        cached_prefix = 0
+
+        tools = request.get("tools")
+        if isinstance(tools, list) and tools and isinstance(tools[-1], dict):
+            prefix += tokens.estimate(tools)
+            if prefix >= minimum:
+                new["tools"] = [*tools[:-1], {**tools[-1], "cache_control": mark}]
+                placed.append("tools")
+                cached_prefix = prefix
+
+        system = request.get("system")
+        if system:
+            prefix += tokens.estimate(system)
+            if prefix >= minimum:
+                if isinstance(system, str):
+                    new["system"] = [{"type": "text", "text": system, "cache_control": mark}]
+                    placed.append("system")
+                elif isinstance(system, list) and isinstance(system[-1], dict) and system[-1].get("type") == "text":
+                    new["system"] = [*system[:-1], {**system[-1], "cache_control": mark}]
+                    placed.append("system")
+                cached_prefix = prefix if "system" in placed else cached_prefix
+
+        messages = request.get("messages")
+        if params.conversation and isinstance(messages, list) and messages:
+            sizes = [tokens.estimate(m) for m in messages]
+            last = len(messages) - 1
+            candidates = [i for i in (last - 2, last) if i >= 0]
+            marked = list(messages)
+            for i in candidates:
+                if len(placed) >= MAX_BREAKPOINTS:
+                    break
+                upto = prefix + sum(sizes[: i + 1])
+                message = _mark_message(messages[i], mark) if upto >= minimum else None
+                if message is not None:
+                    marked[i] = message
+                    placed.append(f"messages[{i - len(messages)}]")
+                    cached_prefix = upto
+            if marked != messages:
+                new["messages"] = marked
+
+        if not placed:
+            return NotApplied(f"prefix shorter than the model's minimum cacheable length ({minimum} tokens)")
+        total = prefix + (sum(tokens.estimate(m) for m in messages) if isinstance(messages, list) else 0)
+        decision = Decision(
+            self.kind,
+            f"placed {len(placed)} breakpoint(s): {', '.join(placed)}",
+            total,
+            total,
+            {"breakpoints": len(placed), "cacheablePrefixTokens": cached_prefix, "minTokens": minimum},
+        )
+        return Applied(new, decision)
+
+
+def has_breakpoints(request: dict[str, Any]) -> bool:
+    for tool in request.get("tools") or ():
+        if isinstance(tool, dict) and "cache_control" in tool:
+            return True
+    system = request.get("system")
+    if isinstance(system, list) and any(isinstance(b, dict) and "cache_control" in b for b in system):
+        return True
+    for message in request.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(b, dict) and "cache_control" in b for b in content):
+            return True
+    return False
+
+
+def min_cacheable(model: str, table: dict[str, int]) -> int:
+    bare = model.split("@")[0]
+    for pattern, minimum in table.items():
+        if fnmatch.fnmatchcase(bare, pattern):
+            return minimum
+    return DEFAULT_MIN_TOKENS["*"]
+
+
+def _mark_message(message: Any, mark: dict[str, str]) -> dict[str, Any] | None:
+    if not isinstance(message, dict) or message.get("role") != "user":
+        return None
+    content = message.get("content")
+    if isinstance(content, str) and content:
+        return {**message, "content": [{"type": "text", "text": content, "cache_control": mark}]}
+    if isinstance(content, list) and content and isinstance(content[-1], dict) and content[-1].get("type") in _MARKABLE:
+        return {**message, "content": [*content[:-1], {**content[-1], "cache_control": mark}]}
+    return None
