@@ -17,6 +17,9 @@ _TOOL_NAMES = [
 ]
 
 
+SESSION_ID = "5e551011-0000-4000-8000-000000000001"
+
+
 def _filler(seed: str, chars: int) -> str:
     words = ("the tool returns output that the agent reads before it decides what to do next; "
              "use absolute paths, prefer editing existing files, and never guess at file contents. ")
@@ -51,7 +54,7 @@ def claude_code_request(prompt: str = "Fix the failing test in tests/test_app.py
         "max_tokens": 64000,
         "stream": stream,
         "thinking": {"type": "adaptive"},
-        "metadata": {"user_id": json.dumps({"device_id": "d" * 64, "session_id": "5e5510n-0000-4000-8000-000000000001"})},
+        "metadata": {"user_id": json.dumps({"device_id": "d" * 64, "session_id": SESSION_ID})},
         "system": [
             {"type": "text", "text": _filler("You are Claude Code, Anthropic's official CLI for Claude", 74)},
             {"type": "text", "text": _filler("You are an interactive CLI tool", 62), "cache_control": cache},

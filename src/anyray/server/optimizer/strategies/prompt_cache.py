@@ -113,6 +113,9 @@ class PromptCache(Strategy):
 
 
 def has_breakpoints(request: dict[str, Any]) -> bool:
+    """Any mark of the client's own, including the API's top-level (automatic caching) `cache_control`."""
+    if "cache_control" in request:
+        return True
     for tool in request.get("tools") or ():
         if isinstance(tool, dict) and "cache_control" in tool:
             return True
