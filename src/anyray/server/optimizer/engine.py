@@ -69,8 +69,9 @@ class Optimizer:
         if self.cache is None:
             await self.start()
         request: dict[str, Any] = message["request"]
+        assert self.stash is not None
         ctx = Context(message["endpoint"], message.get("route") or {}, message.get("metadata") or {},
-                      message.get("headers") or {})
+                      message.get("headers") or {}, self.stash.handle_for)
         wanted = message.get("enabledKinds")
         plan = self.resolver.plan(ctx.metadata, ctx.model, str(request.get("model", "")))
         current = request
@@ -100,6 +101,8 @@ class Optimizer:
                 applied.append(step.kind)
             else:
                 skipped.append({"kind": step.kind, "reason": result.reason})
+        for handle, content in ctx.stashed.items():  # before the answer: a marker's handle must resolve
+            await self.stash.store(handle, content, ctx.metadata.get("team"))
         for kind in wanted or ():
             if kind not in REGISTRY:
                 skipped.append({"kind": kind, "reason": "unknown kind"})

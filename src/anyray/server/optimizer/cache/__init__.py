@@ -116,11 +116,17 @@ class Stash:
         self.sealer = sealer
         self.ttl_s = ttl_s
 
+    def handle_for(self, content: str) -> str:
+        return "stash_" + self.sealer.mac(content.encode())[:32]
+
     async def put(self, content: str, team: str | None = None) -> str:
-        handle = "stash_" + self.sealer.mac(content.encode())[:32]
+        handle = self.handle_for(content)
+        await self.store(handle, content, team)
+        return handle
+
+    async def store(self, handle: str, content: str, team: str | None = None) -> None:
         await self.backend.put(handle, self.sealer.seal(content.encode(), handle.encode()), self.ttl_s,
                                team or DEFAULT_TEAM, "")
-        return handle
 
     async def get(self, handle: str) -> str | None:
         blob = await self.backend.get(handle)

@@ -7,6 +7,7 @@ tell "changed" from "unchanged" by identity, and makes a transform cheap on a 76
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -25,10 +26,21 @@ class Context:
     route: dict[str, Any]
     metadata: dict[str, Any]
     headers: dict[str, str]
+    handle_for: Callable[[str], str] | None = None
+    stashed: dict[str, str] = field(default_factory=dict)
 
     @property
     def model(self) -> str:
         return str(self.route.get("model") or "")
+
+    def stash(self, content: str) -> str:
+        """Keep `content` reachable through /v1/retrieve; returns its handle at once (the engine stores it
+        after the pipeline). The handle depends only on the content, so a marker stays byte-identical."""
+        if self.handle_for is None:
+            raise RuntimeError("this context has no stash")
+        handle = self.handle_for(content)
+        self.stashed[handle] = content
+        return handle
 
 
 @dataclass(slots=True)
