@@ -30,6 +30,21 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__, "providers": providers, "optimizer": optimizer})
 
 
+async def selftest(request: Request) -> Response:
+    """What `anyray doctor` asks: is the optimizer there, does its protocol match, is fail-open armed."""
+    from anyray.server.optimizer.protocol import PROTOCOL_VERSION
+
+    gateway: Gateway = request.app.state.gateway
+    if gateway.optimizer is None:
+        return JSONResponse({"protocolVersion": PROTOCOL_VERSION, "optimizer": {"reachable": False,
+                             "mode": "disabled"}, "failOpen": {"armed": True, "outcome": "optimizer disabled"}})
+    return JSONResponse({
+        "protocolVersion": PROTOCOL_VERSION,
+        "optimizer": await gateway.optimizer.probe(),
+        "failOpen": await gateway.optimizer.drill() | {"breaker": gateway.optimizer.breaker.state},
+    })
+
+
 def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:
     gw = gateway or Gateway(config)
 
@@ -44,6 +59,7 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
     routes = [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/_anyray/selftest", selftest, methods=["GET"]),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),

@@ -146,6 +146,23 @@ class OptimizerClient:
             self.background_dropped += 1
             log.info("optimizer %s failed: %s", path, type(exc).__name__)
 
+    async def drill(self) -> dict[str, Any]:
+        """Prove fail-open is armed without touching the counters: send a message the optimizer must refuse
+        (an unknown endpoint) through the same budgeted path, and check it comes back as "forward untouched"."""
+        started = asyncio.get_running_loop().time()
+        try:
+            answer = await asyncio.wait_for(self._call("/v1/optimize", {"endpoint": "/_drill", "request": {}}),
+                                            self.budget_s)
+            refused = not (isinstance(answer, dict) and isinstance(answer.get("request"), dict))
+        except Exception as exc:  # what a real request would have survived: it would be forwarded unchanged
+            refused, answer = True, type(exc).__name__
+        elapsed_ms = (asyncio.get_running_loop().time() - started) * 1000
+        return {"armed": refused, "budgetMs": round(self.budget_s * 1000), "drillMs": round(elapsed_ms, 1),
+                "outcome": "forwarded untouched" if refused else f"optimizer accepted a bad message: {answer!r}"}
+
+    async def probe(self) -> dict[str, Any]:
+        raise NotImplementedError
+
     def status(self) -> dict[str, Any]:
         return {
             "breaker": self.breaker.state,
@@ -173,6 +190,11 @@ class InProcessOptimizerClient(OptimizerClient):
     async def _call(self, path: str, message: dict[str, Any]) -> Any:
         return await self._routes[path](message)
 
+    async def probe(self) -> dict[str, Any]:
+        from anyray.server.optimizer.protocol import PROTOCOL_VERSION
+
+        return {"reachable": True, "mode": "in-process", "protocolVersion": PROTOCOL_VERSION}
+
 
 class HttpOptimizerClient(OptimizerClient):
     """A cluster: the optimizer is a Service; keep-alive connections, a short connect timeout."""
@@ -190,6 +212,15 @@ class HttpOptimizerClient(OptimizerClient):
         await super().close()
         if self._session:
             await self._session.close()
+
+    async def probe(self) -> dict[str, Any]:
+        assert self._session is not None, "start() first"
+        try:
+            async with self._session.get(self.base + "/healthz", timeout=aiohttp.ClientTimeout(total=3)) as resp:
+                data = orjson.loads(await resp.read())
+            return {"reachable": True, "mode": self.base, "protocolVersion": data.get("protocolVersion")}
+        except Exception as exc:
+            return {"reachable": False, "mode": self.base, "error": type(exc).__name__}
 
     async def _call(self, path: str, message: dict[str, Any]) -> Any:
         assert self._session is not None, "start() first"
