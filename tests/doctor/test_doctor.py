@@ -154,7 +154,7 @@ def test_vertex_credentials_missing_and_token_endpoint_unreachable(tmp_path, emp
     key = tmp_path / "dead.json"
     key.write_text(json.dumps(dead))
     config = {"providers": {"vertex": {"project": "p", "credentials_file": str(key)}}}
-    code, report, output = doctor("--config", write(tmp_path, config, "dead.yaml"), env={"PATH": empty_path})
+    _, report, output = doctor("--config", write(tmp_path, config, "dead.yaml"), env={"PATH": empty_path})
     token = by_check(report)["vertex token"]
     assert token["status"] == "fail" and "token endpoint is unreachable" in token["found"]
     assert dead["private_key"].splitlines()[1] not in output
