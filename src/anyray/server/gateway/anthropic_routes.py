@@ -20,6 +20,7 @@ from anyray.routing import UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.usage import AnthropicStreamUsage, anthropic_body_usage
 
@@ -81,6 +82,10 @@ async def _handle(
         raw = None
     if problem := _validate(payload, endpoint):
         return anthropic_error(400, problem)
+    try:  # who pays: x-anyray-metadata, Claude Code's session id; a gateway key's team (future) wins
+        call.metadata = attribute(request.headers, payload, getattr(request.state, "key_team", None)).as_dict()
+    except MetadataError as exc:
+        return anthropic_error(400, str(exc))
     call.model_asked = payload["model"]
     call.stream = bool(payload.get("stream"))
     try:
