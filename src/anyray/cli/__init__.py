@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from anyray import __version__
-from anyray.cli import up
+from anyray.cli import spend, up
 
 app = typer.Typer(
     name="anyray",
@@ -15,6 +15,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("up")(up.up)
+app.command("spend")(spend.spend)
 
 
 def _version(value: bool) -> None:

@@ -9,11 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from anyray.config import Config, ConfigError, load_config
+from anyray.pricing import PricingError
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
 from anyray.server.runner import PortInUse, run, serve_stack
+from anyray.store import StoreError, default_store_url
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -81,9 +83,15 @@ def up(
         config.gateway.port = port
     if optimizer_port is not None:
         config.optimizer.port = optimizer_port
+    if config.store.enabled and config.store.url is None:
+        config.store.url = default_store_url()  # a laptop keeps its spend: `anyray spend` reads it
 
     optimizer = Optimizer()
-    gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
+    try:
+        gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
+    except (PricingError, StoreError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     servers = [(create_gateway_app(config, gateway), config.gateway.host, config.gateway.port)]
     if config.optimizer.enabled and not config.optimizer.url:
         servers.append((create_optimizer_app(optimizer), config.optimizer.host, config.optimizer.port))
