@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,3 +69,13 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+def wait_written(gw, n: int) -> None:
+    """The listener runs after the last byte, which can trail the SDK's return by a moment."""
+    writer = gw.gateway.spend.writer
+    deadline = time.monotonic() + 10
+    while writer.written < n and time.monotonic() < deadline:
+        writer.flush(1)
+        time.sleep(0.02)
+    assert writer.written == n, f"expected {n} records written, got {writer.written} (dropped {writer.dropped})"

@@ -7,7 +7,6 @@ which also proves records are flushed at shutdown.
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from anyray.store import open_store
 from anyray.store.sqlite import sqlite_path
 from tests.conftest import ANTHROPIC_KEY, CLIENT_KEY, vertex_and_anthropic_config
+from tests.spend.conftest import wait_written
 
 PROMPT_MARKER = "zebra-quartz-7781 what is the tallest mountain"
 SYSTEM_MARKER = "walrus-ledger-5523"
@@ -40,16 +40,6 @@ def hand_cost(usage, rates, uplift=Decimal(1)) -> int:
         + (usage.cache_read_input_tokens or 0) * read
     ) * uplift
     return int(total.to_integral_value(rounding="ROUND_HALF_UP"))
-
-
-def wait_written(gw, n: int) -> None:
-    """The listener runs after the last byte, which can trail the SDK's return by a moment."""
-    writer = gw.gateway.spend.writer
-    deadline = time.monotonic() + 10
-    while writer.written < n and time.monotonic() < deadline:
-        writer.flush(1)
-        time.sleep(0.02)
-    assert writer.written == n, f"expected {n} records written, got {writer.written} (dropped {writer.dropped})"
 
 
 def scan_store(url: str) -> bytes:
