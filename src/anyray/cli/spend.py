@@ -101,13 +101,13 @@ def render_table(rows: list[Summary], total: Summary, by: str | None, title: str
             _ms(s.p95_ms),
         ]
 
-    for s in rows:
-        table.add_row(*([s.group or "-"] if by else []), *cells(s))
-    if by:
-        table.add_section()
-        table.add_row("[bold]total[/]", *cells(total))
-    elif total.requests:
+    if not by:
         table.add_row(*cells(total))
+        return table
+    for s in rows:
+        table.add_row(s.group or "-", *cells(s))
+    table.add_section()
+    table.add_row("[bold]total[/]", *cells(total))
     return table
 
 

@@ -193,11 +193,11 @@ class SpendStore(ABC):
                    SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),
                    SUM(cost_micros), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
                    SUM(savings_micros), SUM(cache_hit), SUM(fail_open)
-            FROM spend_records{where} GROUP BY {group}
+            FROM spend_records{where}{"" if by is None else f" GROUP BY {group}"}
         """
         latencies = f"""
             SELECT {group} AS g, latency_ms FROM spend_records{where}
-            {"AND" if where else "WHERE"} latency_ms IS NOT NULL ORDER BY 1, 2
+            {"AND" if where else "WHERE"} latency_ms IS NOT NULL ORDER BY {"2" if by is None else "1, 2"}
         """
         with self._transaction() as cur:
             cur.execute(self._sql(sums), params)
