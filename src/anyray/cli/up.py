@@ -16,6 +16,7 @@ from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
 from anyray.server.runner import PortInUse, run, serve_stack
 from anyray.store import StoreError, default_store_url
+from anyray.store.postgres import redact
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -57,6 +58,8 @@ def print_banner(config: Config, gateway: Gateway, console: Console = console) -
         else "off"
     )
     console.print(f"\n[bold]gateway[/] {url}   [bold]optimizer[/] {optimizer}   config: {config.source}")
+    if gateway.spend.writer is not None:
+        console.print(f"[bold]spend store[/] {redact(gateway.spend.writer.store.url)}   (see it with `anyray spend`)")
     console.print("\nPoint Claude Code and the SDKs at it:")
     console.print(f"  export ANTHROPIC_BASE_URL={url}")
     console.print(f"  export OPENAI_BASE_URL={url}/v1")
