@@ -193,3 +193,31 @@ def test_replicas_starting_together_migrate_once(pg_url, n_replicas):
     for s in stores:
         s.close()
     assert sorted(results) == [[], [], [1]]
+
+
+def test_a_one_hour_cache_write_is_priced_at_the_1h_rate(fake, sa_key_file, start_gateway, sqlite_url):
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, store__url=sqlite_url))
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
+    system = [{"type": "text", "text": "otter-manual " * 1200, "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
+    message = client.messages.create(
+        model="claude-haiku-4-5", max_tokens=20, system=system, messages=[{"role": "user", "content": "hi"}]
+    )
+    one_hour = message.usage.cache_creation.ephemeral_1h_input_tokens
+    assert one_hour == message.usage.cache_creation_input_tokens > 1024
+    wait_written(gw, 1)
+    [record] = gw.gateway.spend.writer.store.fetch()
+    assert record["cache_write_1h_tokens"] == record["cache_write_tokens"] == one_hour
+    # Haiku 4.5 on the Anthropic API: $1 input, $5 output, $2 per MTok for 1h cache writes
+    u = message.usage
+    assert record["cost_micros"] == u.input_tokens * 1 + u.output_tokens * 5 + one_hour * 2
+
+
+def test_a_bad_store_url_is_a_config_error(tmp_path):
+    from anyray.config import ConfigError, load_config
+
+    path = tmp_path / "anyray.yaml"
+    path.write_text("store:\n  url: mysql://x\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert "store.url (line 2)" in str(info.value)
+    assert "sqlite:///" in str(info.value)
