@@ -164,6 +164,7 @@ class PriceBook:
 
     def __init__(self, table: Mapping[tuple[str, str], Price]) -> None:
         self._table = dict(table)
+        self._resolved: dict[tuple[str, str], Price | None] = {}  # upstream id -> price, skips the regexes
 
     @classmethod
     def load(cls, override_file: str | Path | None = None) -> PriceBook:
@@ -178,7 +179,14 @@ class PriceBook:
         return cls(table)
 
     def price(self, provider: str, model: str) -> Price | None:
-        return self._table.get((provider, base_model_id(model)))
+        key = (provider, model)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            price = self._table.get((provider, base_model_id(model)))
+            if len(self._resolved) < 4096:
+                self._resolved[key] = price
+            return price
 
     def models(self) -> list[tuple[str, str]]:
         return sorted(self._table)

@@ -10,6 +10,9 @@ Money is counted in micro-dollars so the counter only ever adds integers (exact 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from anyray.store.records import SpendRecord
@@ -19,6 +22,18 @@ TTFB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
+TOKEN_KINDS = ("input", "output", "cache_write", "cache_read")
+
+
+@dataclass(slots=True)
+class _Bound:
+    requests: Any
+    latency: Any
+    ttfb: Any
+    tokens: tuple[Any, ...]
+    cost: Any
+
+
 def _model(name: str | None) -> str:
     return (name or "unknown")[:80]
 
@@ -26,6 +41,7 @@ def _model(name: str | None) -> str:
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[str, str, str, str, str], _Bound] = {}
         r = self.registry
         call_labels = ["dialect", "provider", "model", "status"]
         self.requests = Counter("anyray_requests", "Finished requests.", call_labels, registry=r)
@@ -86,28 +102,38 @@ class GatewayMetrics:
             "anyray_spend_records_dropped", "Spend records dropped because the store fell behind.", registry=r
         )
 
+    def _bound(self, dialect: str, provider: str, model: str, status: str, used: str) -> _Bound:
+        """The labelled children for one combination, looked up once (labels() costs a lock and a hash)."""
+        key = (dialect, provider, model, status, used)
+        bound = self._children.get(key)
+        if bound is None:
+            bound = _Bound(
+                requests=self.requests.labels(dialect, provider, model, status),
+                latency=self.latency.labels(dialect, provider, model, status),
+                ttfb=self.ttfb.labels(dialect, provider, model),
+                tokens=tuple(self.tokens.labels(provider, used, kind) for kind in TOKEN_KINDS),
+                cost=self.cost.labels(provider, used),
+            )
+            self._children[key] = bound
+        return bound
+
     def observe(self, record: SpendRecord) -> None:
         provider = record.provider or "none"
-        model = _model(record.model_asked)
-        status = str(record.status)
-        self.requests.labels(record.dialect, provider, model, status).inc()
-        if record.latency_ms is not None:
-            self.latency.labels(record.dialect, provider, model, status).observe(record.latency_ms / 1000)
-        if record.ttfb_ms is not None:
-            self.ttfb.labels(record.dialect, provider, model).observe(record.ttfb_ms / 1000)
         used = _model(record.model_used or record.model_asked)
-        for kind, n in (
-            ("input", record.input_tokens),
-            ("output", record.output_tokens),
-            ("cache_write", record.cache_write_tokens),
-            ("cache_read", record.cache_read_tokens),
-        ):
+        bound = self._bound(record.dialect, provider, _model(record.model_asked), str(record.status), used)
+        bound.requests.inc()
+        if record.latency_ms is not None:
+            bound.latency.observe(record.latency_ms / 1000)
+        if record.ttfb_ms is not None:
+            bound.ttfb.observe(record.ttfb_ms / 1000)
+        counts = (record.input_tokens, record.output_tokens, record.cache_write_tokens, record.cache_read_tokens)
+        for child, n in zip(bound.tokens, counts, strict=True):
             if n:
-                self.tokens.labels(provider, used, kind).inc(n)
+                child.inc(n)
         if record.cost_micros is None:
             self.unpriced.labels(provider, used).inc()
         elif record.cost_micros:
-            self.cost.labels(provider, used).inc(record.cost_micros)
+            bound.cost.inc(record.cost_micros)
         if record.savings_micros:
             self.savings.labels(provider, used).inc(record.savings_micros)
         if record.fail_open:
