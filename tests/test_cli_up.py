@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -18,9 +19,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_HOME = tempfile.mkdtemp(prefix="anyray-home-")  # `anyray up` keeps its spend store here, not in ~/.anyray
+
+
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANYRAY_", "ANTHROPIC_", "GOOGLE_", "OPENAI_"))}
-    env.update(extra, COLUMNS="200", NO_COLOR="1")
+    env.update(extra, COLUMNS="200", NO_COLOR="1", ANYRAY_HOME=_HOME)
     return env
 
 

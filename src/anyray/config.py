@@ -100,6 +100,27 @@ class CacheSettings(_Section):
     key_file: Path | None = Field(None, description="default ~/.anyray/cache.key, generated with 0600 perms")
 
 
+class StoreSettings(_Section):
+    url: str | None = Field(
+        None,
+        description="spend store: sqlite:///path or postgresql://...; unset = ~/.anyray/spend.db under `anyray up`",
+    )
+    enabled: bool = True
+    queue_size: int = Field(10_000, ge=1, description="records waiting to be written; beyond this they are dropped")
+    batch_size: int = Field(500, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url_scheme(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("expected sqlite:///path/to/spend.db or postgresql://user@host:5432/db")
+        return v
+
+
+class PricingSettings(_Section):
+    file: Path | None = Field(None, description="a price file (same shape as anyray/data/prices.yaml) to overlay")
+
+
 class ProviderSettings(_Section):
     enabled: bool = True
     base_url: str | None = None
@@ -155,6 +176,8 @@ class Config(_Section):
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
     providers: Providers = Field(default_factory=Providers)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
     models: dict[str, ModelRoute] = Field(
         default_factory=dict,
         description="what a client asks for (exact id or glob like claude-*) -> provider and upstream id",

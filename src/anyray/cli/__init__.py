@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from anyray import __version__
-from anyray.cli import doctor, up
+from anyray.cli import doctor, spend, up
 
 app = typer.Typer(
     name="anyray",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.command("up")(up.up)
 app.command("doctor")(doctor.doctor)
+app.command("spend")(spend.spend)
 
 
 def _version(value: bool) -> None:

@@ -9,11 +9,14 @@ from rich.console import Console
 from rich.table import Table
 
 from anyray.config import Config, ConfigError, load_config
+from anyray.pricing import PricingError
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
 from anyray.server.runner import PortInUse, run, serve_stack
+from anyray.store import StoreError, default_store_url
+from anyray.store.postgres import redact
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -55,6 +58,8 @@ def print_banner(config: Config, gateway: Gateway, console: Console = console) -
         else "off"
     )
     console.print(f"\n[bold]gateway[/] {url}   [bold]optimizer[/] {optimizer}   config: {config.source}")
+    if gateway.spend.writer is not None:
+        console.print(f"[bold]spend store[/] {redact(gateway.spend.writer.store.url)}   (see it with `anyray spend`)")
     console.print("\nPoint Claude Code and the SDKs at it:")
     console.print(f"  export ANTHROPIC_BASE_URL={url}")
     console.print(f"  export OPENAI_BASE_URL={url}/v1")
@@ -81,9 +86,15 @@ def up(
         config.gateway.port = port
     if optimizer_port is not None:
         config.optimizer.port = optimizer_port
+    if config.store.enabled and config.store.url is None:
+        config.store.url = default_store_url()  # a laptop keeps its spend: `anyray spend` reads it
 
     optimizer = Optimizer(config)
-    gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
+    try:
+        gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
+    except (PricingError, StoreError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     servers = [(create_gateway_app(config, gateway), config.gateway.host, config.gateway.port)]
     if config.optimizer.enabled and not config.optimizer.url:
         servers.append((create_optimizer_app(optimizer), config.optimizer.host, config.optimizer.port))

@@ -21,6 +21,7 @@ from anyray.routing import UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
+from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
@@ -84,6 +85,10 @@ async def _handle(
         raw = None
     if problem := _validate(payload, endpoint):
         return anthropic_error(400, problem)
+    try:  # who pays: x-anyray-metadata, Claude Code's session id; a gateway key's team (future) wins
+        call.metadata = attribute(request.headers, payload, getattr(request.state, "key_team", None)).as_dict()
+    except MetadataError as exc:
+        return anthropic_error(400, str(exc))
     call.model_asked = payload["model"]
     call.stream = bool(payload.get("stream"))
     try:

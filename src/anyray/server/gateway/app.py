@@ -14,6 +14,7 @@ from anyray import __version__
 from anyray.config import Config
 from anyray.server.gateway import anthropic_routes as anthropic
 from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.metrics import CONTENT_TYPE
 
 VERTEX_PATH = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
 
@@ -45,6 +46,11 @@ async def selftest(request: Request) -> Response:
     })
 
 
+async def metrics(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    return Response(gateway.metrics.render(), media_type=CONTENT_TYPE)
+
+
 def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:
     gw = gateway or Gateway(config)
 
@@ -60,6 +66,7 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/_anyray/selftest", selftest, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),

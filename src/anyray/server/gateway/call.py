@@ -21,6 +21,8 @@ class Usage:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    # the part of cache_creation_input_tokens written with a 1h TTL (priced higher than the 5m default)
+    cache_creation_1h_input_tokens: int = 0
 
     def update(self, usage: Any) -> None:
         """Fold in an Anthropic `usage` object (message_start carries input, message_delta output)."""
@@ -30,6 +32,11 @@ class Usage:
             value = usage.get(name)
             if isinstance(value, int) and value:
                 setattr(self, name, value)
+        creation = usage.get("cache_creation")
+        if isinstance(creation, dict):
+            one_hour = creation.get("ephemeral_1h_input_tokens")
+            if isinstance(one_hour, int) and one_hour:
+                self.cache_creation_1h_input_tokens = one_hour
 
     def as_anthropic(self) -> dict[str, int]:
         return {

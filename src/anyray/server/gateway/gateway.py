@@ -12,6 +12,7 @@ from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
 from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.call import Call, CallListener
+from anyray.server.gateway.metrics import GatewayMetrics
 from anyray.server.gateway.optimizer_client import (
     HttpOptimizerClient,
     InProcessOptimizerClient,
@@ -20,6 +21,7 @@ from anyray.server.gateway.optimizer_client import (
     build_message,
 )
 from anyray.server.gateway.pipeline import Forwarder
+from anyray.server.gateway.spend import SpendRecorder
 from anyray.server.gateway.upstream import UpstreamClient
 from anyray.server.optimizer.engine import Optimizer
 
@@ -62,8 +64,14 @@ class Gateway:
         self.optimizer = optimizer_client
         # called once per finished call (after the last byte): spend records, metrics, post-call hooks
         self.listeners: list[CallListener] = []
+        # spend attribution: prices every call, feeds /metrics and (when store.url is set) the spend store
+        self.metrics = GatewayMetrics()
+        self.forwarder.on_retry = self.metrics.upstream_retry
+        self.spend = SpendRecorder.from_config(config, self.metrics)
+        self.listeners.append(self.spend)
 
     async def start(self) -> None:
+        await self.spend.start()
         await self.upstream.start()
         await asyncio.gather(*(p.start() for p in self.providers.values()))
         if self.optimizer:
@@ -74,6 +82,7 @@ class Gateway:
         if self.optimizer:
             await self.optimizer.close()
         await self.upstream.close()
+        await self.spend.close()  # after the last call finished: flushes the queued spend records
 
     async def optimize(
         self, call: Call, payload: dict[str, Any], route: Route, headers: Mapping[str, str]

@@ -8,7 +8,7 @@ All of this happens before the first byte reaches the client, which is what make
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,8 @@ class Forwarder:
     def __init__(self, providers: Mapping[str, Provider], client: UpstreamClient) -> None:
         self.providers = providers
         self.client = client
+        # bumped on every repeated upstream attempt (provider, reason): the gateway's metrics
+        self.on_retry: Callable[[str, str], None] | None = None
 
     async def send(
         self,
@@ -61,6 +63,8 @@ class Forwarder:
             if result.status not in FALLBACK_STATUSES:
                 break
             log.info("upstream %s answered %s; trying the next target", target.provider, result.status)
+            if self.on_retry is not None and target is not route.targets[-1]:
+                self.on_retry(target.provider, f"fallback_{result.status}")
         assert failure is not None, "a route always has at least one target"
         return failure
 
@@ -90,5 +94,7 @@ class Forwarder:
             if fixed is None:
                 return UpstreamFailure(response.status, body, provider.name)
             log.info("%s refused a request part it can do without; retrying corrected", provider.name)
+            if self.on_retry is not None:
+                self.on_retry(provider.name, "corrected")
             request = fixed
         return UpstreamFailure(response.status, body, provider.name)

@@ -1,0 +1,144 @@
+"""The gateway's accounting listener: price each finished call, count it, queue its spend record.
+
+Registered on `Gateway.listeners`, so it runs once per call after the last byte; it does arithmetic
+and a non-blocking queue put, nothing else. The store itself is written by `SpendWriter`'s thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from anyray.config import Config
+from anyray.pricing import PriceBook
+from anyray.server.gateway.call import Call, Usage
+from anyray.server.gateway.metrics import GatewayMetrics
+from anyray.store import SpendRecord, SpendWriter, open_store, sanitize_decisions
+
+log = logging.getLogger("anyray.spend")
+
+_SAVED_MICROS_KEYS = ("savedMicros", "saved_micros", "estimatedSavingMicros", "estimated_saving_micros")
+_BEFORE_KEYS = ("tokensBefore", "tokens_before")
+_AFTER_KEYS = ("tokensAfter", "tokens_after")
+
+
+def _first_int(d: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = d.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _text(value: Any, limit: int = 128) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+class SpendRecorder:
+    """A `CallListener`: Call -> SpendRecord -> metrics and (when a store is configured) the writer."""
+
+    def __init__(
+        self,
+        prices: PriceBook,
+        metrics: GatewayMetrics,
+        writer: SpendWriter | None = None,
+        vertex_region: str | None = None,
+    ) -> None:
+        self.prices = prices
+        self.metrics = metrics
+        self.writer = writer
+        self.vertex_region = vertex_region
+
+    @classmethod
+    def from_config(cls, config: Config, metrics: GatewayMetrics) -> SpendRecorder:
+        prices = PriceBook.load(config.pricing.file)
+        writer = None
+        if config.store.enabled and config.store.url:
+            store = open_store(config.store.url)
+            writer = SpendWriter(store, config.store.queue_size, config.store.batch_size)
+        return cls(prices, metrics, writer, config.providers.vertex.location)
+
+    async def start(self) -> None:
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.start)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.close)
+
+    def __call__(self, call: Call) -> None:
+        record = self.build(call)
+        self.metrics.observe(record)
+        if self.writer is not None and not self.writer.submit(record):
+            self.metrics.spend_dropped.inc()
+
+    def _region(self, provider: str | None) -> str | None:
+        return self.vertex_region if provider == "vertex" else None
+
+    def _savings(self, decisions: list[dict[str, Any]], provider: str | None, model: str, usage: Usage) -> int:
+        """Explicit micro-dollar savings when a decision states them, else input tokens saved x input price."""
+        total = 0
+        for decision in decisions:
+            explicit = _first_int(decision, _SAVED_MICROS_KEYS)
+            if explicit is not None:
+                total += max(0, explicit)
+                continue
+            before, after = _first_int(decision, _BEFORE_KEYS), _first_int(decision, _AFTER_KEYS)
+            if provider and before is not None and after is not None and before > after:
+                total += self.prices.input_saving(provider, model, before - after, usage, self._region(provider)) or 0
+        return total
+
+    def build(self, call: Call) -> SpendRecord:
+        usage = call.usage
+        provider = call.target.provider if call.target is not None else None
+        model_used = call.upstream_model or None
+        priced_model = model_used or call.model_asked
+        tokens = (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_creation_input_tokens,
+            usage.cache_read_input_tokens,
+        )
+        cost_micros: int | None = 0
+        if any(tokens):
+            cost = self.prices.cost(provider, priced_model, usage, self._region(provider)) if provider else None
+            cost_micros = cost.micros if cost is not None else None
+        decisions = sanitize_decisions(call.decisions)
+        meta = call.metadata if isinstance(call.metadata, dict) else {}
+        raw_tags = meta.get("tags")
+        tags = (
+            {str(k)[:64]: v[:128] for k, v in raw_tags.items() if isinstance(v, str)}
+            if isinstance(raw_tags, dict)
+            else {}
+        )
+        duration = call.duration_s
+        return SpendRecord(
+            ts_ms=int((time.time() - (duration or 0.0)) * 1000),
+            request_id=call.id,
+            dialect=call.dialect,
+            endpoint=call.endpoint,
+            model_asked=call.model_asked,
+            status=call.status,
+            team=_text(meta.get("team")),
+            app=_text(meta.get("app")),
+            user_name=_text(meta.get("user")),
+            tags=tags,
+            provider=provider,
+            model_used=model_used,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_write_tokens=usage.cache_creation_input_tokens,
+            cache_write_1h_tokens=usage.cache_creation_1h_input_tokens,
+            cache_read_tokens=usage.cache_read_input_tokens,
+            cost_micros=cost_micros,
+            savings_micros=self._savings(decisions, provider, priced_model, usage),
+            decisions=decisions,
+            latency_ms=None if duration is None else round(duration * 1000, 3),
+            ttfb_ms=None if call.first_byte_s is None else round(call.first_byte_s * 1000, 3),
+            streamed=call.stream,
+            cache_hit=call.cache_hit,
+            fail_open=call.fail_open,
+            partial=call.partial,
+        )

@@ -1,0 +1,218 @@
+"""The spend store interface and the SQL both backends share.
+
+One interface, chosen by `store.url`: SQLite for a laptop (`anyray up`), PostgreSQL for several
+gateway replicas. The gateway only ever calls `insert` (from the batch writer's thread) and the CLI only
+`summarize`; both are plain blocking DB-API code, never run on the event loop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from anyray.store.migrations import MIGRATIONS, MIGRATIONS_TABLE
+from anyray.store.records import COLUMNS, SpendRecord
+
+GROUPS = ("team", "app", "model", "provider", "day")
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message names the URL (without its password)."""
+
+
+@dataclass(slots=True)
+class Summary:
+    """One row of `anyray spend`: totals for a group (or for everything)."""
+
+    group: str | None
+    requests: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_micros: int = 0
+    unpriced: int = 0
+    savings_micros: int = 0
+    cache_hits: int = 0
+    fail_open: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+
+    @property
+    def cache_hit_rate(self) -> float:
+        return self.cache_hits / self.requests if self.requests else 0.0
+
+    @property
+    def cached_input_ratio(self) -> float:
+        """The share of input tokens served from the provider's prompt cache."""
+        total = self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+        return self.cache_read_tokens / total if total else 0.0
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return float(sorted_values[rank - 1])
+
+
+def record_row(record: SpendRecord) -> tuple[Any, ...]:
+    row = []
+    for name in COLUMNS:
+        value = getattr(record, name)
+        if name in ("tags", "decisions"):
+            value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        elif isinstance(value, bool):
+            value = int(value)
+        row.append(value)
+    return tuple(row)
+
+
+class SpendStore(ABC):
+    """SQL shared by the backends; subclasses provide connections and the dialect's few differences."""
+
+    placeholder = "?"
+    id_type = "INTEGER PRIMARY KEY"
+    bool_type = "SMALLINT"
+    float_type = "DOUBLE PRECISION"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    # ------------------------------------------------------------------ backend hooks
+    @abstractmethod
+    def _transaction(self) -> Any:
+        """A context manager yielding a DB-API cursor inside one transaction."""
+
+    @abstractmethod
+    def _lock_migrations(self, cur: Any) -> None:
+        """Serialize migrations between processes starting at once."""
+
+    @abstractmethod
+    def day_expr(self) -> str:
+        """SQL for the UTC day (YYYY-MM-DD) of `ts_ms`."""
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """Release connections."""
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database has not seen; returns the versions applied now."""
+        applied_now = []
+        with self._transaction() as cur:
+            self._lock_migrations(cur)
+            cur.execute(MIGRATIONS_TABLE)
+            cur.execute("SELECT version FROM anyray_migrations")
+            done = {int(r[0]) for r in cur.fetchall()}
+            for version, name, statements in MIGRATIONS:
+                if version in done:
+                    continue
+                for sql in statements:
+                    cur.execute(sql.format(id=self.id_type, bool=self.bool_type, float=self.float_type))
+                cur.execute(
+                    self._sql("INSERT INTO anyray_migrations (version, name, applied_ms) VALUES (?, ?, ?)"),
+                    (version, name, int(time.time() * 1000)),
+                )
+                applied_now.append(version)
+        return applied_now
+
+    def schema_version(self) -> int:
+        with self._transaction() as cur:
+            cur.execute("SELECT COALESCE(MAX(version), 0) FROM anyray_migrations")
+            return int(cur.fetchone()[0])
+
+    # ------------------------------------------------------------------ writes and reads
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def insert(self, records: Sequence[SpendRecord]) -> None:
+        if not records:
+            return
+        marks = ", ".join("?" for _ in COLUMNS)
+        sql = self._sql(f"INSERT INTO spend_records ({', '.join(COLUMNS)}) VALUES ({marks})")
+        with self._transaction() as cur:
+            cur.executemany(sql, [record_row(r) for r in records])
+
+    def fetch(self, since_ms: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Raw records, oldest first (tests and exports)."""
+        where, params = self._where(since_ms)
+        sql = self._sql(f"SELECT {', '.join(COLUMNS)} FROM spend_records{where} ORDER BY ts_ms, id LIMIT ?")
+        with self._transaction() as cur:
+            cur.execute(sql, (*params, limit))
+            rows = cur.fetchall()
+        out = []
+        for row in rows:
+            item = dict(zip(COLUMNS, row, strict=True))
+            item["tags"] = orjson.loads(item["tags"])
+            item["decisions"] = orjson.loads(item["decisions"])
+            for flag in ("streamed", "cache_hit", "fail_open", "partial"):
+                item[flag] = bool(item[flag])
+            out.append(item)
+        return out
+
+    def _where(self, since_ms: int | None, until_ms: int | None = None) -> tuple[str, tuple[Any, ...]]:
+        clauses, params = [], []
+        if since_ms is not None:
+            clauses.append("ts_ms >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            clauses.append("ts_ms < ?")
+            params.append(until_ms)
+        return (" WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
+
+    def _group_expr(self, by: str | None) -> str:
+        if by is None:
+            return "NULL"
+        if by not in GROUPS:
+            raise StoreError(f"cannot group by {by!r}; expected one of {', '.join(GROUPS)}")
+        return {
+            "team": "team",
+            "app": "app",
+            "provider": "provider",
+            "model": "COALESCE(model_used, model_asked)",
+            "day": self.day_expr(),
+        }[by]
+
+    def summarize(
+        self, since_ms: int | None = None, by: str | None = None, until_ms: int | None = None
+    ) -> list[Summary]:
+        """Totals per group (one row with group None when `by` is None), busiest spend first."""
+        group = self._group_expr(by)
+        where, params = self._where(since_ms, until_ms)
+        sums = f"""
+            SELECT {group} AS g, COUNT(*),
+                   SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),
+                   SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),
+                   SUM(cost_micros), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
+                   SUM(savings_micros), SUM(cache_hit), SUM(fail_open)
+            FROM spend_records{where}{"" if by is None else f" GROUP BY {group}"}
+        """
+        latencies = f"""
+            SELECT {group} AS g, latency_ms FROM spend_records{where}
+            {"AND" if where else "WHERE"} latency_ms IS NOT NULL ORDER BY {"2" if by is None else "1, 2"}
+        """
+        with self._transaction() as cur:
+            cur.execute(self._sql(sums), params)
+            rows = cur.fetchall()
+            cur.execute(self._sql(latencies), params)
+            lat_rows = cur.fetchall()
+        by_group: dict[Any, list[float]] = {}
+        for g, ms in lat_rows:
+            by_group.setdefault(g, []).append(float(ms))
+        out = []
+        for row in rows:
+            g, numbers = row[0], [int(v or 0) for v in row[1:]]
+            s = Summary(None if g is None else str(g), *numbers)
+            values = sorted(by_group.get(g, []))
+            s.p50_ms, s.p95_ms = percentile(values, 50), percentile(values, 95)
+            out.append(s)
+        out.sort(key=lambda s: (-s.cost_micros, -s.requests, s.group or ""))
+        return out

@@ -1,0 +1,60 @@
+"""The spend store's schema, as numbered migrations applied once each at start.
+
+A migration is SQL with three dialect tokens ({id}, {bool}, {float}) filled in per database, so
+SQLite and PostgreSQL share one history. Applied versions are kept in `anyray_migrations`; adding a
+column is appending a migration, never editing an old one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "spend_records",
+        [
+            """
+            CREATE TABLE spend_records (
+                id {id},
+                ts_ms BIGINT NOT NULL,
+                request_id TEXT NOT NULL,
+                team TEXT,
+                app TEXT,
+                user_name TEXT,
+                tags TEXT NOT NULL DEFAULT '{{}}',
+                dialect TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                provider TEXT,
+                model_asked TEXT NOT NULL,
+                model_used TEXT,
+                input_tokens BIGINT NOT NULL DEFAULT 0,
+                output_tokens BIGINT NOT NULL DEFAULT 0,
+                cache_write_tokens BIGINT NOT NULL DEFAULT 0,
+                cache_write_1h_tokens BIGINT NOT NULL DEFAULT 0,
+                cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+                cost_micros BIGINT,
+                savings_micros BIGINT NOT NULL DEFAULT 0,
+                decisions TEXT NOT NULL DEFAULT '[]',
+                latency_ms {float},
+                ttfb_ms {float},
+                status INTEGER NOT NULL,
+                streamed {bool} NOT NULL DEFAULT 0,
+                cache_hit {bool} NOT NULL DEFAULT 0,
+                fail_open {bool} NOT NULL DEFAULT 0,
+                partial {bool} NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX spend_records_ts ON spend_records (ts_ms)",
+            "CREATE INDEX spend_records_team_ts ON spend_records (team, ts_ms)",
+        ],
+    ),
+]
+
+MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS anyray_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_ms BIGINT NOT NULL
+)
+"""
+
+LATEST = MIGRATIONS[-1][0]

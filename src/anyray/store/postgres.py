@@ -1,0 +1,55 @@
+"""PostgreSQL spend store, shared by several gateway replicas (Cloud SQL in a cluster).
+
+psycopg 3 with a small connection pool; writes arrive in batches from one writer thread per replica,
+so a handful of connections is plenty. Replicas starting together serialize their migrations on an
+advisory lock. The schema follows the connection's search_path, so `?options=-csearch_path%3Dname`
+in the URL puts the tables in a schema of your choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from anyray.store.base import SpendStore, StoreError
+
+_MIGRATION_LOCK = 0x616E79726179  # "anyray"
+
+
+def redact(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class PostgresStore(SpendStore):
+    placeholder = "%s"
+    id_type = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 4) -> None:
+        super().__init__(url)
+        try:
+            import psycopg
+            from psycopg_pool import ConnectionPool
+        except ImportError:
+            raise StoreError("a postgresql:// store needs psycopg: pip install 'anyray[postgres]'") from None
+        self._psycopg = psycopg
+        try:
+            self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False)
+            self._pool.open(wait=True, timeout=10)
+        except Exception as exc:
+            raise StoreError(f"cannot connect to spend store {redact(url)}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur
+
+    def _lock_migrations(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+
+    def day_expr(self) -> str:
+        return "to_char(to_timestamp(ts_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+    def close(self) -> None:
+        self._pool.close()

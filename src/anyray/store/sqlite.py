@@ -1,0 +1,67 @@
+"""SQLite spend store: one file, WAL mode, for a laptop and for tests.
+
+WAL lets `anyray spend` read while the gateway writes. One connection per store, used by one thread at
+a time under a lock (the batch writer writes; `summarize` runs in another process or after close).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from anyray.store.base import SpendStore, StoreError
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///relative.db`, `sqlite:////absolute/path.db`, `sqlite:///~/x.db` -> a path."""
+    rest = url.removeprefix("sqlite:///")
+    if rest == url or not rest:
+        raise StoreError(f"expected sqlite:///path/to/file.db, got {url!r}")
+    return Path(rest).expanduser()
+
+
+class SQLiteStore(SpendStore):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.path = sqlite_path(url)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open spend store {self.path}: {exc}") from None
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                self._conn.rollback()
+                raise
+            else:
+                self._conn.commit()
+            finally:
+                cur.close()
+
+    def _lock_migrations(self, cur: Any) -> None:
+        pass  # BEGIN IMMEDIATE already holds the database's write lock
+
+    def day_expr(self) -> str:
+        return "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')"
+
+    def journal_mode(self) -> str:
+        with self._lock:
+            return str(self._conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

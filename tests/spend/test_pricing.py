@@ -1,0 +1,131 @@
+"""Costs for known usages against hand-computed values from the published prices (data/prices.yaml).
+
+Each expected number is worked out in the comment beside it from the per-MTok list price, where
+1 token at $X/MTok costs exactly X micro-dollars.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anyray.pricing import PriceBook, PricingError, base_model_id, fold_openai_usage, format_usd
+from anyray.server.gateway.call import Usage
+
+
+@pytest.fixture(scope="module")
+def book() -> PriceBook:
+    return PriceBook.load()
+
+
+def test_model_ids_are_looked_up_without_their_date_suffix():
+    assert base_model_id("claude-sonnet-4-5@20250929") == "claude-sonnet-4-5"
+    assert base_model_id("claude-haiku-4-5-20251001") == "claude-haiku-4-5"
+    assert base_model_id("gpt-4o-2024-08-06") == "gpt-4o"
+    assert base_model_id("gpt-4.1") == "gpt-4.1"
+
+
+def test_claude_sonnet_4_5_on_vertex_regional_and_global(book):
+    usage = Usage(input_tokens=1000, output_tokens=500, cache_creation_input_tokens=2000, cache_read_input_tokens=10000)
+    # 1000 x $3 + 500 x $15 + 2000 x $3.75 (5m write) + 10000 x $0.30 (read) = 3000+7500+7500+3000 = 21000 µ$
+    assert book.cost("vertex", "claude-sonnet-4-5@20250929", usage, region="global").micros == 21_000
+    # a regional endpoint (us-east5) carries Vertex's 10% premium for Sonnet 4.5: 21000 x 1.1 = 23100 µ$
+    assert book.cost("vertex", "claude-sonnet-4-5@20250929", usage, region="us-east5").micros == 23_100
+
+
+def test_claude_opus_4_1_on_vertex_has_no_regional_premium(book):
+    usage = Usage(input_tokens=100, output_tokens=40, cache_creation_input_tokens=300, cache_read_input_tokens=1000)
+    # 100 x $15 + 40 x $75 + 300 x $18.75 + 1000 x $1.50 = 1500 + 3000 + 5625 + 1500 = 11625 µ$
+    assert book.cost("vertex", "claude-opus-4-1@20250805", usage, region="us-east5").micros == 11_625
+
+
+def test_claude_haiku_4_5_on_anthropic_with_5m_and_1h_cache_writes(book):
+    usage = Usage(
+        input_tokens=1234,
+        output_tokens=567,
+        cache_creation_input_tokens=3000,
+        cache_creation_1h_input_tokens=1000,
+        cache_read_input_tokens=4000,
+    )
+    # 1234 x $1 + 567 x $5 + 2000 x $1.25 (5m) + 1000 x $2 (1h) + 4000 x $0.10 = 1234+2835+2500+2000+400 = 8969 µ$
+    cost = book.cost("anthropic", "claude-haiku-4-5-20251001", usage)
+    assert cost.micros == 8_969
+    assert format_usd(cost.micros) == "$0.008969"
+
+
+def test_sonnet_4_5_long_context_prices_the_whole_request_above_200k_input(book):
+    # input + cache writes + cache reads = 150000 + 0 + 60000 = 210000 > 200000: every token at the 1M-context rates
+    long = Usage(input_tokens=150_000, output_tokens=1000, cache_read_input_tokens=60_000)
+    # 150000 x $6 + 1000 x $22.50 + 60000 x $0.60 = 900000 + 22500 + 36000 = 958500 µ$
+    assert book.cost("anthropic", "claude-sonnet-4-5-20250929", long).micros == 958_500
+    assert book.cost("anthropic", "claude-sonnet-4-5-20250929", long).long_context
+    # exactly 200000 is not above the threshold: 140000 x $3 + 1000 x $15 + 60000 x $0.30 = 420000+15000+18000
+    edge = Usage(input_tokens=140_000, output_tokens=1000, cache_read_input_tokens=60_000)
+    assert book.cost("anthropic", "claude-sonnet-4-5-20250929", edge).micros == 453_000
+    # on Vertex's global endpoint the same long request costs the same as on Anthropic
+    assert book.cost("vertex", "claude-sonnet-4-5@20250929", long, region="global").micros == 958_500
+
+
+def test_openai_gpt_4o_with_cached_prompt_tokens(book):
+    usage = Usage()
+    fold_openai_usage(
+        {"prompt_tokens": 2000, "completion_tokens": 300, "prompt_tokens_details": {"cached_tokens": 1024}}, usage
+    )
+    assert (usage.input_tokens, usage.cache_read_input_tokens, usage.output_tokens) == (976, 1024, 300)
+    # 976 x $2.50 + 1024 x $1.25 (cached input) + 300 x $10 = 2440 + 1280 + 3000 = 6720 µ$
+    assert book.cost("openai", "gpt-4o-2024-08-06", usage).micros == 6_720
+    # gpt-4o-mini: 976 x $0.15 + 1024 x $0.075 + 300 x $0.60 = 146.4 + 76.8 + 180 = 403.2 -> 403 µ$
+    assert book.cost("openai", "gpt-4o-mini", usage).micros == 403
+
+
+def test_rounding_is_once_per_request_half_up(book):
+    # 1 output token of Sonnet 4.5 in long context is 22.5 µ$ -> 23; never a float
+    usage = Usage(input_tokens=200_001, output_tokens=1)
+    assert book.cost("anthropic", "claude-sonnet-4-5", usage).micros == 200_001 * 6 + 23
+
+
+def test_an_unknown_model_is_unpriced_not_free(book):
+    assert book.cost("anthropic", "claude-unknown-9", Usage(input_tokens=10)) is None
+    assert book.cost("openai", "claude-haiku-4-5", Usage(input_tokens=10)) is None  # prices are per provider
+
+
+def test_a_user_file_overrides_one_entry_and_keeps_the_rest(tmp_path: Path):
+    path = tmp_path / "prices.yaml"
+    path.write_text("anthropic:\n  claude-haiku-4-5: {input: 0.5, output: 2.5, cache_read: 0.05}\n")
+    book = PriceBook.load(path)
+    usage = Usage(input_tokens=1000, output_tokens=100, cache_creation_input_tokens=100, cache_read_input_tokens=1000)
+    # 1000 x 0.5 + 100 x 2.5 + 100 x 0 (no write price given) + 1000 x 0.05 = 500 + 250 + 0 + 50 = 800 µ$
+    assert book.cost("anthropic", "claude-haiku-4-5-20251001", usage).micros == 800
+    # the built-in Vertex entry is untouched: 1000 + 500 + 125 + 100 = 1725 µ$ on the global endpoint
+    assert book.cost("vertex", "claude-haiku-4-5@20251001", usage, region="global").micros == 1725
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("anthropic:\n  m: {input: 1}\n", "needs at least `input` and `output`"),
+        ("anthropic:\n  m: {input: 1, output: -2}\n", "non-negative"),
+        ("anthropic:\n  m: {input: 1, output: 2, cache_raed: 1}\n", "unknown field(s) cache_raed"),
+        ("anthropic: [1, 2]\n", "expected a mapping of model -> prices"),
+        ("anthropic:\n  m: {input: 1, output: 2, long_context: {input: 2, output: 4}}\n", "needs `above`"),
+    ],
+)
+def test_a_bad_price_file_names_the_entry(tmp_path: Path, text: str, problem: str):
+    path = tmp_path / "prices.yaml"
+    path.write_text(text)
+    with pytest.raises(PricingError) as info:
+        PriceBook.load(path)
+    assert problem in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_every_builtin_price_is_consistent(book):
+    """The shipped table: cache reads cheaper than input, 5m writes cheaper than 1h writes (Anthropic rule)."""
+    for provider, model in book.models():
+        rates = book.price(provider, model).base
+        assert rates.cache_read <= rates.input, (provider, model)
+        if provider != "openai":
+            assert rates.input < rates.cache_write_5m < rates.cache_write_1h, (provider, model)
+            if model != "claude-3-haiku":  # published as $0.30, not 1.25 x $0.25
+                assert rates.cache_write_5m == rates.input * 5 / 4, (provider, model)
