@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from anyray import __version__
-from anyray.cli import up
+from anyray.cli import deploy, render, serve, up
 
 app = typer.Typer(
     name="anyray",
@@ -15,6 +15,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("up")(up.up)
+app.command("serve")(serve.serve)
+app.command("render")(render.render_cmd)
+app.add_typer(deploy.app, name="deploy")
 
 
 def _version(value: bool) -> None:

@@ -7,7 +7,7 @@ it the gateway falls back to an in-process optimizer, exactly as `anyray up` doe
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -16,7 +16,7 @@ from anyray.cli.up import err_console, load_or_exit
 from anyray.server.runner import PortInUse, run, serve_stack
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     gateway = "gateway"
     optimizer = "optimizer"
 

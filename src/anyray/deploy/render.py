@@ -5,7 +5,7 @@ config as the containers must see it: listening on 0.0.0.0, the optimizer reache
 secret removed. A secret never goes into a rendered file: the containers read it from an env file
 (Compose) or a Kubernetes Secret (GKE) under the variable the config names (`api_key_env`).
 
-Writing is careful about a person's edits: a record of what was last written (`.anyray-render.json`)
+Writing is careful about a person's edits: a record of what was last written (`.anyray-render`)
 tells a file we wrote and nobody touched (safe to replace or remove) from one somebody changed
 (refused without `force`).
 """
@@ -29,7 +29,8 @@ from anyray.deploy import naming
 
 Target = Literal["compose", "gke"]
 TARGETS: tuple[Target, ...] = ("compose", "gke")
-RECORD = ".anyray-render.json"
+# No .json/.yaml extension: `kubectl apply -f DIR` reads those, and this file is not a manifest.
+RECORD = ".anyray-render"
 
 # Where things live inside the image and the containers.
 CONFIG_DIR = "/etc/anyray"
@@ -180,8 +181,10 @@ def render(target: Target, config: Config) -> Rendered:
     runtime, warnings = runtime_config(config, target)
     config_yaml = _dump(runtime)
     deploy = config.deploy
-    litellm_yaml = _env().get_template("litellm/config.yaml.j2").render(
-        optimizer_url=runtime["optimizer"]["url"], models=sorted(config.model_map())
+    litellm_yaml = (
+        _env()
+        .get_template("litellm/config.yaml.j2")
+        .render(optimizer_url=runtime["optimizer"]["url"], models=sorted(config.model_map()))
     )
     ctx = {
         "d": deploy,

@@ -1,0 +1,92 @@
+"""`anyray up --compose`: Docker checks that end in a next step, and the `docker compose` call itself."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import anyray
+from anyray.deploy.render import Rendered, env_file_lines
+
+NO_DOCKER_NEXT = (
+    "Install Docker (https://docs.docker.com/get-docker/) and re-run `anyray up --compose`, "
+    "or run `anyray up` without --compose: it needs no Docker."
+)
+
+
+class DockerUnavailable(Exception):
+    def __init__(self, problem: str, next_step: str) -> None:
+        self.problem = problem
+        self.next_step = next_step
+        super().__init__(problem)
+
+
+def _run(argv: Sequence[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, check=False, cwd=cwd)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no message)"
+
+
+def check_docker() -> None:
+    """Raise DockerUnavailable naming what is missing: the CLI, its engine, or the Compose plugin."""
+    if shutil.which("docker") is None:
+        raise DockerUnavailable("Docker is not installed: there is no `docker` command on PATH.", NO_DOCKER_NEXT)
+    try:
+        info = _run(["docker", "info", "--format", "{{.ServerVersion}}"])
+    except OSError as exc:
+        raise DockerUnavailable(f"`docker` could not be run: {exc}", NO_DOCKER_NEXT) from None
+    if info.returncode != 0:
+        raise DockerUnavailable(
+            f"Docker is installed but its engine is not running ({_last_line(info.stderr)}).",
+            "Start Docker Desktop (or `sudo systemctl start docker` on Linux), wait until `docker info` answers, "
+            "then re-run `anyray up --compose`. Or run `anyray up` without --compose: it needs no Docker.",
+        )
+    compose = _run(["docker", "compose", "version"])
+    if compose.returncode != 0:
+        raise DockerUnavailable(
+            f"Docker Compose v2 is missing ({_last_line(compose.stderr)}).",
+            "Install the Compose plugin (package docker-compose-plugin, or Docker Desktop), then re-run.",
+        )
+
+
+def source_checkout() -> Path | None:
+    """The source tree anyray runs from, when it has the Dockerfile (an editable install): compose can
+    then build the image itself instead of pulling one that was never published."""
+    root = Path(anyray.__file__).resolve().parents[2]
+    return root if (root / "Dockerfile").is_file() and (root / "pyproject.toml").is_file() else None
+
+
+def ensure_env_file(out_dir: Path, rendered: Rendered, environ: Mapping[str, str], postgres: bool) -> Path | None:
+    """Create anyray.env (mode 0600) from the variables this shell already has, if there is none yet.
+    Returns the path when it was created; an existing file is the user's and is never touched."""
+    path = out_dir / "anyray.env"
+    if path.exists():
+        return None
+    lines = ["# Written by `anyray up --compose` from your environment. Yours to edit; never commit it."]
+    lines += env_file_lines(rendered.secret_env, environ)
+    if postgres:
+        password = environ.get("POSTGRES_PASSWORD") or secrets.token_urlsafe(24)
+        lines += [f"POSTGRES_PASSWORD={password}", f"PGPASSWORD={password}"]
+    path.touch(mode=0o600)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def up_argv(profiles: Sequence[str], build: bool) -> list[str]:
+    argv = ["docker", "compose"]
+    for profile in profiles:
+        argv += ["--profile", profile]
+    argv += ["up", "-d"]
+    if build:
+        argv.append("--build")
+    return argv
+
+
+def compose_up(out_dir: Path, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return _run(argv, cwd=out_dir)
