@@ -106,6 +106,9 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
         else naming.optimizer_cluster_url(deploy.namespace)
     )
     data["optimizer"] |= {"host": "0.0.0.0", "port": naming.OPTIMIZER_PORT, "url": optimizer_url}
+    # The routes the config resolves to here, written out: the containers route exactly as `anyray up`
+    # would with this config, whichever provider variables their environment happens to hold.
+    data["models"] = {asked: _public(route) for asked, route in config.model_map().items()}
     providers = data["providers"]
     for name in ("anthropic", "openai"):
         section = getattr(config.providers, name)
@@ -168,6 +171,11 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _host_path(path: Path | None) -> str:
+    """A host file for a Compose bind mount: absolute, since Compose reads relative paths from its folder."""
+    return os.path.abspath(os.path.expanduser(path)) if path else ""
+
+
 def _gsa_email(config: Config) -> str:
     gsa = config.deploy.gsa
     if "@" in gsa:
@@ -199,7 +207,7 @@ def render(target: Target, config: Config) -> Rendered:
         "litellm_config_dir": LITELLM_CONFIG_DIR,
         "run_as": RUN_AS,
         "secret_env": secret_env_names(config),
-        "vertex_key": os.fspath(config.providers.vertex.credentials_file or "") if target == "compose" else "",
+        "vertex_key": _host_path(config.providers.vertex.credentials_file) if target == "compose" else "",
         "vertex_key_path": VERTEX_KEY_PATH,
         "gsa_email": _gsa_email(config),
         "gateway_url": naming.gateway_cluster_url(deploy.namespace),
