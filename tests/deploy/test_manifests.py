@@ -48,7 +48,9 @@ def test_every_gke_manifest_validates_against_the_kubernetes_schemas(config_name
         validate_k8s(obj)
     deployments = {d["metadata"]["name"] for d in kinds["Deployment"]}
     litellm = CONFIGS[config_name]["deploy"].get("litellm", False)
-    assert deployments == {naming.GATEWAY_SERVICE, naming.OPTIMIZER_SERVICE} | ({naming.LITELLM_SERVICE} if litellm else set())
+    assert deployments == {naming.GATEWAY_SERVICE, naming.OPTIMIZER_SERVICE} | (
+        {naming.LITELLM_SERVICE} if litellm else set()
+    )
 
 
 def test_the_validator_is_not_vacuous(tmp_path):
