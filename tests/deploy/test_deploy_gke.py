@@ -72,8 +72,9 @@ def test_dry_run_prints_every_command_in_order_with_the_manifests_and_runs_none(
     ]
     assert shown == expected
     # the manifests are printed too, and they are the valid ones
-    manifest_text = result.stdout.split("The commands, in order:")[0]
-    docs = [d for d in yaml.safe_load_all(manifest_text.split("\n", 1)[1]) if d]
+    manifest_text = result.stdout.split("--- # 00-namespace.yaml")[1].split("The commands, in order:")[0]
+    docs = [d for d in yaml.safe_load_all(manifest_text) if d]
+    assert "# note: image anyray:0.1.0 names no registry" in result.stdout
     assert {d["kind"] for d in docs} >= {"Deployment", "NetworkPolicy", "ServiceAccount", "HorizontalPodAutoscaler"}
     for doc in docs:
         validate_k8s(doc)
