@@ -86,8 +86,8 @@ def test_with_docker_it_renders_into_the_work_folder_and_runs_compose_up_there(t
     up = json.loads((tmp_path / "state" / "compose-up").read_text())
     assert Path(up["cwd"]) == work
     # running from this source tree, compose builds the image from its Dockerfile
-    assert up["args"] == ["compose", "--profile", "postgres", "up", "-d", "--build"]
-    assert f"$ cd {work} && docker compose --profile postgres up -d --build" in result.stdout
+    assert up["args"] == ["compose", "--profile", "postgres", "up", "-d", "--wait", "--build"]
+    assert f"$ cd {work} && docker compose --profile postgres up -d --wait --build" in result.stdout
     compose = yaml.safe_load((work / "compose.yaml").read_text())
     validate_compose(compose)
     assert compose["services"]["gateway"]["build"] == {"context": str(ROOT)}

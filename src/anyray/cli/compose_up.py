@@ -43,7 +43,7 @@ def up_compose(config_path: Path | None) -> None:
         err_console.print((result.stderr or result.stdout).strip(), markup=False, soft_wrap=True)
         err_console.print(f"[bold]next:[/] cd {out_dir} && docker compose logs", soft_wrap=True)
         raise typer.Exit(1)
-    console.print(f"\ngateway on http://127.0.0.1:8787 (published on {config.deploy.publish_host})")
+    console.print(f"\ngateway healthy on http://127.0.0.1:8787 (published on {config.deploy.publish_host})")
     console.print("  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787")
     console.print("  export OPENAI_BASE_URL=http://127.0.0.1:8787/v1")
     console.print(f"Stop: cd {out_dir} && docker compose down")

@@ -82,7 +82,7 @@ def up_argv(profiles: Sequence[str], build: bool) -> list[str]:
     argv = ["docker", "compose"]
     for profile in profiles:
         argv += ["--profile", profile]
-    argv += ["up", "-d"]
+    argv += ["up", "-d", "--wait"]  # --wait: return once the healthchecks pass, or fail naming the service
     if build:
         argv.append("--build")
     return argv

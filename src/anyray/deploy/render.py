@@ -114,7 +114,7 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
         section = getattr(config.providers, name)
         if section.api_key is not None and section.api_key.get_secret_value():
             warnings.append(
-                f"providers.{name}.api_key is not written to any file: the containers read it from "
+                f"providers.{name}.api_key is kept out of the rendered files: the containers read it from "
                 f"${section.api_key_env} ({'anyray.env' if target == 'compose' else 'the Secret ' + naming.SECRET})"
             )
     vertex = providers["vertex"]
