@@ -269,15 +269,19 @@ def test_compose_publishes_only_the_gateway_and_keeps_secrets_in_the_env_file(co
         assert "healthz" in " ".join(service["healthcheck"]["test"])
         assert service["read_only"] is True
         assert service["user"] == f"{RUN_AS}:{RUN_AS}"
-        assert service["env_file"] == [{"path": "anyray.env", "required": False}]
         assert not any(k.endswith(("API_KEY", "TOKEN", "PASSWORD")) for k in service["environment"])
+    # the gateway reads the secrets from the env file; the credential-free optimizer gets no env file at all
+    assert services["gateway"]["env_file"] == [{"path": "anyray.env", "required": False}]
+    assert "env_file" not in services["optimizer"]
+    assert services["postgres"]["env_file"] == [{"path": "postgres.env", "required": False}]
     assert services["gateway"]["depends_on"]["optimizer"] == {"condition": "service_healthy"}
     for optional in ("litellm", "postgres", "redis"):
         assert services[optional]["profiles"] == [optional]
     enabled = [p for p in ("litellm", "postgres", "redis") if getattr(config.deploy, p)]
     assert rendered.files[".env"].splitlines()[-1] == f"COMPOSE_PROFILES={','.join(enabled)}"
     # the example env file names the variables and holds no value
-    for line in rendered.files["anyray.env.example"].splitlines():
+    examples = [text for name, text in rendered.files.items() if name.endswith(".env.example")]
+    for line in "\n".join(examples).splitlines():
         if line and not line.startswith("#"):
             name, _, value = line.partition("=")
             assert value == "", line
@@ -298,5 +302,5 @@ def test_compose_wires_the_stores_and_mounts_a_vertex_key_read_only(tmp_path):
     assert yaml.safe_load(rendered.files["anyray.yaml"])["providers"]["vertex"]["credentials_file"] == (
         "/var/run/secrets/anyray/vertex-key.json"
     )
-    assert "POSTGRES_PASSWORD=" in rendered.files["anyray.env.example"].splitlines()
-    assert services["postgres"]["env_file"] == [{"path": "anyray.env", "required": True}]
+    assert "PGPASSWORD=" in rendered.files["anyray.env.example"].splitlines()
+    assert "POSTGRES_PASSWORD=" in rendered.files["postgres.env.example"].splitlines()

@@ -98,7 +98,11 @@ def test_with_docker_it_renders_into_the_work_folder_and_runs_compose_up_there(t
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if not line.startswith("#"))
     assert values["ANTHROPIC_API_KEY"] == "sk-ant-from-my-shell-3333"
-    assert len(values["POSTGRES_PASSWORD"]) >= 24 and values["PGPASSWORD"] == values["POSTGRES_PASSWORD"]
+    db_file = work / "postgres.env"
+    assert stat.S_IMODE(db_file.stat().st_mode) == 0o600
+    db_values = dict(line.split("=", 1) for line in db_file.read_text().splitlines() if not line.startswith("#"))
+    assert set(db_values) == {"POSTGRES_PASSWORD"}  # the database container gets its password, no provider key
+    assert len(db_values["POSTGRES_PASSWORD"]) >= 24 and values["PGPASSWORD"] == db_values["POSTGRES_PASSWORD"]
 
     # a second run keeps the user's env file as it is
     env_file.write_text("ANTHROPIC_API_KEY=edited\n")

@@ -11,7 +11,14 @@ import typer
 from anyray.cli.deploy import work_dir
 from anyray.cli.render import load_or_exit, print_result, write_or_exit
 from anyray.cli.up import console, err_console
-from anyray.deploy.compose import DockerUnavailable, check_docker, compose_up, ensure_env_file, source_checkout, up_argv
+from anyray.deploy.compose import (
+    DockerUnavailable,
+    check_docker,
+    compose_up,
+    ensure_env_files,
+    source_checkout,
+    up_argv,
+)
 from anyray.deploy.render import render
 
 
@@ -30,8 +37,7 @@ def up_compose(config_path: Path | None) -> None:
     out_dir = work_dir("compose", "anyray")
     rendered = render("compose", config)
     print_result(rendered, write_or_exit(rendered, out_dir, force=False), out_dir)
-    created = ensure_env_file(out_dir, rendered, os.environ, config.deploy.postgres)
-    if created:
+    for created in ensure_env_files(out_dir, rendered, os.environ, config.deploy.postgres):
         console.print(f"secrets: wrote {created} (mode 0600) from this shell's environment")
 
     profiles = [p for p in ("litellm", "postgres", "redis") if getattr(config.deploy, p)]

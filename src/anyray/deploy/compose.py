@@ -62,20 +62,39 @@ def source_checkout() -> Path | None:
     return root if (root / "Dockerfile").is_file() and (root / "pyproject.toml").is_file() else None
 
 
-def ensure_env_file(out_dir: Path, rendered: Rendered, environ: Mapping[str, str], postgres: bool) -> Path | None:
-    """Create anyray.env (mode 0600) from the variables this shell already has, if there is none yet.
-    Returns the path when it was created; an existing file is the user's and is never touched."""
-    path = out_dir / "anyray.env"
-    if path.exists():
-        return None
-    lines = ["# Written by `anyray up --compose` from your environment. Yours to edit; never commit it."]
-    lines += env_file_lines(rendered.secret_env, environ)
-    if postgres:
-        password = environ.get("POSTGRES_PASSWORD") or secrets.token_urlsafe(24)
-        lines += [f"POSTGRES_PASSWORD={password}", f"PGPASSWORD={password}"]
+def _read_env(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _write_private(path: Path, lines: list[str]) -> None:
     path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_text("\n".join(lines) + "\n")
-    return path
+
+
+def ensure_env_files(out_dir: Path, rendered: Rendered, environ: Mapping[str, str], postgres: bool) -> list[Path]:
+    """Create anyray.env (and postgres.env) with mode 0600 from the variables this shell already has,
+    where there is none yet; an existing file is the user's and is never touched. Returns the new ones."""
+    created = []
+    app_env, db_env = out_dir / "anyray.env", out_dir / "postgres.env"
+    password = environ.get("POSTGRES_PASSWORD")
+    for existing, key in ((db_env, "POSTGRES_PASSWORD"), (app_env, "PGPASSWORD")):
+        if existing.exists():
+            password = password or _read_env(existing).get(key)
+    password = password or secrets.token_urlsafe(24)
+    if not app_env.exists():
+        lines = ["# Written by `anyray up --compose` from your environment. Yours to edit; never commit it."]
+        lines += env_file_lines(rendered.secret_env, environ)
+        if postgres:
+            lines.append(f"PGPASSWORD={password}")
+        _write_private(app_env, lines)
+        created.append(app_env)
+    if postgres and not db_env.exists():
+        _write_private(db_env, ["# Written by `anyray up --compose`: the postgres container's password.",
+                                f"POSTGRES_PASSWORD={password}"])  # fmt: skip
+        created.append(db_env)
+    return created
 
 
 def up_argv(profiles: Sequence[str], build: bool) -> list[str]:

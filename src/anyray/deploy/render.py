@@ -220,6 +220,8 @@ def render(target: Target, config: Config) -> Rendered:
         files["compose.yaml"] = env.get_template("compose/compose.yaml.j2").render(ctx)
         files["anyray.yaml"] = config_yaml
         files["anyray.env.example"] = env.get_template("compose/anyray.env.example.j2").render(ctx)
+        if deploy.postgres:
+            files["postgres.env.example"] = env.get_template("compose/postgres.env.example.j2").render(ctx)
         files[".env"] = env.get_template("compose/dotenv.j2").render(ctx)
         files["litellm/config.yaml"] = litellm_yaml
     else:
