@@ -51,7 +51,9 @@ def test_render_compose_from_a_config_file_holds_no_secret(tmp_path):
 
 def test_rerender_replaces_untouched_files_but_refuses_to_overwrite_an_edit(tmp_path):
     out = tmp_path / "gke"
-    assert run_anyray("render", "gke", "-o", str(out), "--set", "deploy.litellm=true").returncode == 0
+    first = run_anyray("render", "gke", "-o", str(out), "--set", "deploy.litellm=true")
+    assert first.returncode == 0
+    assert "deploy.project is unset" in first.stdout
     assert (out / "70-litellm.yaml").exists()
 
     again = run_anyray("render", "gke", "-o", str(out), "--set", "deploy.litellm=true")

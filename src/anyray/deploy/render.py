@@ -125,6 +125,10 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
             vertex["project"] = deploy.project
     elif vertex.get("credentials_file"):
         vertex["credentials_file"] = VERTEX_KEY_PATH
+    if target == "gke" and not deploy.project and "@" not in deploy.gsa:
+        warnings.append(
+            "deploy.project is unset: the Workload Identity annotation names PROJECT_ID (--set deploy.project=P)"
+        )
     if target == "gke" and deploy.replicas > 1 and not deploy.postgres:
         warnings.append(
             f"{deploy.replicas} gateway replicas without deploy.postgres: each replica keeps its own spend records"
