@@ -22,6 +22,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from anyray import __version__
+
 CONFIG_ENV = "ANYRAY_CONFIG"
 ENV_PREFIX = "ANYRAY_"
 
@@ -171,6 +173,45 @@ class ModelRoute(ModelTarget):
     fallbacks: list[ModelTarget] = Field(default_factory=list)
 
 
+class DeployResources(_Section):
+    """Kubernetes requests/limits for the gateway (the optimizer gets the same)."""
+
+    cpu_request: str = "250m"
+    memory_request: str = "256Mi"
+    cpu_limit: str = "1"
+    memory_limit: str = "512Mi"
+
+
+class DeploySettings(_Section):
+    """What `anyray render` and `anyray deploy` need beyond the runtime config (docs/deploy.md)."""
+
+    image: str = Field(f"anyray:{__version__}", description="the image built from the Dockerfile")
+    build_context: str | None = Field(None, description="compose: build the image from this source folder")
+    publish_host: str = Field("127.0.0.1", description="compose: host address the gateway port is published on")
+    namespace: str = "anyray"
+    replicas: int = Field(2, ge=1, description="gateway replicas (the HPA minimum)")
+    max_replicas: int = Field(6, ge=1)
+    optimizer_replicas: int = Field(1, ge=1)
+    project: str | None = None
+    region: str = "us-central1"
+    cluster: str = "anyray"
+    gsa: str = Field("anyray-gateway", description="Google service account id (or full email) for Vertex")
+    litellm: bool = False
+    litellm_image: str = "ghcr.io/berriai/litellm:main-stable"
+    postgres: bool = False
+    postgres_image: str = "postgres:17-alpine"
+    redis: bool = False
+    redis_image: str = "redis:7-alpine"
+    resources: DeployResources = Field(default_factory=DeployResources)
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_shape(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", v):
+            raise ValueError("expected a Kubernetes namespace name (lowercase letters, digits and '-')")
+        return v
+
+
 class Config(_Section):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
@@ -178,6 +219,7 @@ class Config(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
     models: dict[str, ModelRoute] = Field(
         default_factory=dict,
         description="what a client asks for (exact id or glob like claude-*) -> provider and upstream id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from anyray import __version__
-from anyray.cli import doctor, spend, up
+from anyray.cli import deploy, doctor, render, serve, spend, up
 
 app = typer.Typer(
     name="anyray",
@@ -17,6 +17,9 @@ app = typer.Typer(
 app.command("up")(up.up)
 app.command("doctor")(doctor.doctor)
 app.command("spend")(spend.spend)
+app.command("serve")(serve.serve)
+app.command("render")(render.render_cmd)
+app.add_typer(deploy.app, name="deploy")
 
 
 def _version(value: bool) -> None:

@@ -77,8 +77,16 @@ def up(
     host: str | None = typer.Option(None, help="Gateway listen address (default 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Gateway port (default 8787)."),
     optimizer_port: int | None = typer.Option(None, help="Optimizer port (default 8088)."),
+    compose: bool = typer.Option(
+        False, "--compose", help="Run the stack as Docker Compose containers instead (renders into ~/.anyray)."
+    ),
 ) -> None:
     """Run the gateway (:8787) and the optimizer (:8088) in one process, on 127.0.0.1 by default."""
+    if compose:
+        from anyray.cli.compose_up import up_compose
+
+        up_compose(config_path)
+        return
     config = load_or_exit(config_path)
     if host is not None:
         config.gateway.host = host

@@ -8,6 +8,16 @@ OPTIMIZER_SERVICE = "anyray-optimizer"
 GATEWAY_PORT = 8787
 OPTIMIZER_PORT = 8088
 
+# Kubernetes service accounts: the gateway's carries the Workload Identity binding to the Google service
+# account; the optimizer's has no cloud identity and mounts no token (it is credential-free by design).
+GATEWAY_KSA = "anyray-gateway"
+OPTIMIZER_KSA = "anyray-optimizer"
+LITELLM_SERVICE = "anyray-litellm"
+LITELLM_PORT = 4000
+CONFIGMAP = "anyray-config"
+LITELLM_CONFIGMAP = "anyray-litellm-config"
+SECRET = "anyray-secrets"
+
 
 def gateway_cluster_url(namespace: str = DEFAULT_NAMESPACE, port: int = GATEWAY_PORT) -> str:
     """The gateway's in-cluster URL, what a redirected workload's ANTHROPIC_BASE_URL is set to."""

@@ -1,0 +1,61 @@
+"""`anyray serve gateway|optimizer`: one server per process, what a container runs.
+
+`anyray up` puts both servers in one process for a laptop; a container runs one of them so that each
+scales and fails on its own. The gateway then reaches the optimizer over HTTP (`optimizer.url`); without
+it the gateway falls back to an in-process optimizer, exactly as `anyray up` does.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from anyray.cli.up import err_console, load_or_exit
+from anyray.server.runner import PortInUse, run, serve_stack
+
+
+class Role(StrEnum):
+    gateway = "gateway"
+    optimizer = "optimizer"
+
+
+def serve(
+    role: Role = typer.Argument(..., help="Which server this process runs."),
+    config_path: Path | None = typer.Option(
+        None, "--config", "-c", envvar="ANYRAY_CONFIG", help="anyray.yaml to load (default: built-in defaults)."
+    ),
+    host: str | None = typer.Option(None, help="Listen address (default from config; containers use 0.0.0.0)."),
+    port: int | None = typer.Option(None, help="Listen port (default from config: 8787 gateway, 8088 optimizer)."),
+) -> None:
+    """Run only the gateway or only the optimizer (the container entry point)."""
+    config = load_or_exit(config_path)
+    settings = config.gateway if role is Role.gateway else config.optimizer
+    if host is not None:
+        settings.host = host
+    if port is not None:
+        settings.port = port
+
+    if role is Role.gateway:
+        from anyray.server.gateway.app import create_gateway_app
+        from anyray.server.gateway.gateway import Gateway, default_optimizer_client
+
+        app = create_gateway_app(config, Gateway(config, optimizer_client=default_optimizer_client(config, None)))
+        detail = f"optimizer {config.optimizer.url or 'in-process'}" if config.optimizer.enabled else "optimizer off"
+    else:
+        from anyray.server.optimizer.app import create_optimizer_app
+
+        app = create_optimizer_app()
+        detail = "credential-free"
+
+    async def started() -> None:
+        print(f"anyray {role.value} listening on {settings.host}:{settings.port} ({detail})", flush=True)
+
+    try:
+        run(serve_stack([(app, settings.host, settings.port)], on_started=started))
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,147 @@
+"""Recording stand-ins for `gcloud`, `kubectl` and `docker`, put first on PATH by the tests.
+
+Each appends its argv (one JSON list per line) to $STANDIN_LOG and keeps just enough state in
+$STANDIN_STATE to answer like the real tool: a service account exists once created, an IAM policy
+holds the bindings added to it, `kubectl apply` reports created then unchanged. $STANDIN_FAIL makes
+the call whose argv contains that text fail with $STANDIN_FAIL_STDERR, as the real tool would.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+COMMON = r"""
+import json, os, sys
+from pathlib import Path
+
+args = sys.argv[1:]
+state = Path(os.environ["STANDIN_STATE"])
+state.mkdir(parents=True, exist_ok=True)
+with open(os.environ["STANDIN_LOG"], "a") as log:
+    log.write(json.dumps([TOOL, *args]) + "\n")
+fail = os.environ.get("STANDIN_FAIL")
+if fail and fail in " ".join([TOOL, *args]):
+    sys.stderr.write(os.environ.get("STANDIN_FAIL_STDERR", "ERROR: injected failure") + "\n")
+    sys.exit(1)
+
+
+def opt(name):
+    for i, a in enumerate(args):
+        if a == name:
+            return args[i + 1]
+        if a.startswith(name + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def load(name, default):
+    path = state / name
+    return json.loads(path.read_text()) if path.exists() else default
+
+
+def save(name, value):
+    (state / name).write_text(json.dumps(value))
+
+
+def add_binding(policy_file, role, member):
+    policy = load(policy_file, {"bindings": []})
+    for b in policy["bindings"]:
+        if b["role"] == role:
+            if member not in b["members"]:
+                b["members"].append(member)
+            break
+    else:
+        policy["bindings"].append({"role": role, "members": [member]})
+    save(policy_file, policy)
+"""
+
+GCLOUD = r"""
+words = [a for a in args if not a.startswith("-")]
+if words[:3] == ["iam", "service-accounts", "describe"]:
+    email = words[3]
+    if email not in load("accounts", []):
+        sys.stderr.write(f"ERROR: (gcloud.iam.service-accounts.describe) NOT_FOUND: Unknown service account {email}\n")
+        sys.exit(1)
+    print(json.dumps({"email": email}))
+elif words[:3] == ["iam", "service-accounts", "create"]:
+    email = f"{words[3]}@{opt('--project')}.iam.gserviceaccount.com"
+    save("accounts", load("accounts", []) + [email])
+    sys.stderr.write(f"Created service account [{words[3]}].\n")
+elif words[:2] == ["projects", "get-iam-policy"]:
+    print(json.dumps(load("project-policy", {"bindings": [{"role": "roles/owner", "members": ["user:me@x"]}]})))
+elif words[:2] == ["projects", "add-iam-policy-binding"]:
+    add_binding("project-policy", opt("--role"), opt("--member"))
+elif words[:3] == ["iam", "service-accounts", "get-iam-policy"]:
+    print(json.dumps(load("sa-policy", {})))
+elif words[:3] == ["iam", "service-accounts", "add-iam-policy-binding"]:
+    add_binding("sa-policy", opt("--role"), opt("--member"))
+elif words[:3] == ["container", "clusters", "get-credentials"]:
+    sys.stderr.write(f"Fetching cluster endpoint and auth data.\nkubeconfig entry generated for {words[3]}.\n")
+else:
+    sys.stderr.write(f"ERROR: (gcloud) unexpected call in the stand-in: {args}\n")
+    sys.exit(2)
+"""
+
+KUBECTL = r"""
+import yaml
+
+if "apply" in args:
+    folder = Path(opt("-f"))
+    applied = load("applied", {})
+    for path in sorted(folder.iterdir()):
+        if path.suffix not in (".yaml", ".yml", ".json"):
+            continue
+        for doc in yaml.safe_load_all(path.read_text()):
+            key = f"{doc['kind'].lower()}/{doc['metadata']['name']}"
+            text = json.dumps(doc, sort_keys=True)
+            verb = "unchanged" if applied.get(key) == text else ("configured" if key in applied else "created")
+            applied[key] = text
+            print(f"{key} {verb}")
+    save("applied", applied)
+elif "rollout" in args:
+    name = args[args.index("status") + 1].split("/", 1)[1]
+    print(f'deployment "{name}" successfully rolled out')
+else:
+    sys.stderr.write(f"error: unexpected call in the stand-in: {args}\n")
+    sys.exit(2)
+"""
+
+DOCKER = r"""
+if args[:1] == ["info"]:
+    if os.environ.get("STANDIN_DOCKER_ENGINE") == "down":
+        sys.stderr.write(
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"
+        )
+        sys.exit(1)
+    print("28.1.1")
+elif args[:2] == ["compose", "version"]:
+    if os.environ.get("STANDIN_DOCKER_COMPOSE") == "missing":
+        sys.stderr.write("docker: unknown command: docker compose\n")
+        sys.exit(1)
+    print("Docker Compose version v2.36.0")
+elif args[:1] == ["compose"] and "up" in args:
+    save("compose-up", {"cwd": os.getcwd(), "args": args})
+    print("Container anyray-gateway-1  Started")
+else:
+    sys.stderr.write(f"unexpected call in the stand-in: {args}\n")
+    sys.exit(2)
+"""
+
+
+def install(bin_dir: Path, tool: str) -> Path:
+    body = {"gcloud": GCLOUD, "kubectl": KUBECTL, "docker": DOCKER}[tool]
+    path = bin_dir / tool
+    path.write_text(f"#!{sys.executable}\nTOOL = {tool!r}\n{COMMON}\n{body}")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def standin_env(bin_dir: Path, state: Path, log: Path, base: dict[str, str], keep_path: bool = True) -> dict[str, str]:
+    env = dict(base)
+    env["PATH"] = str(bin_dir) + (os.pathsep + base.get("PATH", "") if keep_path else "")
+    env["STANDIN_STATE"] = str(state)
+    env["STANDIN_LOG"] = str(log)
+    return env
