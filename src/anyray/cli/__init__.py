@@ -6,6 +6,7 @@ import typer
 
 from anyray import __version__
 from anyray.cli import up
+from anyray.cli.redirect import redirect
 
 app = typer.Typer(
     name="anyray",
@@ -15,6 +16,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("up")(up.up)
+app.command("redirect")(redirect)
 
 
 def _version(value: bool) -> None:
