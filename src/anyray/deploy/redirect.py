@@ -218,7 +218,7 @@ def plan_redirect(
     if plan.changes:
         plan.warnings += [f"{c.container}: {c.name} {c.note}" for c in plan.changes if c.note]
         plan.annotations = {
-            ANNOTATION_PREVIOUS: json.dumps(record, sort_keys=True, separators=(",", ":")),
+            ANNOTATION_PREVIOUS: json.dumps(record, separators=(",", ":")),  # entries keep their key order
             ANNOTATION_AT: now,
             ANNOTATION_BY: who,
             ANNOTATION_GATEWAY: gateway_url.rstrip("/"),
