@@ -53,8 +53,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def redirect(
     target: str | None = typer.Argument(
-        None, metavar="KIND/NAME", help="deployment/NAME, statefulset/NAME, daemonset/NAME or cronjob/NAME; "
-        "or just KIND with -l."
+        None,
+        metavar="KIND/NAME",
+        help="deployment/NAME, statefulset/NAME, daemonset/NAME or cronjob/NAME; or just KIND with -l.",
     ),
     selector: str | None = typer.Option(None, "--selector", "-l", help="Label selector: change every match."),
     namespace: str | None = typer.Option(None, "--namespace", "-n", help="Namespace (default: the context's)."),
@@ -66,7 +67,9 @@ def redirect(
         None, "--gateway-url", help=f"Gateway URL (default: the in-cluster Service, {gateway_cluster_url()})."
     ),
     sdk: SdkChoice = typer.Option(
-        SdkChoice.both, "--sdk", case_sensitive=False,
+        SdkChoice.both,
+        "--sdk",
+        case_sensitive=False,
         help="Which base URLs: ANTHROPIC_BASE_URL=<url>, OPENAI_BASE_URL=<url>/v1, or both.",
     ),
     file: Path | None = typer.Option(

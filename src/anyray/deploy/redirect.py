@@ -322,4 +322,3 @@ def _to_map(value: Mapping[str, Any], new_map: type) -> Any:
     for k, v in value.items():
         out[k] = _to_map(v, new_map) if isinstance(v, Mapping) else v
     return out
-

@@ -198,7 +198,9 @@ class FakeKubeAPI:
             items = [
                 copy.deepcopy(obj)
                 for (g, plural, ns, _n), obj in sorted(self._objects.items())
-                if g == p["group"] and plural == p["resource"] and ns == p["namespace"]
+                if g == p["group"]
+                and plural == p["resource"]
+                and ns == p["namespace"]
                 and match(obj.get("metadata", {}).get("labels", {}))
             ]
             rv = str(next(self._rv))
@@ -266,8 +268,11 @@ def _apply_patch(current: dict[str, Any], patch: Any, content_type: str) -> dict
         if not isinstance(patch, list):
             raise PatchError("a json patch must be a JSON array of operations")
         return json_patch(copy.deepcopy(current), patch)
-    raise PatchError(f"the body of the request was in an unknown format - accepted media types include: "
-                     f"{JSON_PATCH}, {MERGE}, {STRATEGIC}", code=415)
+    raise PatchError(
+        f"the body of the request was in an unknown format - accepted media types include: "
+        f"{JSON_PATCH}, {MERGE}, {STRATEGIC}",
+        code=415,
+    )
 
 
 def strategic_merge(original: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
