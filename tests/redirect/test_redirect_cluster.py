@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from anyray.deploy.redirect import ANNOTATION_AT, ANNOTATION_BY, ANNOTATION_GATEWAY, ANNOTATION_PREVIOUS
 from anyray.testing.kube import FakeKubeAPI
@@ -318,3 +319,56 @@ def test_unknown_kind_and_usage_errors(anyray) -> None:
     assert nothing.exit_code == 2 and "say what to change" in nothing.output
     both = anyray("redirect", "deployment/web", "--container", "a", "--all-containers")
     assert both.exit_code == 2
+
+
+def test_a_change_between_read_and_patch_is_refused_not_overwritten(kube: FakeKubeAPI, anyray) -> None:
+    kube.add(workload("Deployment", "web", [container("app", ORIGINAL_ENV)]))
+
+    def someone_else_edits(request) -> None:
+        kube.after_get = None
+        kube.update("Deployment", "web", lambda o: o["spec"].update(replicas=7))
+
+    kube.after_get = someone_else_edits
+    result = anyray("redirect", "deployment/web", "--gateway-url", GATEWAY, "-y")
+
+    assert result.exit_code == 1
+    assert "deployment/web changed in namespace default (context fake-ctx) while anyray was working on it" in (
+        result.output
+    )
+    obj = kube.get("Deployment", "web")
+    assert obj["spec"]["replicas"] == 7 and "OPENAI_BASE_URL" not in env_of(obj)
+    (patch,) = kube.patches()
+    assert patch.body["metadata"]["resourceVersion"]  # the precondition was sent
+
+    again = anyray("redirect", "deployment/web", "--gateway-url", GATEWAY, "-y")  # a fresh read succeeds
+    assert again.exit_code == 0, again.output
+
+
+def test_exec_credential_plugin_in_the_kubeconfig_is_used(tmp_path: Path, kube: FakeKubeAPI, anyray) -> None:
+    """Like gke-gcloud-auth-plugin: the kubeconfig runs a command that prints an ExecCredential."""
+    plugin = tmp_path / "fake-auth-plugin"
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "kind": "ExecCredential",
+        "status": {"token": TOKEN},
+    }
+    plugin.write_text(f"#!/bin/sh\necho called >> {tmp_path / 'plugin.log'}\necho '{json.dumps(credential)}'\n")
+    plugin.chmod(0o755)
+    path = write_kubeconfig(tmp_path / "exec-kubeconfig", kube.url)  # type: ignore[attr-defined]
+    config = yaml.safe_load(path.read_text())
+    config["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": str(plugin),
+            "interactiveMode": "Never",
+            "provideClusterInfo": True,
+        }
+    }
+    path.write_text(yaml.safe_dump(config))
+    kube.add(workload("Deployment", "web", [container("app")]))
+
+    result = anyray("redirect", "deployment/web", "--gateway-url", GATEWAY, "-y", kubeconfig=path)
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plugin.log").read_text().startswith("called")
+    assert env_of(kube.get("Deployment", "web"))["ANTHROPIC_BASE_URL"] == GATEWAY

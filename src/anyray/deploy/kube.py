@@ -150,6 +150,8 @@ class Cluster:
                 f"forbidden: RBAC must allow verb {verb!r} on resource {kind.resource!r} {where} "
                 f"for kubeconfig user {self.user or '?'}" + (f" (the server said: {server})" if server else "")
             )
+        if exc.status == 409:
+            return f"{what} changed {where} while anyray was working on it (409 Conflict); run the command again"
         if exc.status == 401:
             return (
                 f"the cluster rejected the credentials of context {self.context} (401 Unauthorized); "

@@ -84,6 +84,7 @@ class Plan:
     changes: list[EnvChange] = field(default_factory=list)
     annotations: dict[str, str | None] = field(default_factory=dict)  # None removes the annotation
     warnings: list[str] = field(default_factory=list)
+    resource_version: str | None = None  # sent with the patch: the API server refuses it if the object moved
 
     @property
     def ref(self) -> str:
@@ -201,7 +202,7 @@ def plan_redirect(
     who: str = "",
 ) -> Plan:
     """The env changes that point the chosen containers at the gateway, and the record that undoes them."""
-    plan = Plan(kind, name_of(obj), (obj.get("metadata") or {}).get("namespace"))
+    plan = _new_plan(obj, kind)
     chosen = choose_containers(obj, kind, container, all_containers)
     record: Record = copy.deepcopy(read_record(obj, kind) or {})
     wanted = target_env(gateway_url, sdk)
@@ -228,7 +229,7 @@ def plan_redirect(
 
 def plan_undo(obj: Mapping[str, Any], kind: str) -> Plan:
     """Put back every recorded entry (deleting vars that were absent) and drop the annotations."""
-    plan = Plan(kind, name_of(obj), (obj.get("metadata") or {}).get("namespace"))
+    plan = _new_plan(obj, kind)
     record = read_record(obj, kind)
     if record is None:
         raise RedirectError(
@@ -245,6 +246,12 @@ def plan_undo(obj: Mapping[str, Any], kind: str) -> Plan:
                 plan.changes.append(EnvChange(cname, var, current, previous))
     plan.annotations = {key: None for key in ANNOTATIONS if key in annotations_of(obj)}
     return plan
+
+
+def _new_plan(obj: Mapping[str, Any], kind: str) -> Plan:
+    meta = obj.get("metadata") or {}
+    version = meta.get("resourceVersion")
+    return Plan(kind, name_of(obj), meta.get("namespace"), resource_version=str(version) if version else None)
 
 
 # -- carrying a plan out ------------------------------------------------------------------------------
@@ -266,6 +273,8 @@ def strategic_patch(plan: Plan) -> dict[str, Any]:
     patch: dict[str, Any] = {}
     if plan.annotations:
         patch["metadata"] = {"annotations": dict(plan.annotations)}
+    if plan.resource_version:  # optimistic concurrency: the previous values recorded are the ones replaced
+        patch.setdefault("metadata", {})["resourceVersion"] = plan.resource_version
     if per_container:
         template: dict[str, Any] = {
             "spec": {"containers": [{"name": name, "env": env} for name, env in per_container.items()]}

@@ -16,6 +16,7 @@ strategic-merge-patch rules. What it covers:
 - After a write, empty lists/maps and nulls are dropped (what Go's `omitempty` does when the server
   re-encodes the typed object); `metadata.resourceVersion` goes up on every change and
   `metadata.generation` when anything outside metadata/status changed; a no-op patch changes nothing.
+- A `metadata.resourceVersion` in a merge patch is a precondition: 409 Conflict when the object moved.
 - Errors in the `Status` shape: 404 NotFound, 403 Forbidden (rules added with `deny`), 401 when a
   bearer token is required and missing or wrong, 400 for a patch it cannot apply, 415.
 - `requests`: every request seen (method, path, query, content type, JSON body), for assertions.
@@ -31,6 +32,7 @@ import itertools
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -109,7 +111,8 @@ class FakeKubeAPI:
         self._objects: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self._denies: list[_Deny] = []
         self._rv = itertools.count(1000)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self.after_get: Callable[[KubeRequest], None] | None = None  # e.g. someone else edits the object
         base = "/apis/{group}/{version}/namespaces/{namespace}/{resource}"
         self.app = Starlette(
             routes=[
@@ -140,6 +143,20 @@ class FakeKubeAPI:
         group = next(g for (g, _v, p), k in RESOURCES.items() if k == kind)
         with self._lock:
             return copy.deepcopy(self._objects[(group, _plural_of(kind), namespace, name)])
+
+    def update(
+        self, kind: str, name: str, change: Callable[[dict[str, Any]], None], namespace: str = "default"
+    ) -> None:
+        """Change a stored object as another client would (new resourceVersion, generation if spec moved)."""
+        group = next(g for (g, _v, p), k in RESOURCES.items() if k == kind)
+        key = (group, _plural_of(kind), namespace, name)
+        with self._lock:
+            obj = copy.deepcopy(self._objects[key])
+            change(obj)
+            obj["metadata"]["resourceVersion"] = str(next(self._rv))
+            if _without(obj, "metadata", "status") != _without(self._objects[key], "metadata", "status"):
+                obj["metadata"]["generation"] += 1
+            self._objects[key] = _omit_empty(obj)
 
     def deny(self, verb: str, resource: str, namespace: str | None = None) -> None:
         """Answer 403 to `verb` (get, list, patch) on `resource` (e.g. deployments), as missing RBAC would."""
@@ -232,8 +249,18 @@ class FakeKubeAPI:
                     404, "NotFound", f'{resource}.{group} "{name}" not found', name=name, group=group, kind=resource
                 )
             if request.method == "GET":
-                return _json(200, current)
+                response = _json(200, current)
+                if self.after_get is not None:
+                    self.after_get(entry)
+                return response
             content_type = (entry.content_type or "").split(";")[0].strip()
+            wanted = (entry.body.get("metadata") or {}).get("resourceVersion") if isinstance(entry.body, dict) else None
+            if wanted is not None and str(wanted) != current["metadata"]["resourceVersion"]:
+                message = (
+                    f'Operation cannot be fulfilled on {resource}.{group} "{name}": the object has been modified; '
+                    "please apply your changes to the latest version and try again"
+                )
+                return _status(409, "Conflict", message, name=name, group=group, kind=resource)
             try:
                 patched = _apply_patch(current, entry.body, content_type)
             except PatchError as exc:
@@ -242,7 +269,7 @@ class FakeKubeAPI:
             patched = _omit_empty(patched)
             for immutable in ("name", "namespace", "uid", "creationTimestamp"):
                 patched.setdefault("metadata", {})[immutable] = current["metadata"].get(immutable)
-            patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]  # the precondition
             patched["metadata"]["generation"] = current["metadata"]["generation"]
             if patched != current:
                 patched["metadata"]["resourceVersion"] = str(next(self._rv))
