@@ -6,6 +6,7 @@ import typer
 
 from anyray import __version__
 from anyray.cli import up
+from anyray.cli.connect import connect
 from anyray.cli.redirect import redirect
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command("up")(up.up)
 app.command("redirect")(redirect)
+app.command("connect")(connect)
 
 
 def _version(value: bool) -> None:
