@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import urllib3
+import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
@@ -77,7 +78,7 @@ class Cluster:
         kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
         try:
             contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
-        except ConfigException as exc:
+        except (ConfigException, yaml.YAMLError, TypeError, KeyError, AttributeError, ValueError) as exc:
             raise KubeError(_no_kubeconfig(kubeconfig, exc)) from None
         except OSError as exc:
             raise KubeError(f"cannot read kubeconfig {kubeconfig}: {exc.strerror}") from None
@@ -173,8 +174,9 @@ def _short(reason: Any) -> str:
 
 
 def _no_kubeconfig(path: str, exc: Exception) -> str:
-    where = path
+    missing = not any(os.path.exists(os.path.expanduser(p)) for p in path.split(os.pathsep) if p)
+    problem = "not found" if missing else f"unusable: {exc}"
     return (
-        f"no usable kubeconfig at {where} ({exc}); get one with your cluster's tool (for GKE: "
+        f"no usable kubeconfig at {path} ({problem}); get one with your cluster's tool (for GKE: "
         "gcloud container clusters get-credentials NAME), or pass --kubeconfig PATH"
     )
