@@ -162,3 +162,41 @@ def test_kustomize_base_directory(tmp_path: Path, anyray) -> None:
 
     assert anyray("redirect", "deployment/web", "--file", str(base), "--undo", "-y").exit_code == 0
     assert (base / "stack.yaml").read_text() == MANIFEST
+
+
+def test_file_value_from_round_trip_and_mixed_indentation_warning(tmp_path: Path, anyray) -> None:
+    manifest = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: acme/api
+        env:
+        - name: ANTHROPIC_BASE_URL
+          valueFrom:
+            secretKeyRef:
+              name: llm
+              key: base-url
+      volumes:
+        - name: data   # indented differently from the containers list above
+          emptyDir: {}
+"""
+    path = tmp_path / "api.yaml"
+    path.write_text(manifest)
+
+    result = anyray("redirect", "deployment/api", "-f", str(path), "--gateway-url", GATEWAY, "-y")
+
+    assert result.exit_code == 0, result.output
+    assert "ANTHROPIC_BASE_URL: (secret llm key base-url) → " in result.output
+    assert "mixes YAML indentation styles" in result.output  # said, not silently re-indented
+    app = YAML(typ="safe").load(path.read_text())["spec"]["template"]["spec"]["containers"][0]
+    assert app["env"][0] == {"name": "ANTHROPIC_BASE_URL", "value": GATEWAY}
+
+    assert anyray("redirect", "deployment/api", "-f", str(path), "--undo", "-y").exit_code == 0
+    restored = YAML(typ="safe").load(path.read_text())
+    assert restored == YAML(typ="safe").load(manifest)  # the same data, the secret reference back
