@@ -6,6 +6,8 @@ import typer
 
 from anyray import __version__
 from anyray.cli import deploy, doctor, render, serve, spend, up
+from anyray.cli.connect import connect
+from anyray.cli.redirect import redirect
 
 app = typer.Typer(
     name="anyray",
@@ -20,6 +22,8 @@ app.command("spend")(spend.spend)
 app.command("serve")(serve.serve)
 app.command("render")(render.render_cmd)
 app.add_typer(deploy.app, name="deploy")
+app.command("redirect")(redirect)
+app.command("connect")(connect)
 
 
 def _version(value: bool) -> None:
