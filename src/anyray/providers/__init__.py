@@ -5,11 +5,13 @@ from __future__ import annotations
 from anyray.config import Config
 from anyray.providers.anthropic import AnthropicProvider
 from anyray.providers.base import Endpoint, Provider, ProviderRefusal, Readiness, UpstreamRequest
+from anyray.providers.openai import OpenAIProvider
 from anyray.providers.vertex import VertexProvider
 
 __all__ = [
     "AnthropicProvider",
     "Endpoint",
+    "OpenAIProvider",
     "Provider",
     "ProviderRefusal",
     "Readiness",
@@ -27,6 +29,8 @@ def build_providers(config: Config) -> dict[str, Provider]:
         out["anthropic"] = AnthropicProvider(p.anthropic)
     if p.vertex.enabled and (p.vertex.project or _vertex_in_model_map(config)):
         out["vertex"] = VertexProvider(p.vertex)
+    if p.openai.enabled:
+        out["openai"] = OpenAIProvider(p.openai)
     return out
 
 
