@@ -107,7 +107,9 @@ class TranslateSettings(_Section):
     drop_params: bool = Field(
         False, description="drop OpenAI parameters Claude cannot honour (named in a header) instead of a 400"
     )
-    default_max_tokens: int = Field(4096, gt=0, description="Claude requires max_tokens; used when the client sent none")
+    default_max_tokens: int = Field(
+        4096, gt=0, description="Claude requires max_tokens; this is sent when the client gave none"
+    )
 
 
 class Providers(_Section):

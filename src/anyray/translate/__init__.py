@@ -5,7 +5,7 @@ the client never sees an Anthropic shape. Everything here is a pure function of 
 stream translator holds only its own position in the stream), which is what makes it unit-testable.
 """
 
-from anyray.translate.request import TranslationError, Translated, chat_to_messages, unmappable_params
+from anyray.translate.request import Translated, TranslationError, chat_to_messages, unmappable_params
 from anyray.translate.response import chat_usage, finish_reason, message_to_completion
 from anyray.translate.stream import (
     DONE,

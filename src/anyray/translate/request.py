@@ -79,9 +79,7 @@ class Translated:
     json_tool: str | None = None
 
 
-def chat_to_messages(
-    chat: dict[str, Any], *, drop_params: bool = False, default_max_tokens: int = 4096
-) -> Translated:
+def chat_to_messages(chat: dict[str, Any], *, drop_params: bool = False, default_max_tokens: int = 4096) -> Translated:
     """Translate a (validated: has `model` and a `messages` list) chat.completions body."""
     _refuse_n(chat.get("n"))
     unmappable = unmappable_params(chat)
@@ -302,9 +300,7 @@ def _user_blocks(content: Any, where: str) -> list[dict[str, Any]]:
         elif kind == "input_audio":
             raise TranslationError(f"{here}: Claude models do not accept audio input", f"{here}.type")
         else:
-            raise TranslationError(
-                f"{here}.type: expected text, image_url or file (got {kind!r})", f"{here}.type"
-            )
+            raise TranslationError(f"{here}.type: expected text, image_url or file (got {kind!r})", f"{here}.type")
     return out
 
 

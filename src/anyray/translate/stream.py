@@ -117,9 +117,8 @@ class ChatStreamTranslator:
             return out + DONE
         if kind == "error":
             self.errored = True
-            err = event.get("error") or {}
-            message = err.get("message") if isinstance(err, dict) else None
-            return stream_error(str(message or "upstream error"), code=err.get("type") if isinstance(err, dict) else None)
+            err = event.get("error") if isinstance(event.get("error"), dict) else {}
+            return stream_error(str(err.get("message") or "upstream error"), code=err.get("type"))
         return b""  # ping, content_block_stop, and whatever a newer API adds
 
     def _finish(self, stop_reason: Any) -> bytes:
