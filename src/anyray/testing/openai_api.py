@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -199,5 +200,42 @@ async def models(fake: FakeUpstream, request: Request) -> Response:
         {
             "object": "list",
             "data": [{"id": i, "object": "model", "created": 1715367049, "owned_by": "openai"} for i in ids],
+        }
+    )
+
+
+async def moderations(fake: FakeUpstream, request: Request, body: dict[str, Any]) -> Response:
+    if refused := check_key(fake, request):
+        return refused
+    if body.get("input") is None:
+        return openai_error(400, "Missing required parameter: 'input'.", param="input")
+    items = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    results = [
+        {"flagged": False, "categories": {"violence": False}, "category_scores": {"violence": 0.0001}} for _ in items
+    ]
+    return JSONResponse(
+        {"id": short_id("modr-", body), "model": body.get("model") or "omni-moderation-latest", "results": results}
+    )
+
+
+_FILENAME = re.compile(r'filename="([^"]+)"')
+
+
+async def files(fake: FakeUpstream, request: Request, raw: Any) -> Response:
+    """An upload: multipart/form-data with `purpose` and `file`; answers the File object."""
+    if refused := check_key(fake, request):
+        return refused
+    if not request.headers.get("content-type", "").startswith("multipart/form-data") or not isinstance(raw, str):
+        return openai_error(400, "Expected multipart/form-data with a 'file' field.", param="file")
+    name = _FILENAME.search(raw)
+    return JSONResponse(
+        {
+            "id": short_id("file-", raw),
+            "object": "file",
+            "bytes": len(raw),
+            "created_at": 1715367049,
+            "filename": name.group(1) if name else "upload",
+            "purpose": "batch" if 'name="purpose"\r\n\r\nbatch' in raw else "assistants",
+            "status": "processed",
         }
     )
