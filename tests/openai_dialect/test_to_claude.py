@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from tests.conftest import ANTHROPIC_KEY
-from tests.openai.conftest import CLIENT_KEY, all_providers_config, last_call
+from tests.openai_dialect.conftest import CLIENT_KEY, all_providers_config, last_call
 
 WEATHER = {
     "type": "function",
