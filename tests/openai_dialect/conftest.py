@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,19 @@ def last_call(fake, contains: str):
     calls = [r for r in fake.received if contains in r.path]
     assert calls, f"the fake never received a call to {contains!r}: {[r.path for r in fake.received]}"
     return calls[-1]
+
+
+def record_calls(gw) -> list:
+    """The gateway's content-free call records, as its listeners receive them."""
+    seen: list = []
+    gw.gateway.listeners.append(seen.append)
+    return seen
+
+
+def wait_for_calls(calls: list, count: int, timeout: float = 5.0) -> list:
+    """A streamed call is recorded after its last byte left, which can be just after the client read it."""
+    deadline = time.monotonic() + timeout
+    while len(calls) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(calls) >= count, f"expected {count} call records, got {len(calls)}"
+    return calls

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from tests.conftest import ANTHROPIC_KEY
-from tests.openai_dialect.conftest import CLIENT_KEY, all_providers_config, last_call
+from tests.openai_dialect.conftest import CLIENT_KEY, all_providers_config, last_call, record_calls, wait_for_calls
 
 WEATHER = {
     "type": "function",
@@ -34,12 +34,6 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 VERTEX_SONNET = "/publishers/anthropic/models/claude-sonnet-4-5@20250929"
-
-
-def calls_of(gw) -> list:
-    seen: list = []
-    gw.gateway.listeners.append(seen.append)
-    return seen
 
 
 def test_non_streaming_translates_the_request_and_the_answer(gw, client, fake_openai):
@@ -90,7 +84,7 @@ def test_non_streaming_translates_the_request_and_the_answer(gw, client, fake_op
 
 def test_streaming_deltas_concatenate_to_the_upstream_text_and_usage_comes_last(gw, client, fake_openai):
     text = "Lima is the capital of Peru, on the Pacific coast, founded in 1535 by Francisco Pizarro."
-    calls = calls_of(gw)
+    calls = record_calls(gw)
     fake_openai.script(text)
     stream = client.chat.completions.create(
         model="claude-sonnet-4-5",
@@ -122,7 +116,7 @@ def test_streaming_deltas_concatenate_to_the_upstream_text_and_usage_comes_last(
     assert any(r.path.endswith(VERTEX_SONNET + ":streamRawPredict") for r in fake_openai.received)
 
     # the gateway's content-free call records carry the same tokens
-    streamed = calls[0]
+    streamed = next(c for c in wait_for_calls(calls, 2) if c.stream)
     assert streamed.dialect == "openai" and streamed.endpoint == "/v1/chat/completions" and streamed.stream
     assert streamed.status == 200 and not streamed.partial
     assert streamed.usage.input_tokens == last.usage.prompt_tokens
@@ -421,7 +415,7 @@ def test_fallback_across_dialects_openai_to_claude(fake_openai, sa_key_file, sta
 
 
 def test_a_stream_cut_by_the_upstream_ends_with_an_error_the_sdk_raises(gw, client, fake_openai):
-    calls = calls_of(gw)
+    calls = record_calls(gw)
     fake_openai.script("one two three four five six seven eight nine ten eleven twelve")
     fake_openai.cut_stream_after(5)
     stream = client.chat.completions.create(
@@ -433,7 +427,8 @@ def test_a_stream_cut_by_the_upstream_ends_with_an_error_the_sdk_raises(gw, clie
             received.append(chunk.choices[0].delta.content or "")
     assert "ended before the answer was complete" in info.value.message
     assert "".join(received).startswith("one two three")
-    assert calls[-1].status == 502 and calls[-1].partial
+    (cut,) = wait_for_calls(calls, 1)
+    assert cut.status == 502 and cut.partial
     # and the gateway keeps serving
     again = client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "ok?"}])
     assert again.choices[0].message.content == "Hello from fake-vertex! You said: ok?."
