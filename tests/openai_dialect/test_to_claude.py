@@ -432,3 +432,35 @@ def test_a_stream_cut_by_the_upstream_ends_with_an_error_the_sdk_raises(gw, clie
     # and the gateway keeps serving
     again = client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "ok?"}])
     assert again.choices[0].message.content == "Hello from fake-vertex! You said: ok?."
+
+
+def test_a_translated_stream_is_relayed_as_it_arrives(gw, client, fake_openai):
+    """The upstream pauses mid-answer until the client has read its first text: a buffering hop deadlocks."""
+    gate = fake_openai.hold_stream_after(4)  # message_start, content_block_start, ping, first text delta
+    stream = client.chat.completions.create(
+        model="claude-sonnet-4-5", messages=[{"role": "user", "content": "one two three four five"}], stream=True
+    )
+    chunks = iter(stream)
+    assert next(chunks).choices[0].delta.role == "assistant"
+    first = next(chunks).choices[0].delta.content
+    assert not gate.is_set()
+    assert first.startswith("Hello")
+    gate.set()
+    rest = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert (first + rest).endswith("one two three four five.")
+
+
+def test_a_client_that_leaves_mid_stream_closes_the_upstream_call(gw, client, fake_openai):
+    calls = record_calls(gw)
+    gate = fake_openai.hold_stream_after(4)
+    stream = client.chat.completions.create(
+        model="claude-sonnet-4-5", messages=[{"role": "user", "content": "leave early"}], stream=True
+    )
+    chunks = iter(stream)
+    next(chunks), next(chunks)
+    stream.close()  # the client leaves while the upstream is still mid-answer
+    (left,) = wait_for_calls(calls, 1)
+    gate.set()
+    assert left.status == 499 and left.partial
+    again = client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "back"}])
+    assert again.choices[0].message.content == "Hello from fake-vertex! You said: back."
