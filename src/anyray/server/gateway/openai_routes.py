@@ -277,7 +277,8 @@ async def _translated_stream(
             response.close()
         call.usage.update(translator.usage)
         call.partial = not translator.complete
-        _finish(gateway, call, 502 if cut else response.status if done else 499)
+        # a client may hang up right after `data: [DONE]`, before the upstream's last bytes: still a success
+        _finish(gateway, call, 502 if cut else response.status if done or translator.complete else 499)
 
 
 # ---------------------------------------------------------------------------------------------- relay: OpenAI
@@ -399,7 +400,7 @@ async def _openai_stream(
         else:
             response.close()
         call.partial = not tap.complete
-        _finish(gateway, call, response.status if done else 502 if cut else 499)
+        _finish(gateway, call, 502 if cut else response.status if done or tap.complete else 499)
 
 
 # ---------------------------------------------------------------------------------------------- models
