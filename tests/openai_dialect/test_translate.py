@@ -59,6 +59,7 @@ def test_consecutive_turns_merge_and_tool_results_come_first():
             "model": "m",
             "messages": [
                 {"role": "user", "content": "a"},
+                {"role": "assistant", "content": ""},
                 {"role": "user", "content": [{"type": "text", "text": "b"}, {"type": "text", "text": ""}]},
                 {
                     "role": "assistant",

@@ -223,11 +223,13 @@ def _messages(raw: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                 f"{where}.role: expected one of system, developer, user, assistant, tool (got {role!r})",
                 f"{where}.role",
             )
-    return system, [_compact(m) for m in messages if m["content"]]
+    return system, [_compact(m) for m in messages]
 
 
 def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
     """Claude wants user and assistant turns to alternate: consecutive turns of one role are merged."""
+    if not blocks:  # an empty turn says nothing, and must not keep its neighbours apart
+        return
     if messages and messages[-1]["role"] == role:
         messages[-1]["content"].extend(blocks)
     else:
