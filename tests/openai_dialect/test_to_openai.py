@@ -213,3 +213,35 @@ def test_models_lists_configured_and_upstream_models_and_anthropic_clients_still
     assert seen.headers["x-api-key"] == ANTHROPIC_KEY and "anthropic-version" in seen.headers
     batch = claude.messages.batches.retrieve("msgbatch_01")
     assert batch.id == "msgbatch_01"
+
+
+def test_a_forwarded_stream_is_relayed_as_it_arrives(gw, client, fake_openai):
+    """The upstream pauses mid-answer until the client has read its first text: a buffering hop deadlocks."""
+    gate = fake_openai.hold_stream_after(2)  # the role chunk and the first text chunk
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "one two three four five"}], stream=True
+    )
+    chunks = iter(stream)
+    assert next(chunks).choices[0].delta.role == "assistant"
+    first = next(chunks).choices[0].delta.content
+    assert not gate.is_set()
+    assert first.startswith("Hello")
+    gate.set()
+    rest = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert (first + rest).endswith("one two three four five.")
+
+
+def test_a_forwarded_stream_cut_by_the_upstream_ends_with_an_error(gw, client, fake_openai):
+    calls = record_calls(gw)
+    fake_openai.cut_stream_after(3)
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "a long answer please"}], stream=True
+    )
+    with pytest.raises(openai.APIError) as info:
+        for _ in stream:
+            pass
+    assert "ended before the answer was complete" in info.value.message
+    (cut,) = wait_for_calls(calls, 1)
+    assert cut.status == 502 and cut.partial
+    again = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "back"}])
+    assert again.choices[0].message.content == "Hello from fake-openai! You said: back."
