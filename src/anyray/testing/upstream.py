@@ -281,7 +281,7 @@ class FakeUpstream:
             return await openai_api.moderations(self, request, body)
 
         async def files(request: Request, body: dict[str, Any]) -> Response:
-            return await openai_api.files(self, request, self.received[-1].body)
+            return await openai_api.files(self, request, (await request.body()).decode("utf-8", "replace"))
 
         async def token(request: Request, body: dict[str, Any]) -> Response:
             return await self.tokens(request)
