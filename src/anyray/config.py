@@ -155,6 +155,17 @@ class OpenAISettings(ProviderSettings):
     project: str | None = None
 
 
+class TranslateSettings(_Section):
+    """How OpenAI-dialect requests are translated when the model map sends them to Claude (docs/openai.md)."""
+
+    drop_params: bool = Field(
+        False, description="drop OpenAI parameters Claude cannot honour (named in a header) instead of a 400"
+    )
+    default_max_tokens: int = Field(
+        4096, gt=0, description="Claude requires max_tokens; this is sent when the client gave none"
+    )
+
+
 class Providers(_Section):
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
     vertex: VertexSettings = Field(default_factory=VertexSettings)
@@ -220,6 +231,7 @@ class Config(_Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
+    translate: TranslateSettings = Field(default_factory=TranslateSettings)
     models: dict[str, ModelRoute] = Field(
         default_factory=dict,
         description="what a client asks for (exact id or glob like claude-*) -> provider and upstream id",
@@ -234,7 +246,10 @@ class Config(_Section):
         primary: ProviderName = "vertex" if vertex_first else "anthropic"
         other: ProviderName = "anthropic" if vertex_first else "vertex"
         fallbacks = [ModelTarget(provider=other)] if self.provider_configured(other) else []
-        return {"claude-*": ModelRoute(provider=primary, fallbacks=fallbacks)}
+        default = {"claude-*": ModelRoute(provider=primary, fallbacks=fallbacks)}
+        if self.provider_configured("openai"):  # a redirected OpenAI workload keeps its models
+            default["*"] = ModelRoute(provider="openai")
+        return default
 
     def provider_configured(self, name: str) -> bool:
         """Whether the config names enough for this provider to be tried (credentials are checked later)."""

@@ -20,6 +20,7 @@ import orjson
 class Endpoint(enum.StrEnum):
     MESSAGES = "messages"
     COUNT_TOKENS = "count_tokens"
+    CHAT_COMPLETIONS = "chat_completions"  # OpenAI dialect
 
 
 @dataclass(slots=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import re
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -115,9 +117,24 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
         return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": usage})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    return StreamingResponse(
-        _chunks(base, message, finish, usage if include_usage else None), media_type="text/event-stream"
-    )
+    chunks = _chunks(base, message, finish, usage if include_usage else None)
+    return StreamingResponse(_steered(fake, chunks), media_type="text/event-stream")
+
+
+async def _steered(fake: FakeUpstream, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The fake's stream faults, as for Anthropic streams: cut after n chunks, or hold until released."""
+    cut_after = fake.take_stream_cut()
+    hold = fake.take_stream_hold()
+    i = 0
+    async for chunk in chunks:
+        if cut_after is not None and i >= cut_after:
+            raise ConnectionResetError("fake upstream cut the stream")
+        if hold is not None and i == hold[0] and not await asyncio.to_thread(hold[1].wait, 10):
+            raise ConnectionResetError("nobody released the held stream")
+        if fake.chunk_delay_s:
+            await asyncio.sleep(fake.chunk_delay_s)
+        i += 1
+        yield chunk
 
 
 async def _chunks(
@@ -199,5 +216,42 @@ async def models(fake: FakeUpstream, request: Request) -> Response:
         {
             "object": "list",
             "data": [{"id": i, "object": "model", "created": 1715367049, "owned_by": "openai"} for i in ids],
+        }
+    )
+
+
+async def moderations(fake: FakeUpstream, request: Request, body: dict[str, Any]) -> Response:
+    if refused := check_key(fake, request):
+        return refused
+    if body.get("input") is None:
+        return openai_error(400, "Missing required parameter: 'input'.", param="input")
+    items = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    results = [
+        {"flagged": False, "categories": {"violence": False}, "category_scores": {"violence": 0.0001}} for _ in items
+    ]
+    return JSONResponse(
+        {"id": short_id("modr-", body), "model": body.get("model") or "omni-moderation-latest", "results": results}
+    )
+
+
+_FILENAME = re.compile(r'filename="([^"]+)"')
+
+
+async def files(fake: FakeUpstream, request: Request, raw: Any) -> Response:
+    """An upload: multipart/form-data with `purpose` and `file`; answers the File object."""
+    if refused := check_key(fake, request):
+        return refused
+    if not request.headers.get("content-type", "").startswith("multipart/form-data") or not isinstance(raw, str):
+        return openai_error(400, "Expected multipart/form-data with a 'file' field.", param="file")
+    name = _FILENAME.search(raw)
+    return JSONResponse(
+        {
+            "id": short_id("file-", raw),
+            "object": "file",
+            "bytes": len(raw),
+            "created_at": 1715367049,
+            "filename": name.group(1) if name else "upload",
+            "purpose": "batch" if 'name="purpose"\r\n\r\nbatch' in raw else "assistants",
+            "status": "processed",
         }
     )

@@ -277,6 +277,12 @@ class FakeUpstream:
         async def embeddings(request: Request, body: dict[str, Any]) -> Response:
             return await openai_api.embeddings(self, request, body)
 
+        async def moderations(request: Request, body: dict[str, Any]) -> Response:
+            return await openai_api.moderations(self, request, body)
+
+        async def files(request: Request, body: dict[str, Any]) -> Response:
+            return await openai_api.files(self, request, (await request.body()).decode("utf-8", "replace"))
+
         async def token(request: Request, body: dict[str, Any]) -> Response:
             return await self.tokens(request)
 
@@ -300,6 +306,8 @@ class FakeUpstream:
             Route(VERTEX, endpoint(vertex), methods=["POST"]),
             Route("/v1/chat/completions", endpoint(chat), methods=["POST"]),
             Route("/v1/embeddings", endpoint(embeddings), methods=["POST"]),
+            Route("/v1/moderations", endpoint(moderations), methods=["POST"]),
+            Route("/v1/files", endpoint(files), methods=["POST"]),
             Route("/token", endpoint(token), methods=["POST"]),
             Route("/_fake/faults", faults, methods=["POST"]),
             Route("/_fake/requests", requests_seen, methods=["GET"]),

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from anyray import __version__
 from anyray.config import Config
 from anyray.server.gateway import anthropic_routes as anthropic
+from anyray.server.gateway import openai_routes as openai
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.metrics import CONTENT_TYPE
 
@@ -70,7 +71,11 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),
-        Route("/v1/{path:path}", anthropic.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
+        Route("/v1/models", openai.models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", openai.model, methods=["GET"]),
+        # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
+        Route("/v1/{path:path}", openai.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gw

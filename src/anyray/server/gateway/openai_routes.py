@@ -1,0 +1,518 @@
+"""The OpenAI dialect: /v1/chat/completions, /v1/models, and every other OpenAI path proxied.
+
+A chat request goes where the model map says. To an OpenAI model it is forwarded as the client sent it
+(the exact bytes, unless the optimizer changed it) and the answer relayed as it arrives. To a Claude
+model (Vertex or Anthropic) it is translated (anyray.translate) both ways, stream chunk by chunk, so
+the client only ever sees OpenAI shapes, errors included.
+
+Paths the two dialects share (`/v1/models`, `/v1/files`...) are told apart by headers: the Anthropic
+SDKs always send `anthropic-version` (and usually `x-api-key`), the OpenAI SDKs never do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from anyray.errors_openai import as_openai_error_body, openai_error
+from anyray.providers.base import Endpoint, ProviderRefusal, UpstreamRequest
+from anyray.routing import Route, UnknownModel
+from anyray.server.gateway import anthropic_routes
+from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
+from anyray.server.gateway.call import Call, Usage
+from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
+from anyray.server.gateway.upstream import UpstreamFailure
+from anyray.translate import (
+    ChatStreamTranslator,
+    Translated,
+    TranslationError,
+    chat_to_messages,
+    message_to_completion,
+    stream_error,
+)
+
+log = logging.getLogger("anyray.gateway.openai")
+
+DROPPED_HEADER = "x-anyray-dropped-params"
+DROP_REQUEST_HEADER = "x-anyray-drop-params"
+_PASSED_OPENAI_HEADERS = (
+    "x-request-id",
+    "openai-processing-ms",
+    "openai-version",
+    "openai-organization",
+    "retry-after",
+    "content-disposition",
+)
+CLAUDE_PROVIDERS = frozenset({"anthropic", "vertex"})
+
+
+def anthropic_dialect(headers: Mapping[str, str], path: str) -> bool:
+    """Whether a request on a path both APIs have comes from an Anthropic client."""
+    return "anthropic-version" in headers or "x-api-key" in headers or path.startswith("/v1/messages")
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def _validate(payload: dict[str, Any]) -> Response | None:
+    model = payload.get("model")
+    if model is None:
+        return openai_error(400, "you must provide a model parameter", param="model", code="missing_required_parameter")
+    if not isinstance(model, str) or not model:
+        return openai_error(
+            400, "Invalid type for 'model': expected a non-empty string.", param="model", code="invalid_type"
+        )
+    messages = payload.get("messages")
+    if messages is None:
+        return openai_error(
+            400, "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
+        )
+    if not isinstance(messages, list):
+        return openai_error(
+            400, "Invalid type for 'messages': expected an array.", param="messages", code="invalid_type"
+        )
+    if not messages:
+        return openai_error(
+            400,
+            "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+            param="messages",
+            code="empty_array",
+        )
+    if "stream" in payload and payload["stream"] is not None and not isinstance(payload["stream"], bool):
+        return openai_error(400, "Invalid type for 'stream': expected a boolean.", param="stream", code="invalid_type")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- chat
+
+
+@dataclass(slots=True)
+class _Sent:
+    """What went upstream for the target that answered, and what the relay needs to answer the client."""
+
+    result: Opened | UpstreamFailure
+    translated: Translated | None = None  # set when the answer is Claude's and must be translated back
+    hide_usage_chunk: bool = False  # the gateway asked OpenAI for usage the client did not ask for
+
+
+def _groups(route: Route) -> list[Route]:
+    """Consecutive targets of one dialect: each group is one send (translation happens once per group)."""
+    groups: list[Route] = []
+    for target in route.targets:
+        claude = target.provider in CLAUDE_PROVIDERS
+        if groups and (groups[-1].targets[0].provider in CLAUDE_PROVIDERS) == claude:
+            groups[-1] = Route(route.asked, (*groups[-1].targets, target))
+        else:
+            groups.append(Route(route.asked, (target,)))
+    return groups
+
+
+async def _send(
+    gateway: Gateway,
+    payload: dict[str, Any],
+    raw: bytes | None,
+    route: Route,
+    headers: Mapping[str, str],
+    drop_params: bool,
+) -> _Sent:
+    sent: _Sent | None = None
+    for group in _groups(route):
+        if group.targets[0].provider in CLAUDE_PROVIDERS:
+            settings = gateway.config.translate
+            translated = chat_to_messages(
+                payload, drop_params=drop_params, default_max_tokens=settings.default_max_tokens
+            )
+            result = await gateway.forwarder.send(Endpoint.MESSAGES, translated.payload, group, headers, None)
+            sent = _Sent(result, translated)
+        else:
+            body, body_raw, hide = payload, raw, False
+            options = payload.get("stream_options")
+            if payload.get("stream") is True and not (isinstance(options, dict) and options.get("include_usage")):
+                # spend records need the usage only the final chunk carries; the client is spared that chunk
+                body = {**payload, "stream_options": {**(options or {}), "include_usage": True}}
+                body_raw, hide = None, True
+            result = await gateway.forwarder.send(Endpoint.CHAT_COMPLETIONS, body, group, headers, body_raw)
+            sent = _Sent(result, None, hide)
+        if isinstance(result, Opened) or result.status not in FALLBACK_STATUSES:
+            return sent
+    assert sent is not None, "a route always has at least one target"
+    return sent
+
+
+def _wants_drop(gateway: Gateway, headers: Mapping[str, str]) -> bool:
+    asked = headers.get(DROP_REQUEST_HEADER)
+    if asked is not None:
+        return asked.strip().lower() in ("1", "true", "yes")
+    return gateway.config.translate.drop_params
+
+
+async def chat_completions(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    call = Call("openai", "/v1/chat/completions")
+    try:
+        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
+        payload = parse_object(raw)
+    except BodyTooLarge as exc:
+        return openai_error(413, str(exc), code="request_too_large")
+    except BadJSON as exc:
+        return openai_error(400, str(exc), code="invalid_json")
+    if problem := _validate(payload):
+        return problem
+    call.model_asked = payload["model"]
+    call.stream = payload.get("stream") is True
+    try:
+        route = call.route = gateway.router.resolve(payload["model"])
+    except UnknownModel as exc:
+        return openai_error(404, str(exc), param="model", code="model_not_found")
+
+    outcome = await gateway.optimize(call, payload, route, request.headers)
+    body_raw: bytes | None = raw
+    if outcome is not None and outcome.changed:
+        payload, body_raw = outcome.request, None
+
+    try:
+        sent = await _send(gateway, payload, body_raw, route, request.headers, _wants_drop(gateway, request.headers))
+    except TranslationError as exc:
+        return openai_error(400, exc.message, param=exc.param, code=exc.code)
+    except ProviderRefusal as exc:
+        return openai_error(exc.status, exc.message)
+    result = sent.result
+    if not isinstance(result, Opened):
+        call.finish(result.status)
+        gateway.completed(call)
+        body = as_openai_error_body(result.status, result.body, result.provider)
+        return Response(body, result.status, media_type="application/json")
+    call.target, call.upstream_model = result.target, result.request.model
+    headers = _response_headers(result, sent.translated)
+    if sent.translated is not None:
+        return await _relay_translated(gateway, call, result, sent.translated, payload["model"], headers)
+    return await _relay_openai(gateway, call, result, headers, sent.hide_usage_chunk)
+
+
+def _response_headers(opened: Opened, translated: Translated | None) -> dict[str, str]:
+    upstream = opened.response.headers
+    headers = {k: upstream[k] for k in _PASSED_OPENAI_HEADERS if k in upstream}
+    if translated is None:
+        headers.update({k: v for k, v in upstream.items() if k.lower().startswith("x-ratelimit-")})
+    elif "request-id" in upstream:
+        headers["x-request-id"] = upstream["request-id"]
+    if translated is not None and translated.dropped:
+        headers[DROPPED_HEADER] = ",".join(translated.dropped)
+    headers["x-anyray-provider"] = opened.target.provider
+    headers["x-anyray-model"] = opened.request.model
+    return headers
+
+
+def _finish(gateway: Gateway, call: Call, status: int) -> None:
+    call.finish(status)
+    gateway.completed(call)
+
+
+# ---------------------------------------------------------------------------------------------- relay: Claude
+
+
+async def _relay_translated(
+    gateway: Gateway, call: Call, opened: Opened, translated: Translated, model: str, headers: dict[str, str]
+) -> Response:
+    response = opened.response
+    if not response.headers.get("content-type", "").startswith("text/event-stream"):
+        try:
+            body = await response.read()
+        finally:
+            response.release()
+        call.first_byte()
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict):
+            _finish(gateway, call, 502)
+            return openai_error(502, f"{opened.target.provider}: upstream answered with something that is not JSON")
+        call.usage.update(message.get("usage"))
+        completion = message_to_completion(message, model=model, json_tool=translated.json_tool)
+        _finish(gateway, call, response.status)
+        return Response(orjson.dumps(completion), response.status, headers=headers, media_type="application/json")
+    translator = ChatStreamTranslator(
+        model=model, include_usage=translated.include_usage, json_tool=translated.json_tool, created=int(time.time())
+    )
+    return StreamingResponse(
+        _translated_stream(response, translator, gateway, call),
+        response.status,
+        headers=headers,
+        media_type="text/event-stream",
+    )
+
+
+async def _translated_stream(
+    response: aiohttp.ClientResponse, translator: ChatStreamTranslator, gateway: Gateway, call: Call
+) -> AsyncIterator[bytes]:
+    """Each upstream chunk is translated and sent at once; a cut stream ends with an error the SDK raises."""
+    done = cut = False
+    try:
+        async for chunk in response.content.iter_any():
+            call.first_byte()
+            if out := translator.feed(chunk):
+                yield out
+        done = True
+        if not translator.complete and not translator.errored:
+            cut = True
+            yield stream_error("upstream stream ended before the answer was complete")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("upstream stream ended early: %s", type(exc).__name__)
+        cut = True
+        yield stream_error("upstream stream ended before the answer was complete")
+    finally:
+        if done:
+            response.release()
+        else:  # the client went away or the upstream broke: drop the connection so generation stops
+            response.close()
+        call.usage.update(translator.usage)
+        call.partial = not translator.complete
+        # a client may hang up right after `data: [DONE]`, before the upstream's last bytes: still a success
+        _finish(gateway, call, 502 if cut else response.status if done or translator.complete else 499)
+
+
+# ---------------------------------------------------------------------------------------------- relay: OpenAI
+
+
+def openai_usage(usage: Any, into: Usage) -> None:
+    """Fold OpenAI's usage into the call's (Anthropic-style) counters: cached tokens are input read from cache."""
+    if not isinstance(usage, dict):
+        return
+    prompt = usage.get("prompt_tokens") if isinstance(usage.get("prompt_tokens"), int) else 0
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    cached = cached if isinstance(cached, int) else 0
+    completion = usage.get("completion_tokens")
+    into.update(
+        {
+            "input_tokens": max(prompt - cached, 0),
+            "cache_read_input_tokens": cached,
+            "output_tokens": completion if isinstance(completion, int) else 0,
+        }
+    )
+
+
+class OpenAIStreamTap:
+    """Reads usage from the final usage chunk as the stream passes; optionally hides that chunk.
+
+    Without hiding, chunks pass through byte for byte. With it, the stream is cut at event boundaries
+    (`\\n\\n`) so the usage-only chunk the gateway asked for can be left out; every other event is sent
+    the moment it is complete.
+    """
+
+    def __init__(self, usage: Usage, hide_usage_chunk: bool) -> None:
+        self.usage = usage
+        self.hide = hide_usage_chunk
+        self.complete = False
+        self._tail = b""
+
+    def _inspect(self, event: bytes) -> bool:
+        """Look at one event; False if it must not reach the client."""
+        for line in event.split(b"\n"):
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                self.complete = True
+            elif b'"usage":{' in data or b'"usage": {' in data:
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    return True
+                if isinstance(chunk, dict) and isinstance(chunk.get("usage"), dict):
+                    openai_usage(chunk["usage"], self.usage)
+                    if self.hide and not chunk.get("choices"):
+                        return False
+        return True
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = (self._tail + chunk).replace(b"\r\n", b"\n")
+        events = data.split(b"\n\n")
+        self._tail = events.pop()
+        if not self.hide:
+            for event in events:
+                self._inspect(event)
+            return chunk
+        return b"".join(event + b"\n\n" for event in events if self._inspect(event))
+
+    def flush(self) -> bytes:
+        tail, self._tail = self._tail, b""
+        if tail.strip():
+            keep = self._inspect(tail)
+            return tail if self.hide and keep else b""
+        return b""
+
+
+async def _relay_openai(
+    gateway: Gateway, call: Call, opened: Opened, headers: dict[str, str], hide_usage_chunk: bool
+) -> Response:
+    response = opened.response
+    content_type = response.headers.get("content-type", "application/json")
+    if not content_type.startswith("text/event-stream"):
+        try:
+            body = await response.read()
+        finally:
+            response.release()
+        call.first_byte()
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, dict):
+            openai_usage(data.get("usage"), call.usage)
+        _finish(gateway, call, response.status)
+        return Response(body, response.status, headers=headers, media_type=content_type)
+    tap = OpenAIStreamTap(call.usage, hide_usage_chunk)
+    return StreamingResponse(
+        _openai_stream(response, tap, gateway, call), response.status, headers=headers, media_type=content_type
+    )
+
+
+async def _openai_stream(
+    response: aiohttp.ClientResponse, tap: OpenAIStreamTap, gateway: Gateway, call: Call
+) -> AsyncIterator[bytes]:
+    done = cut = False
+    try:
+        async for chunk in response.content.iter_any():
+            call.first_byte()
+            if out := tap.feed(chunk):
+                yield out
+        if rest := tap.flush():
+            yield rest
+        done = True
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("upstream stream ended early: %s", type(exc).__name__)
+        cut = True
+        yield stream_error("upstream stream ended before the answer was complete")
+    finally:
+        if done:
+            response.release()
+        else:
+            response.close()
+        call.partial = not tap.complete
+        _finish(gateway, call, 502 if cut else response.status if done or tap.complete else 499)
+
+
+# ---------------------------------------------------------------------------------------------- models
+
+
+def _model_entry(model_id: str, owner: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
+
+
+async def _upstream_models(gateway: Gateway, request: Request) -> list[str]:
+    """The OpenAI provider's own list, when one is ready: ids a glob like `gpt-*` sends there."""
+    provider = gateway.providers.get("openai")
+    if provider is None or not provider.readiness().ready:
+        return []
+    upstream = provider.passthrough("GET", "/v1/models", "", request.headers, b"")
+    assert upstream is not None
+    upstream.stream = False
+    try:
+        response = await gateway.forwarder.client.open(upstream)
+        try:
+            body = await response.read()
+        finally:
+            response.release()
+        data = orjson.loads(body) if response.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+        log.info("could not list the OpenAI provider's models: %s", type(exc).__name__)
+        return []
+    items = data.get("data") if isinstance(data, dict) else None
+    return [m["id"] for m in items or () if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+async def models(request: Request) -> Response:
+    """`GET /v1/models`: the configured models, in OpenAI's list shape (Anthropic clients are proxied)."""
+    if anthropic_dialect(request.headers, request.url.path):
+        return await anthropic_routes.proxy(request)
+    gateway: Gateway = request.app.state.gateway
+    data, seen = [], set()
+    candidates = [p for p in gateway.router.patterns if not _is_glob(p)]
+    candidates += await _upstream_models(gateway, request)
+    for model_id in candidates:
+        if model_id in seen:
+            continue
+        try:
+            route = gateway.router.resolve(model_id)
+        except UnknownModel:
+            continue
+        seen.add(model_id)
+        data.append(_model_entry(model_id, route.primary.provider))
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def model(request: Request) -> Response:
+    """`GET /v1/models/{id}`: one configured model, or OpenAI's 404."""
+    if anthropic_dialect(request.headers, request.url.path):
+        return await anthropic_routes.proxy(request)
+    gateway: Gateway = request.app.state.gateway
+    model_id = request.path_params["model_id"]
+    try:
+        route = gateway.router.resolve(model_id)
+    except UnknownModel as exc:
+        return openai_error(404, str(exc), param="model", code="model_not_found")
+    return JSONResponse(_model_entry(model_id, route.primary.provider))
+
+
+# ---------------------------------------------------------------------------------------------- the rest
+
+
+async def proxy(request: Request) -> Response:
+    """Every other `/v1/...` path: Anthropic clients to Anthropic, the rest unchanged to OpenAI."""
+    if anthropic_dialect(request.headers, request.url.path):
+        return await anthropic_routes.proxy(request)
+    gateway: Gateway = request.app.state.gateway
+    provider = gateway.providers.get("openai")
+    if provider is None or not provider.readiness().ready:
+        return openai_error(
+            404,
+            f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "
+            "(providers.openai.api_key or OPENAI_API_KEY)",
+            code="unknown_url",
+        )
+    try:
+        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
+    except BodyTooLarge as exc:
+        return openai_error(413, str(exc), code="request_too_large")
+    upstream: UpstreamRequest | None = provider.passthrough(
+        request.method, request.url.path, request.url.query, request.headers, raw
+    )
+    assert upstream is not None
+    try:
+        response = await gateway.forwarder.client.open(upstream)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return openai_error(502, f"openai: upstream unreachable: {type(exc).__name__}")
+    content_type = response.headers.get("content-type", "application/json")
+    headers = {k: response.headers[k] for k in _PASSED_OPENAI_HEADERS if k in response.headers}
+    headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")})
+    return StreamingResponse(_passthrough(response), response.status, headers=headers, media_type=content_type)
+
+
+async def _passthrough(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    done = False
+    try:
+        async for chunk in response.content.iter_any():
+            yield chunk
+        done = True
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("upstream body ended early: %s", type(exc).__name__)
+    finally:
+        if done:
+            response.release()
+        else:
+            response.close()
