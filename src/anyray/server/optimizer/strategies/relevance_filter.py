@@ -1,0 +1,59 @@
+"""relevance_filter: from a large retrieved or logged text keep the lines relevant to the question (BM25).
+
+Search hits, logs and retrieved documents are long and mostly beside the point. Each line is scored with
+Okapi BM25 against the question that was live when the tool ran plus the call's own arguments (never a
+later turn: the same output filters the same way on every turn). Kept: the best `top_lines` (at least
+`min_keep_share` of the text), every error line and earlier marker, the first `head_lines`, and a line of
+context around each; the rest becomes markers naming the handle of the whole original. When no line has
+a lexical hit the output is left alone: a semantic re-rank (embeddings) for vocabulary-mismatch questions
+is not built yet. Off by default: it trades recall for size more aggressively than context_compression.
+JSON is left to context_compression, which caps arrays without breaking the document.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from anyray.server.optimizer.strategies import elide
+from anyray.server.optimizer.strategies.base import Context, Params
+from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
+
+
+class RelevanceParams(Params):
+    min_lines: int = Field(80, ge=10, description="shorter outputs are left alone")
+    top_lines: int = Field(30, ge=1)
+    min_keep_share: float = Field(0.03, ge=0, le=1)
+    head_lines: int = Field(3, ge=0)
+    context_lines: int = Field(1, ge=0)
+
+
+class RelevanceFilter(ContentStrategy):
+    kind = "relevance_filter"
+    default_enabled = False
+    Params = RelevanceParams
+    summary = "keep the lines of a large output that BM25 ranks relevant to the question (off by default)"
+
+    def transform(self, output: Output, ctx: Context, params: RelevanceParams, earlier: list[Output]) -> str | None:
+        text = output.text
+        if text.lstrip()[:1] in ("{", "[") or text.startswith(elide.MARKER):
+            return None
+        lines = text.split("\n")
+        if len(lines) < params.min_lines:
+            return None
+        scores = elide.bm25(lines, elide.terms(output.query))
+        ranked = sorted((s, -i) for i, s in enumerate(scores) if s > 0)
+        if not ranked:
+            return None
+        budget = max(params.top_lines, int(len(lines) * params.min_keep_share))
+        keep = [False] * len(lines)
+        for _, negative in ranked[-budget:]:
+            keep[-negative] = True
+        for i, line in enumerate(lines):
+            if elide.MARKER in line or elide.ERRORISH.search(line):
+                keep[i] = True
+        keep = elide.widen(keep, params.context_lines, params.context_lines)
+        for i in range(min(params.head_lines, len(lines))):
+            keep[i] = True
+        if sum(keep) > len(lines) * 0.8:
+            return None
+        return elide.render(lines, keep, ctx.stash(text))
