@@ -55,7 +55,8 @@ class CommandDigest(ContentStrategy):
         if text.startswith(elide.MARKER):
             return None
         lines = text.split("\n")
-        passing = [PASS_LINE.search(line) is not None and not elide.ERRORISH.search(line) for line in lines]
+        errors = elide.lines_with(text, (), elide.ERRORS)
+        passing = [i not in errors and PASS_LINE.match(line) is not None for i, line in enumerate(lines)]
         count = sum(passing)
         if count < params.min_pass_lines or count < len(lines) * params.min_share:
             return None

@@ -83,7 +83,7 @@ def _compress_json(value: Any, output: Output, ctx: Context, params: Compression
 
     def keep_item(item: Any) -> bool:
         raw = item if isinstance(item, str) else orjson.dumps(item).decode()
-        return elide.ERRORISH.search(raw) is not None or (anchors is not None and anchors.search(raw) is not None)
+        return elide.is_errorish(raw) or (anchors is not None and anchors.search(raw) is not None)
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):

@@ -9,6 +9,8 @@ here reads later turns, so the same output renders to the same bytes on every tu
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 from collections import Counter
@@ -17,13 +19,43 @@ from collections.abc import Sequence
 from anyray.server.optimizer.strategies.tool_output import MARKER
 
 # Lines an agent almost always needs: what went wrong. Deliberately broad; keeping too much costs tokens,
-# dropping one costs the answer.
-ERRORISH = re.compile(
-    r"error|fail|fatal|exception|traceback|panic|critical|denied|refused|timed? ?out|warn|\boom|killed|crash|"
-    r"backoff|unhealthy|invalid|not found|abort|assert|unable|cannot|can't|could not|missing|conflict|"
-    r"rejected|evicted|deadlock|segfault|(?:status|code|HTTP/\d(?:\.\d)?\"?)\W{0,3}[45]\d\d\b",
-    re.IGNORECASE,
+# dropping one costs the answer. One case-sensitive pass over the lower-cased text (~3 ms for 300 KB);
+# the same alternation with IGNORECASE run line by line costs ~100 ms.
+ERROR_WORDS = (
+    "error", "fail", "fatal", "exception", "traceback", "panic", "critical", "denied", "refused", "timeout",
+    "timed out", "warn", "oom", "killed", "crash", "backoff", "unhealthy", "invalid", "not found", "abort",
+    "assert", "unable", "cannot", "can't", "could not", "missing", "conflict", "rejected", "evicted", "deadlock",
+    "segfault", "firing",
 )
+_STATUS = r'(?:status|code|http/\d(?:\.\d)?")\W{0,3}[45]\d\d\b'
+# Run on lower-cased text. Two patterns, not one: sre scans a pure-literal alternation fast, and the mixed
+# one four times slower.
+ERRORS = (re.compile("|".join(re.escape(w) for w in ERROR_WORDS)), re.compile(_STATUS))
+
+
+def is_errorish(text: str) -> bool:
+    lowered = text.lower()
+    return any(pattern.search(lowered) is not None for pattern in ERRORS)
+
+
+def lines_with(text: str, words: Sequence[str], patterns: Sequence[re.Pattern[str]] = ()) -> set[int]:
+    """Indexes of the lines of `text` (split at newlines) that contain any of `words` (lower-case) or match
+    one of `patterns` (run on the lower-cased text). One C-speed scan per word over the whole text, not one per line."""
+    lowered = text.lower()  # may change the length of some non-ASCII text: every offset is into this copy
+    positions: list[int] = []
+    for word in words:
+        i = lowered.find(word)
+        while i >= 0:
+            positions.append(i)
+            i = lowered.find(word, i + len(word))
+    for pattern in patterns:
+        positions += [m.start() for m in pattern.finditer(lowered)]
+    if not positions:
+        return set()
+    starts = list(itertools.accumulate((len(line) + 1 for line in lowered.split("\n")), initial=0))
+    return {bisect.bisect_right(starts, i) - 1 for i in positions}
+
+
 _WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/@-]*[A-Za-z0-9_]|[A-Za-z0-9_]")
 _SPLIT = re.compile(r"[._:/@-]+")
 _STOP = (
@@ -64,14 +96,14 @@ def anchor_pattern(query: str, text: str, line_count: int) -> re.Pattern[str] | 
     return re.compile("|".join(re.escape(t) for t in sorted(found, key=len, reverse=True)), re.IGNORECASE)
 
 
-def salient(lines: Sequence[str], query: str = "", text: str | None = None) -> list[bool]:
+def salient(lines: Sequence[str], query: str = "") -> list[bool]:
     """Lines that must stay: errors and failures, earlier elision markers, and lines the question singles out."""
-    anchors = anchor_pattern(query, text if text is not None else "\n".join(lines), len(lines)) if query else None
-    return [
-        MARKER in line or ERRORISH.search(line) is not None
-        or (anchors is not None and anchors.search(line) is not None)
-        for line in lines
-    ]
+    text = "\n".join(lines)
+    words = [MARKER.lower()]
+    if query:
+        words += rare_terms(query, text, len(lines))
+    hits = lines_with(text, words, ERRORS)
+    return [i in hits for i in range(len(lines))]
 
 
 def widen(keep: list[bool], before: int, after: int) -> list[bool]:
@@ -108,23 +140,28 @@ def render(lines: Sequence[str], keep: Sequence[bool], handle: str, unit: str = 
 
 
 def bm25(lines: Sequence[str], query_terms: Sequence[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
-    """Okapi BM25 of every line against the query (each line a document). Deterministic, no dependencies."""
-    docs = [[t for w in _WORD.findall(line.lower()) for t in (w, *_SPLIT.split(w)) if len(t) >= 3] for line in lines]
-    n = len(docs)
-    if n == 0 or not query_terms:
-        return [0.0] * n
+    """Okapi BM25 of every line against the query (each line a document). Deterministic, no dependencies.
+
+    Only lines that contain a query term as a substring are tokenised (the others score 0); a line's length
+    is its count of whitespace-separated words, which keeps a 3,000-line log under a few milliseconds."""
+    n = len(lines)
     wanted = set(query_terms)
+    if n == 0 or not wanted:
+        return [0.0] * n
+    candidates = sorted(lines_with("\n".join(lines), sorted(wanted)))
+    if not candidates:
+        return [0.0] * n
+    lengths = [line.count(" ") + 1 for line in lines]
+    avg = sum(lengths) / n
+    counts: dict[int, Counter[str]] = {}
     df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(wanted.intersection(doc))
-    avg = sum(len(d) for d in docs) / n or 1.0
-    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in wanted if df[t]}
-    scores = []
-    for doc in docs:
-        if not doc:
-            scores.append(0.0)
-            continue
-        tf = Counter(t for t in doc if t in idf)
-        norm = k1 * (1 - b + b * len(doc) / avg)
-        scores.append(sum(idf[t] * f * (k1 + 1) / (f + norm) for t, f in tf.items()))
+    for i in candidates:
+        tf = Counter(t for w in _WORD.findall(lines[i].lower()) for t in (w, *_SPLIT.split(w)) if t in wanted)
+        counts[i] = tf
+        df.update(tf.keys())
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in df}
+    scores = [0.0] * n
+    for i, tf in counts.items():
+        norm = k1 * (1 - b + b * lengths[i] / avg)
+        scores[i] = sum(idf[t] * f * (k1 + 1) / (f + norm) for t, f in tf.items())
     return scores

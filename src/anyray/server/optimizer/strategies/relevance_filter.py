@@ -2,8 +2,8 @@
 
 Search hits, logs and retrieved documents are long and mostly beside the point. Each line is scored with
 Okapi BM25 against the question that was live when the tool ran plus the call's own arguments (never a
-later turn: the same output filters the same way on every turn). Kept: the best `top_lines` (at least
-`min_keep_share` of the text), every error line and earlier marker, the first `head_lines`, and a line of
+later turn: the same output filters the same way on every turn). Kept: the best `top_lines` that score at
+least `min_score` of the best line, every error line and earlier marker, the first `head_lines`, and a line of
 context around each; the rest becomes markers naming the handle of the whole original. When no line has
 a lexical hit the output is left alone: a semantic re-rank (embeddings) for vocabulary-mismatch questions
 is not built yet. Off by default: it trades recall for size more aggressively than context_compression.
@@ -22,7 +22,7 @@ from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Outp
 class RelevanceParams(Params):
     min_lines: int = Field(80, ge=10, description="shorter outputs are left alone")
     top_lines: int = Field(30, ge=1)
-    min_keep_share: float = Field(0.03, ge=0, le=1)
+    min_score: float = Field(0.5, ge=0, le=1, description="keep only lines scoring at least this share of the best")
     head_lines: int = Field(3, ge=0)
     context_lines: int = Field(1, ge=0)
 
@@ -44,13 +44,13 @@ class RelevanceFilter(ContentStrategy):
         ranked = sorted((s, -i) for i, s in enumerate(scores) if s > 0)
         if not ranked:
             return None
-        budget = max(params.top_lines, int(len(lines) * params.min_keep_share))
+        best = ranked[-1][0]
         keep = [False] * len(lines)
-        for _, negative in ranked[-budget:]:
-            keep[-negative] = True
-        for i, line in enumerate(lines):
-            if elide.MARKER in line or elide.ERRORISH.search(line):
-                keep[i] = True
+        for score, negative in ranked[-params.top_lines:]:
+            if score >= best * params.min_score:
+                keep[-negative] = True
+        for i in elide.lines_with(text, [elide.MARKER.lower()], elide.ERRORS):
+            keep[i] = True
         keep = elide.widen(keep, params.context_lines, params.context_lines)
         for i in range(min(params.head_lines, len(lines))):
             keep[i] = True
