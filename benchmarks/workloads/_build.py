@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-SYSTEM = ("You are a coding and operations agent. Use the tools to inspect the system, then answer the user's "
-          "question precisely, quoting the lines that support your answer.")
+SYSTEM = (
+    "You are a coding and operations agent. Use the tools to inspect the system, then answer the user's "
+    "question precisely, quoting the lines that support your answer."
+)
 TOOLS = [
-    {"name": n, "description": d, "input_schema": {"type": "object", "properties": {p: {"type": "string"}},
-                                                   "required": [p]}}
+    {
+        "name": n,
+        "description": d,
+        "input_schema": {"type": "object", "properties": {p: {"type": "string"}}, "required": [p]},
+    }
     for n, d, p in (
         ("Bash", "Run a shell command and return its output.", "command"),
         ("Read", "Read a file from the local filesystem, with line numbers.", "file_path"),
@@ -60,8 +66,7 @@ def anthropic(name: str, question: str, facts: list[str], rounds: list[list[Call
             results.append({"type": "tool_result", "tool_use_id": tool_id, "content": output})
         messages.append({"role": "assistant", "content": [{"type": "text", "text": "Let me look."}, *uses]})
         messages.append({"role": "user", "content": results})
-    request = {"model": "claude-sonnet-4-5", "max_tokens": 4096, "system": SYSTEM, "tools": TOOLS,
-               "messages": messages}
+    request = {"model": "claude-sonnet-4-5", "max_tokens": 4096, "system": SYSTEM, "tools": TOOLS, "messages": messages}
     return Workload(name, question, facts, request, **kw)
 
 
@@ -73,13 +78,19 @@ def openai(name: str, question: str, facts: list[str], rounds: list[list[Call]],
         for tool, arguments, output in calls:
             n += 1
             call_id = f"call_{name[:8]}{n:04d}"
-            tool_calls.append({"id": call_id, "type": "function",
-                               "function": {"name": tool, "arguments": json.dumps(arguments)}})
+            tool_calls.append(
+                {"id": call_id, "type": "function", "function": {"name": tool, "arguments": json.dumps(arguments)}}
+            )
             results.append({"role": "tool", "tool_call_id": call_id, "content": output})
         messages.append({"role": "assistant", "content": None, "tool_calls": tool_calls})
         messages.extend(results)
-    tools = [{"type": "function", "function": {"name": t["name"], "description": t["description"],
-                                               "parameters": t["input_schema"]}} for t in TOOLS]
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": t["name"], "description": t["description"], "parameters": t["input_schema"]},
+        }
+        for t in TOOLS
+    ]
     request = {"model": "gpt-4o", "max_tokens": 4096, "tools": tools, "messages": messages}
     return Workload(name, question, facts, request, endpoint="/v1/chat/completions", **kw)
 
@@ -90,16 +101,22 @@ def rng(seed: str) -> random.Random:
 
 def ts(r: random.Random, base: int = 0, i: int = 0) -> str:
     seconds = base + i * 3 + r.randint(0, 2)
-    return f"2026-11-24T{9 + seconds // 3600 % 12:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{r.randint(0, 999):03d}Z"
+    hour, minute, second = 9 + seconds // 3600 % 12, seconds // 60 % 60, seconds % 60
+    return f"2026-11-24T{hour:02d}:{minute:02d}:{second:02d}.{r.randint(0, 999):03d}Z"
 
 
 def hexid(r: random.Random, n: int = 8) -> str:
     return "".join(r.choice("0123456789abcdef") for _ in range(n))
 
 
-WORDS = ("request handled cache lookup user session token refreshed queue batch flushed worker heartbeat "
-         "scheduled job completed metrics exported connection pool reused shard replica synced config "
-         "reloaded upstream latency within budget").split()
+WORDS = tuple(
+    re.findall(
+        r"\S+",
+        "request handled cache lookup user session token refreshed queue batch flushed worker heartbeat scheduled "
+        "job completed metrics exported connection pool reused shard replica synced config reloaded upstream "
+        "latency within budget",
+    )
+)
 
 
 def sentence(r: random.Random, n: int = 8) -> str:

@@ -5,7 +5,8 @@ An agent reads whole files to find one function; every later turn re-sends them.
 that matters is usually the one the question names. Here a Python file read (`Read`/`cat -n` line
 numbers allowed) is parsed with the standard library's `ast`; every function or method body longer than
 `min_body_lines` becomes one marker line at the body's indentation, unless the question that was live
-when the file was read names that function (then it stays whole). Module- and class-level statements,
+when the file was read names that function, or an earlier tool output's traceback passes through it
+(`File "...", line N, in name`, `at name (`): then it stays whole. Module- and class-level statements,
 decorators, signatures and docstrings always stay. Files that do not parse are left alone. Off by
 default: an agent about to edit a body must fetch it again (or retrieve it by handle).
 TypeScript/JavaScript (tree-sitter) and `code_graph` (keeping the call path's bodies) are not built yet.
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 from pydantic import Field
 
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
-from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
+from anyray.server.optimizer.strategies.tool_output import NUMBERED, ContentStrategy, Output
 
-_NUMBERED = re.compile(r"^(\s*\d+(?:→|\t))")
+_FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(')
 _PYTHON_PATH = re.compile(r"\.pyi?$")
 
 
@@ -43,18 +45,22 @@ class CodeSkeleton(ContentStrategy):
         if len(lines) < params.min_lines or elide.MARKER in text:
             return None
         path = _path(output.tool_input)
-        if path and not _PYTHON_PATH.search(path):
+        numbered = sum(1 for line in lines[:20] if NUMBERED.match(line)) >= min(len(lines), 20) // 2
+        if not (_PYTHON_PATH.search(path) if path else numbered):
             return None
-        numbered = sum(1 for line in lines[:20] if _NUMBERED.match(line)) >= min(len(lines), 20) // 2
-        source = [_NUMBERED.sub("", line, count=1) for line in lines] if numbered else lines
+        source = [NUMBERED.sub("", line, count=1) for line in lines] if numbered else lines
         try:
-            tree = ast.parse("\n".join(source))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" in text that is not Python
+                tree = ast.parse("\n".join(source))
         except (SyntaxError, ValueError):
             return None
         if not path and not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
                                 for n in tree.body):
             return None
         asked = set(elide.terms(output.query))
+        for other in earlier:  # the call path an earlier traceback shows
+            asked.update((m.group(1) or m.group(2)).lower() for m in _FRAME.finditer(other.text))
         spans: list[tuple[int, int, str]] = []  # 0-based first and last line of each elided body
         _collect(tree.body, asked, params.min_body_lines, spans)
         if not spans:

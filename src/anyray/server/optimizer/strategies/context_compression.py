@@ -24,10 +24,8 @@ from pydantic import Field
 
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
-from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
+from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output, is_source_read
 
-_SOURCE_TOOLS = re.compile(r"read|view|cat|open|edit|write|notebook", re.IGNORECASE)
-_NUMBERED = re.compile(r"^\s*\d+(?:→|\t)")
 _PADDING = re.compile(r"(?<=\S)[ \t]{3,}(?=\S)")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -124,7 +122,7 @@ def _cap_string(value: str, limit: int, handle: str) -> str:
 
 def _compress_text(text: str, output: Output, ctx: Context, params: CompressionParams) -> str | None:
     handle = _Lazy(ctx, text)
-    source = bool(_SOURCE_TOOLS.search(output.tool_name)) or bool(_NUMBERED.match(text))
+    source = is_source_read(output)
     lines = [line.rstrip() for line in text.split("\n")]
     if not source:
         lines = [_PADDING.sub("  ", line) if "   " in line or "\t" in line else line for line in lines]
@@ -136,7 +134,7 @@ def _compress_text(text: str, output: Output, ctx: Context, params: CompressionP
     lines = _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n").split("\n")
     if len(lines) > params.max_lines and not source:  # source is code_skeleton's, which knows its structure
         keep = elide.salient(lines, output.query)
-        keep = elide.widen(keep, params.context_lines, params.context_lines)
+        keep = elide.widen(keep, params.context_lines, params.context_lines, lines)
         for i in range(min(params.head_lines, len(lines))):
             keep[i] = True
         for i in range(max(0, len(lines) - params.tail_lines), len(lines)):

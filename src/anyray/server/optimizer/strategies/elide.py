@@ -25,7 +25,7 @@ ERROR_WORDS = (
     "error", "fail", "fatal", "exception", "traceback", "panic", "critical", "denied", "refused", "timeout",
     "timed out", "warn", "oom", "killed", "crash", "backoff", "unhealthy", "invalid", "not found", "abort",
     "assert", "unable", "cannot", "can't", "could not", "missing", "conflict", "rejected", "evicted", "deadlock",
-    "segfault", "firing",
+    "segfault", "firing", "destroy", "must be replaced", "forces replacement",
 )
 _STATUS = r'(?:status|code|http/\d(?:\.\d)?")\W{0,3}[45]\d\d\b'
 # Run on lower-cased text. Two patterns, not one: sre scans a pure-literal alternation fast, and the mixed
@@ -106,14 +106,21 @@ def salient(lines: Sequence[str], query: str = "") -> list[bool]:
     return [i in hits for i in range(len(lines))]
 
 
-def widen(keep: list[bool], before: int, after: int) -> list[bool]:
-    """Also keep `before` lines above and `after` lines below every kept line (context for the model)."""
+def widen(keep: list[bool], before: int, after: int, lines: Sequence[str] | None = None) -> list[bool]:
+    """Also keep `before` lines above and `after` lines below every kept line (context for the model).
+    Given the lines, blank lines do not count: a heading keeps the paragraph under it, not the gap."""
     out = list(keep)
     n = len(keep)
     for i, k in enumerate(keep):
-        if k:
-            for j in range(max(0, i - before), min(n, i + after + 1)):
+        if not k:
+            continue
+        for step, wanted in ((-1, before), (1, after)):
+            j, found = i + step, 0
+            while 0 <= j < n and found < wanted:
                 out[j] = True
+                if lines is None or lines[j].strip():
+                    found += 1
+                j += step
     return out
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,15 @@ class Output:
     def query(self) -> str:
         """What the tool was asked and why: the live question plus the call's own arguments."""
         return f"{self.question}\n{_flatten(self.tool_input)}"
+
+
+_SOURCE_TOOLS = re.compile(r"read|view|cat|open|edit|write|notebook", re.IGNORECASE)
+NUMBERED = re.compile(r"^\s*\d+(?:→|\t)")  # Claude Code's Read and `cat -n` line numbers
+
+
+def is_source_read(output: Output) -> bool:
+    """A file read back (by a Read-like tool, or with line numbers): an agent may quote it in an edit."""
+    return bool(_SOURCE_TOOLS.search(output.tool_name)) or bool(NUMBERED.match(output.text))
 
 
 def _flatten(value: Any) -> str:
