@@ -87,6 +87,18 @@ async def measure(iterations: int) -> dict[str, Any]:
         await optimizer.optimize(message)
         samples.append(time.perf_counter() - t)
     samples.sort()
+    slowest = ("", 0.0)
+    for w in workloads:  # the largest body is not always the slowest to decide on: check them all, briefly
+        one = {**message, "endpoint": w.endpoint, "request": w.request}
+        times = []
+        for _ in range(max(iterations // 10, 10)):
+            t = time.perf_counter()
+            await optimizer.optimize(one)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        worst = times[max(int(len(times) * 0.99) - 1, 0)] * 1000
+        if worst > slowest[1]:
+            slowest = (w.name, worst)
     await optimizer.close()
     timing = {
         "name": largest.name,
@@ -94,6 +106,7 @@ async def measure(iterations: int) -> dict[str, Any]:
         "p50": statistics.median(samples) * 1000,
         "p99": samples[max(int(len(samples) * 0.99) - 1, 0)] * 1000,
         "iterations": iterations,
+        "slowest": slowest,
     }
     return {"rows": rows, "timing": timing}
 
@@ -168,7 +181,10 @@ def report(result: dict[str, Any], command: str) -> str:
         "",
         f"In-process `Optimizer.optimize` on the largest workload (`{timing['name']}`, {timing['kb']:.0f} KB), "
         f"param_tuning + every content strategy + prompt_cache, {timing['iterations']} iterations: "
-        f"p50 **{timing['p50']:.1f} ms**, p99 **{timing['p99']:.1f} ms** (target: p99 < 50 ms).",
+        f"p50 **{timing['p50']:.1f} ms**, p99 **{timing['p99']:.1f} ms** (target: p99 < 50 ms). The slowest "
+        f"workload to decide on is `{timing['slowest'][0]}`: p99 {timing['slowest'][1]:.1f} ms over "
+        f"{max(timing['iterations'] // 10, 10)} iterations. Measured on a 2-core machine shared with other work; "
+        "under `anyray up` the optimizer runs on the gateway's event loop, so this adds to each request's latency.",
         "",
     ]
     return "\n".join(out)

@@ -202,4 +202,52 @@ def stacktrace_and_source() -> Workload:
     )
 
 
-WORKLOADS = [read_fix_bug, read_signatures, reread_after_edits, grep_usages, git_diff_refactor, stacktrace_and_source]
+def typescript_component() -> Workload:
+    r = rng("typescript_component")
+    out = [
+        'import { useEffect, useState } from "react";',
+        'import type { Order } from "../api/types";',
+        "",
+        "export const PAGE_SIZE = 25;",
+        "",
+    ]
+    for i in range(30):
+        name = f"use{hexid(r, 4).capitalize()}Query{i}"
+        out += [
+            f"export function {name}(id: string, page = 0): Order[] {{",
+            "  const [rows, setRows] = useState<Order[]>([]);",
+            "  useEffect(() => {",
+        ]
+        out += [
+            f"    fetch(`/api/orders/${{id}}?page=${{page}}&k={hexid(r, 6)}`).then((r) => r.json()).then(setRows);"
+            for _ in range(r.randint(6, 14))
+        ]
+        out += ["  }, [id, page]);", "  return rows;", "}", ""]
+        if i == 5:
+            out += [
+                "export function formatTotal(cents: number, currency: string): string {",
+                "  const value = (cents / 1000).toFixed(2);",
+                '  return new Intl.NumberFormat("de-DE", { style: "currency", currency }).format(Number(value));',
+                "}",
+                "",
+            ]
+    return anthropic(
+        "typescript_component",
+        "Totals show 10x too small in the UI. Is formatTotal wrong?",
+        [
+            "const value = (cents / 1000).toFixed(2);",
+            "export function formatTotal(cents: number, currency: string): string {",
+        ],
+        [[("Read", {"file_path": "/web/src/orders/hooks.ts"}, numbered("\n".join(out)))]],
+    )
+
+
+WORKLOADS = [
+    typescript_component,
+    read_fix_bug,
+    read_signatures,
+    reread_after_edits,
+    grep_usages,
+    git_diff_refactor,
+    stacktrace_and_source,
+]

@@ -174,12 +174,57 @@ def test_numbered_reads_and_traceback_call_paths(optimizer):
     assert "    ...  # [anyray: body of compute_invoice_0, lines" in out
 
 
-def test_non_python_and_unparsable_files_are_left_alone(optimizer):
-    ts = "export function f(a: number): number {\n" + "  return a + 1;\n" * 80 + "}\n"
+def test_other_languages_and_unparsable_files_are_left_alone(optimizer):
+    go = "package main\n\nfunc f(a int) int {\n" + "\ta = a + 1\n" * 80 + "\treturn a\n}\n"
     broken = python_module("broken", 12) + "\ndef oops(:\n"
-    request = session("x", [("Read", {"file_path": "/w/f.ts"}, ts)], [("Read", {"file_path": "/w/g.py"}, broken)])
+    broken_ts = TYPESCRIPT + "\nexport function oops( {\n"
+    request = session("x", [("Read", {"file_path": "/w/f.go"}, go)], [("Read", {"file_path": "/w/g.py"}, broken)],
+                      [("Read", {"file_path": "/w/h.ts"}, broken_ts)])
     answer = optimize(optimizer, request, ["code_skeleton"])
-    assert results(answer["request"]) == [ts, broken] and answer["applied"] == []
+    assert results(answer["request"]) == [go, broken, broken_ts] and answer["applied"] == []
+
+
+TYPESCRIPT = "\n".join([
+    'import { Router } from "express";',
+    "",
+    "export const MAX_ITEMS = 50;",
+    "",
+    "export interface Cart { id: string; items: Item[] }",
+    "",
+    "export class CartService {",
+    "  constructor(private readonly db: Db) {}",
+    "",
+    "  async total(cart: Cart, coupon?: string): Promise<number> {",
+    *[f"    const line{i} = cart.items[{i}]?.price ?? 0;" for i in range(12)],
+    "    return line0 + line1;",
+    "  }",
+    "",
+    "  applyCoupon(total: number, coupon: string): number {",
+    *[f"    if (coupon === \"C{i}\") return total * 0.9;" for i in range(10)],
+    "    return total;",
+    "  }",
+    "}",
+    "",
+    "export const handler = async (req: Request): Promise<Response> => {",
+    *[f"  console.log(\"step {i}\");" for i in range(20)],
+    "  return new Response(\"ok\");",
+    "};",
+    "",
+])
+
+
+def test_typescript_reads_keep_declarations_and_signatures(optimizer):
+    request = session("Is applyCoupon right?", [("Read", {"file_path": "/w/cart.ts"}, numbered(TYPESCRIPT))])
+    (out,) = results(optimize(optimizer, request, ["code_skeleton"])["request"])
+    kept = out.split("\n")
+    for line in ("export const MAX_ITEMS = 50;", "export class CartService {",
+                 "  async total(cart: Cart, coupon?: string): Promise<number> {",
+                 "export const handler = async (req: Request): Promise<Response> => {",
+                 '    if (coupon === "C7") return total * 0.9;'):  # applyCoupon is asked about: whole
+        assert any(k.endswith("→" + line) for k in kept), line
+    assert "    // [anyray: body of total, lines 11-23, elided;" in out
+    assert "  // [anyray: body of handler, lines" in out and "step 7" not in out and "line5" not in out
+    assert retrieve(optimizer, only(HANDLE.findall(out))) == numbered(TYPESCRIPT)
 
 
 # --------------------------------------------------------------------------------------------- relevance_filter

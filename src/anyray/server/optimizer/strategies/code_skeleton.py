@@ -9,14 +9,18 @@ when the file was read names that function, or an earlier tool output's tracebac
 (`File "...", line N, in name`, `at name (`): then it stays whole. Module- and class-level statements,
 decorators, signatures and docstrings always stay. Files that do not parse are left alone. Off by
 default: an agent about to edit a body must fetch it again (or retrieve it by handle).
-TypeScript/JavaScript (tree-sitter) and `code_graph` (keeping the call path's bodies) are not built yet.
+TypeScript and JavaScript files (by path) are parsed with tree-sitter's TypeScript grammar (the
+`tree-sitter-typescript` package; without it they are left alone): the lines between a long function's
+or method's braces become one `//` marker line. `code_graph` (bodies the call graph reaches) is not built.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
+from typing import Any
 
 from pydantic import Field
 
@@ -26,6 +30,7 @@ from anyray.server.optimizer.strategies.tool_output import NUMBERED, ContentStra
 
 _FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(')
 _PYTHON_PATH = re.compile(r"\.pyi?$")
+_TS_PATH = re.compile(r"\.(?:ts|tsx|mts|cts|js|jsx|mjs|cjs)$")
 
 
 class SkeletonParams(Params):
@@ -37,7 +42,7 @@ class CodeSkeleton(ContentStrategy):
     kind = "code_skeleton"
     default_enabled = False
     Params = SkeletonParams
-    summary = "Python files read back reduced to declarations and signatures; long bodies elided (off by default)"
+    summary = "Python/TypeScript files read back reduced to declarations and signatures (off by default)"
 
     def transform(self, output: Output, ctx: Context, params: SkeletonParams, earlier: list[Output]) -> str | None:
         text = output.text
@@ -46,23 +51,18 @@ class CodeSkeleton(ContentStrategy):
             return None
         path = _path(output.tool_input)
         numbered = sum(1 for line in lines[:20] if NUMBERED.match(line)) >= min(len(lines), 20) // 2
-        if not (_PYTHON_PATH.search(path) if path else numbered):
-            return None
         source = [NUMBERED.sub("", line, count=1) for line in lines] if numbered else lines
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" in text that is not Python
-                tree = ast.parse("\n".join(source))
-        except (SyntaxError, ValueError):
-            return None
-        if not path and not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                                for n in tree.body):
-            return None
         asked = set(elide.terms(output.query))
         for other in earlier:  # the call path an earlier traceback shows
             asked.update((m.group(1) or m.group(2)).lower() for m in _FRAME.finditer(other.text))
-        spans: list[tuple[int, int, str]] = []  # 0-based first and last line of each elided body
-        _collect(tree.body, asked, params.min_body_lines, spans)
+        if _TS_PATH.search(path):
+            spans = _typescript_spans(source, path, asked, params.min_body_lines)
+            comment = "//"
+        elif _PYTHON_PATH.search(path) if path else numbered:
+            spans = _python_spans(source, bool(path), asked, params.min_body_lines)
+            comment = "...  #"
+        else:
+            return None
         if not spans:
             return None
         handle = ctx.stash(text)
@@ -71,7 +71,7 @@ class CodeSkeleton(ContentStrategy):
         for first, last, name in sorted(spans):
             out.extend(lines[cursor:first])
             indent = re.match(r"\s*", source[first]).group(0)  # type: ignore[union-attr]
-            out.append(f"{indent}...  # {elide.MARKER} body of {name}, lines {first + 1}-{last + 1}, elided; "
+            out.append(f"{indent}{comment} {elide.MARKER} body of {name}, lines {first + 1}-{last + 1}, elided; "
                        f"the original is at /v1/retrieve handle {handle}]")
             cursor = last + 1
         out.extend(lines[cursor:])
@@ -84,6 +84,91 @@ def _path(arguments: object) -> str:
             if isinstance(arguments.get(key), str):
                 return str(arguments[key])
     return ""
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_python(source: str) -> ast.Module | None:
+    """Parsed once per process for each distinct file text: an agent re-sends the same read every turn.
+    (Callers only read the tree.)"""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" in text that is not Python
+            return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _python_spans(source: list[str], has_path: bool, asked: set[str], min_lines: int) -> list[tuple[int, int, str]]:
+    """0-based first and last line of each function body to elide; empty when the text is not Python."""
+    tree = _parse_python("\n".join(source))
+    if tree is None:
+        return []
+    if not has_path and not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                                for n in tree.body):
+        return []
+    spans: list[tuple[int, int, str]] = []
+    _collect(tree.body, asked, min_lines, spans)
+    return spans
+
+
+_TS_FUNCTIONS = {"function_declaration", "generator_function_declaration", "method_definition", "function_expression",
+                 "arrow_function", "function"}
+_TS_CONTAINERS = {"program", "export_statement", "class_declaration", "abstract_class_declaration", "class_body",
+                  "class", "lexical_declaration", "variable_declaration", "variable_declarator", "expression_statement",
+                  "assignment_expression", "internal_module", "module", "statement_block", "namespace_declaration",
+                  "object", "pair", "call_expression", "arguments"}
+
+
+@functools.cache
+def _ts_parser(tsx: bool) -> Any:
+    """A tree-sitter parser for TypeScript (or TSX), or None when the grammar package is not installed."""
+    try:
+        import tree_sitter
+        import tree_sitter_typescript
+    except ImportError:
+        return None
+    grammar = tree_sitter_typescript.language_tsx() if tsx else tree_sitter_typescript.language_typescript()
+    return tree_sitter.Parser(tree_sitter.Language(grammar))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_typescript(source: str, tsx: bool) -> Any:
+    """The tree-sitter tree, once per process for each distinct file text; None if unparsable or no grammar."""
+    parser = _ts_parser(tsx)
+    if parser is None:
+        return None
+    tree = parser.parse(source.encode())
+    return None if tree.root_node.has_error else tree
+
+
+def _typescript_spans(source: list[str], path: str, asked: set[str], min_lines: int) -> list[tuple[int, int, str]]:
+    """Interior lines of every long function/method body (the lines between `{` and `}`), outermost only.
+    TypeScript's grammar parses JavaScript too; a file with parse errors is left alone."""
+    tree = _parse_typescript("\n".join(source), path.endswith(("x", ".js", ".mjs", ".cjs")))
+    if tree is None:
+        return []
+    spans: list[tuple[int, int, str]] = []
+
+    def visit(node: Any, name: str) -> None:
+        for child in node.named_children:
+            label = name
+            named = child.child_by_field_name("name")
+            if named is not None:
+                label = named.text.decode(errors="replace")
+            if child.type in _TS_FUNCTIONS:
+                body = child.child_by_field_name("body")
+                first, last = (body.start_point[0] + 1, body.end_point[0] - 1) if body is not None else (0, -1)
+                if (body is not None and body.type == "statement_block" and last - first + 1 >= min_lines
+                        and label.lower() not in asked and source[first - 1].rstrip().endswith("{")
+                        and source[last + 1].lstrip().startswith("}")):
+                    spans.append((first, last, label or "function"))
+                    continue
+                visit(child, label)
+            elif child.type in _TS_CONTAINERS:
+                visit(child, label)
+
+    visit(tree.root_node, "")
+    return spans
 
 
 def _collect(body: list[ast.stmt], asked: set[str], min_lines: int, spans: list[tuple[int, int, str]]) -> None:

@@ -55,8 +55,11 @@ class CommandDigest(ContentStrategy):
         if text.startswith(elide.MARKER):
             return None
         lines = text.split("\n")
-        errors = elide.lines_with(text, (), elide.ERRORS)
-        passing = [i not in errors and PASS_LINE.match(line) is not None for i, line in enumerate(lines)]
+        matched = [PASS_LINE.match(line) is not None for line in lines]
+        if sum(matched) < max(params.min_pass_lines, len(lines) * params.min_share):  # cheap test first
+            return None
+        errors = elide.lines_with(text, (), elide.ERRORS)  # a "pass" line that mentions an error stays
+        passing = [m and i not in errors for i, m in enumerate(matched)]
         count = sum(passing)
         if count < params.min_pass_lines or count < len(lines) * params.min_share:
             return None
