@@ -273,3 +273,38 @@ def test_defaults_run_the_four_default_content_strategies_before_prompt_cache(op
     request = session("run tests", [("Bash", {"command": "pytest -v"}, pytest_log("d", 200))])
     answer = optimize(optimizer, request, None)
     assert "command_digest" in answer["applied"] and "code_skeleton" not in answer["applied"]
+
+
+def apply_unified(earlier: str, hunks: str) -> str:
+    """Apply the hunks of a unified diff (as context_dedupe writes them) to `earlier`."""
+    old, out, at = earlier.split("\n"), [], 0
+    for line in hunks.split("\n"):
+        if line.startswith("@@"):
+            first, _, count = line.split(" ")[1][1:].partition(",")  # "-12,3"; "-12,0" means after line 12
+            start = int(first) if count == "0" else int(first) - 1
+            out += old[at:start]
+            at = start
+        elif line.startswith("-"):
+            at += 1
+        elif line.startswith("+"):
+            out.append(line[1:])
+        elif line.startswith(" "):
+            out.append(old[at])
+            at += 1
+    return "\n".join(out + old[at:])
+
+
+def test_rerun_diffs_apply_back_to_the_rerun_on_both_paths():
+    import random
+
+    from anyray.server.optimizer.strategies.context_dedupe import delta
+
+    r = random.Random(7)
+    for trial in range(400):
+        a = [f"line {r.randint(0, 6)}" for _ in range(r.randint(1, 50))]
+        if trial % 2:  # same shape, values changed: the linear path
+            b = [x if r.random() < 0.8 else f"line {r.randint(0, 6)}" for x in a]
+        else:  # lines inserted and removed: difflib
+            b = [x for x in a if r.random() < 0.85] + [f"new {i}" for i in range(r.randint(0, 3))]
+        for context in (0, 1, 3):
+            assert apply_unified("\n".join(a), delta("\n".join(a), "\n".join(b), context)) == "\n".join(b)

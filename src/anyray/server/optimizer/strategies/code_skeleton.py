@@ -52,9 +52,11 @@ class CodeSkeleton(ContentStrategy):
         path = _path(output.tool_input)
         numbered = sum(1 for line in lines[:20] if NUMBERED.match(line)) >= min(len(lines), 20) // 2
         source = [NUMBERED.sub("", line, count=1) for line in lines] if numbered else lines
+        if not (_TS_PATH.search(path) or (_PYTHON_PATH.search(path) if path else numbered)):
+            return None
         asked = set(elide.terms(output.query))
         for other in earlier:  # the call path an earlier traceback shows
-            asked.update((m.group(1) or m.group(2)).lower() for m in _FRAME.finditer(other.text))
+            asked.update(_frames(other.text))
         if _TS_PATH.search(path):
             spans = _typescript_spans(source, path, asked, params.min_body_lines)
             comment = "//"
@@ -76,6 +78,12 @@ class CodeSkeleton(ContentStrategy):
             cursor = last + 1
         out.extend(lines[cursor:])
         return "\n".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _frames(text: str) -> frozenset[str]:
+    """Function names in a traceback (Python `line N, in name`, JS/Java `at name (`); once per text."""
+    return frozenset((m.group(1) or m.group(2)).lower() for m in _FRAME.finditer(text))
 
 
 def _path(arguments: object) -> str:
