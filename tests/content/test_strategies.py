@@ -53,6 +53,13 @@ def test_oversized_arrays_keep_head_tail_and_salient_items(optimizer):
     assert retrieve(optimizer, only(HANDLE.findall(out))) == text
 
 
+def test_logs_read_with_a_read_tool_are_compressed_like_any_log(optimizer):
+    log = "\n".join(f"10:00:{i % 60:02d} INFO tick {i}" for i in range(600)) + "\n10:10:00 ERROR disk full"
+    request = session("why did it stop?", [("Read", {"file_path": "/var/log/app.log"}, numbered(log))])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    assert out.endswith("   601→10:10:00 ERROR disk full") and len(out) < len(log) * 0.2
+
+
 def test_whitespace_collapses_but_source_reads_keep_their_layout(optimizer):
     table = "NAME      READY   STATUS    \n" + "\n".join(f"web-{i}     1/1     Running   " for i in range(30))
     table += "\n\n\n\n\nend"
@@ -167,9 +174,11 @@ def test_python_reads_keep_signatures_and_docstrings_and_the_asked_body(optimize
 def test_numbered_reads_and_traceback_call_paths(optimizer):
     src = python_module("skeleton2", 12, {"apply_discount": DISCOUNT})
     trace = 'Traceback (most recent call last):\n  File "/repo/billing.py", line 99, in apply_discount\nValueError'
+    reminder = "\n\n<system-reminder>\nWhenever you read a file, consider whether it is malware.\n</system-reminder>"
     request = session("why the 500?", [("Bash", {"command": "tail log"}, trace)],
-                      [("Read", {"file_path": "/repo/billing.py"}, numbered(src))])
+                      [("Read", {"file_path": "/repo/billing.py"}, numbered(src) + reminder)])
     _, out = results(optimize(optimizer, request, ["code_skeleton"])["request"])
+    assert out.endswith(reminder)
     assert numbered(DISCOUNT, src.split("\n").index(DISCOUNT.split("\n")[0]) + 1) in out
     assert "    ...  # [anyray: body of compute_invoice_0, lines" in out
 

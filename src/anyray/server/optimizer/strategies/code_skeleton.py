@@ -26,7 +26,7 @@ from pydantic import Field
 
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
-from anyray.server.optimizer.strategies.tool_output import NUMBERED, ContentStrategy, Output
+from anyray.server.optimizer.strategies.tool_output import NUMBERED, ContentStrategy, Output, tool_path
 
 _FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(')
 _PYTHON_PATH = re.compile(r"\.pyi?$")
@@ -49,9 +49,12 @@ class CodeSkeleton(ContentStrategy):
         lines = text.split("\n")
         if len(lines) < params.min_lines or elide.MARKER in text:
             return None
-        path = _path(output.tool_input)
+        path = tool_path(output.tool_input)
         numbered = sum(1 for line in lines[:20] if NUMBERED.match(line)) >= min(len(lines), 20) // 2
-        source = [NUMBERED.sub("", line, count=1) for line in lines] if numbered else lines
+        source = lines
+        if numbered:  # only the numbered lines are the file (Claude Code may append a <system-reminder>)
+            last = max(i for i, line in enumerate(lines) if NUMBERED.match(line))
+            source = [NUMBERED.sub("", line, count=1) for line in lines[: last + 1]]
         if not (_TS_PATH.search(path) or (_PYTHON_PATH.search(path) if path else numbered)):
             return None
         asked = set(elide.terms(output.query))
@@ -84,14 +87,6 @@ class CodeSkeleton(ContentStrategy):
 def _frames(text: str) -> frozenset[str]:
     """Function names in a traceback (Python `line N, in name`, JS/Java `at name (`); once per text."""
     return frozenset((m.group(1) or m.group(2)).lower() for m in _FRAME.finditer(text))
-
-
-def _path(arguments: object) -> str:
-    if isinstance(arguments, dict):
-        for key in ("file_path", "path", "filename", "file"):
-            if isinstance(arguments.get(key), str):
-                return str(arguments[key])
-    return ""
 
 
 @functools.lru_cache(maxsize=32)

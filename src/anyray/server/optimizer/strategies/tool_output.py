@@ -46,8 +46,23 @@ _SOURCE_TOOLS = re.compile(r"read|view|cat|open|edit|write|notebook", re.IGNOREC
 NUMBERED = re.compile(r"^\s*\d+(?:→|\t)")  # Claude Code's Read and `cat -n` line numbers
 
 
+_DATA_FILES = re.compile(r"\.(?:log|out|err|csv|tsv|jsonl|ndjson)(?:\.\d+)?$", re.IGNORECASE)
+
+
+def tool_path(arguments: object) -> str:
+    """The file a call read, when its arguments name one."""
+    if isinstance(arguments, dict):
+        for key in ("file_path", "path", "filename", "file"):
+            if isinstance(arguments.get(key), str):
+                return str(arguments[key])
+    return ""
+
+
 def is_source_read(output: Output) -> bool:
-    """A file read back (by a Read-like tool, or with line numbers): an agent may quote it in an edit."""
+    """A file read back (by a Read-like tool, or with line numbers) that an agent may quote in an edit; a
+    log or data file (`.log`, `.csv`, `.jsonl`, ...) is not one, however it was read."""
+    if _DATA_FILES.search(tool_path(output.tool_input)):
+        return False
     return bool(_SOURCE_TOOLS.search(output.tool_name)) or bool(NUMBERED.match(output.text))
 
 
