@@ -282,6 +282,13 @@ def test_defaults_run_the_four_default_content_strategies_before_prompt_cache(op
     request = session("run tests", [("Bash", {"command": "pytest -v"}, pytest_log("d", 200))])
     answer = optimize(optimizer, request, None)
     assert "command_digest" in answer["applied"] and "code_skeleton" not in answer["applied"]
+    decisions = orjson.dumps(answer["decisions"]).decode()
+    assert "test_proration_rounding" not in decisions and "PASSED" not in decisions  # content-free
+    # a request with no tool output does not list the content strategies as skipped
+    plain = optimize(optimizer, {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]},
+                     None)
+    assert not {s["kind"] for s in plain["skipped"]} & {"context_dedupe", "command_digest", "context_compression",
+                                                        "durable_blobs"}
 
 
 def apply_unified(earlier: str, hunks: str) -> str:

@@ -184,7 +184,7 @@ class ContentStrategy(Strategy):
     def apply(self, request: dict[str, Any], ctx: Context, params: Params) -> Applied | NotApplied:
         found = outputs(request)
         if not found:
-            return NotApplied("no tool output")
+            return NotApplied("no tool output", quiet=True)
         changes: dict[Where, str] = {}
         before = after = 0
         done: list[Output] = []  # earlier outputs as this strategy leaves them
