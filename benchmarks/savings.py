@@ -4,7 +4,8 @@
 
 For every workload in benchmarks/workloads: input tokens (system + tools + messages) before and after the
 optimizer, with the content strategies on by default ("defaults": context_dedupe, command_digest,
-context_compression, durable_blobs), with all of them ("all": + code_skeleton, relevance_filter), and with
+context_compression, durable_blobs), with all of them ("all": + code_graph, code_skeleton,
+relevance_filter), and with
 each strategy alone; and whether every key fact is still in the request, verbatim. Then the in-process
 decision time of the whole default pipeline plus the off-by-default content strategies on the largest
 workload (p50/p99). Token counts are the optimizer's own estimate (UTF-8 bytes / 4 of the JSON, see
@@ -32,7 +33,8 @@ from benchmarks.workloads import GROUPS, load_all
 from benchmarks.workloads._build import Workload, anthropic
 
 DEFAULTS = ["context_dedupe", "command_digest", "context_compression", "durable_blobs"]
-ALL = ["context_dedupe", "command_digest", "code_skeleton", "relevance_filter", "context_compression", "durable_blobs"]
+ALL = ["context_dedupe", "command_digest", "code_graph", "code_skeleton", "relevance_filter", "context_compression",
+       "durable_blobs"]
 KEY = base64.urlsafe_b64encode(b"k" * 32).decode()  # fixed, so handles (and bytes) are the same on every run
 
 
@@ -146,7 +148,8 @@ def report(result: dict[str, Any], command: str) -> str:
         "complete request an agent would send, a question, and the facts that answer it as verbatim "
         "substrings). Input tokens are the optimizer's estimate (UTF-8 bytes of the JSON / 4) of system + "
         "tools + messages. *defaults*: the content strategies on by default (context_dedupe, command_digest, "
-        "context_compression, durable_blobs); *all*: also code_skeleton and relevance_filter (off by default).",
+        "context_compression, durable_blobs); *all*: also code_graph, code_skeleton and relevance_filter (off "
+        "by default; with both code kinds on, code_graph handles the files).",
         "",
     ]
     facts = sum(len(r["w"].facts) for r in rows)

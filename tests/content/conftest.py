@@ -15,8 +15,8 @@ from anyray.config import Config
 from anyray.server.optimizer.engine import Optimizer
 
 KEY = base64.urlsafe_b64encode(b"t" * 32).decode()
-CONTENT_KINDS = ["context_dedupe", "command_digest", "code_skeleton", "relevance_filter", "context_compression",
-                 "durable_blobs"]
+CONTENT_KINDS = ["context_dedupe", "command_digest", "code_graph", "code_skeleton", "relevance_filter",
+                 "context_compression", "durable_blobs"]
 HANDLE = re.compile(r"stash_[0-9a-f]{32}")
 
 

@@ -324,3 +324,51 @@ def test_rerun_diffs_apply_back_to_the_rerun_on_both_paths():
             b = [x for x in a if r.random() < 0.85] + [f"new {i}" for i in range(r.randint(0, 3))]
         for context in (0, 1, 3):
             assert apply_unified("\n".join(a), delta("\n".join(a), "\n".join(b), context)) == "\n".join(b)
+
+
+# --------------------------------------------------------------------------------------------------- code_graph
+
+CALL_PATH = '''
+def _round_cents(value: float) -> int:
+    """Banker's rounding to whole cents."""
+    whole_cents = int(value)  # ties go to the even cent, so that sums of many charges do not drift upward
+    fraction_of_a_cent = value - whole_cents
+    if fraction_of_a_cent > 0.5:
+        whole_cents += 1
+    elif fraction_of_a_cent == 0.5 and whole_cents % 2:
+        whole_cents += 1
+    return whole_cents
+
+
+def _unused_helper(x: int) -> int:
+    first_intermediate_value = x + 1
+    second_intermediate_value = first_intermediate_value * 2
+    third_intermediate_value = second_intermediate_value - 3
+    fourth_intermediate_value = third_intermediate_value // 4
+    fifth_intermediate_value = fourth_intermediate_value % 5
+    return fifth_intermediate_value
+
+
+def charge(amount: float, fee_rate: float) -> int:
+    """Charge with the fee added."""
+    fee = amount * fee_rate
+    total = amount + fee
+    if total < 0:
+        raise ValueError("negative")
+    cents = _round_cents(total * 100)
+    return cents
+''' + "\n".join(
+    f"\n\ndef filler_{i}(x: int) -> int:\n" + "\n".join(f"    x += len('padding text {j}' * {j})" for j in range(12))
+    + "\n    return x"
+    for i in range(6))
+
+
+def test_code_graph_keeps_the_call_path_and_skeleton_does_not(optimizer):
+    request = session("Why is charge off by one cent?", [("Read", {"file_path": "/r/pay.py"}, CALL_PATH)])
+    (graph,) = results(optimize(optimizer, request, ["code_graph"])["request"])
+    (skeleton,) = results(optimize(optimizer, request, ["code_skeleton"])["request"])
+    assert "    cents = _round_cents(total * 100)" in graph and "    cents = _round_cents(total * 100)" in skeleton
+    assert "    elif fraction_of_a_cent == 0.5 and whole_cents % 2:" in graph  # called by charge: kept
+    assert "    elif fraction_of_a_cent == 0.5 and whole_cents % 2:" not in skeleton
+    assert "body of _unused_helper" in graph and "body of filler_3" in graph  # not on the path: elided
+    ast.parse(graph)

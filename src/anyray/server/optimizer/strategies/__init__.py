@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from anyray.server.optimizer.strategies.base import Strategy
-from anyray.server.optimizer.strategies.code_skeleton import CodeSkeleton
+from anyray.server.optimizer.strategies.code_skeleton import CodeGraph, CodeSkeleton
 from anyray.server.optimizer.strategies.command_digest import CommandDigest
 from anyray.server.optimizer.strategies.context_compression import ContextCompression
 from anyray.server.optimizer.strategies.context_dedupe import ContextDedupe
@@ -18,6 +18,7 @@ from anyray.server.optimizer.strategies.semantic_cache import SemanticCache
 # answers for exactly what would be sent.
 REGISTRY: dict[str, Strategy] = {s.kind: s for s in (
     ParamTuning(),
-    ContextDedupe(), CommandDigest(), CodeSkeleton(), RelevanceFilter(), ContextCompression(), DurableBlobs(),
+    ContextDedupe(), CommandDigest(), CodeGraph(), CodeSkeleton(), RelevanceFilter(), ContextCompression(),
+    DurableBlobs(),
     PromptCache(), SemanticCache(),
 )}

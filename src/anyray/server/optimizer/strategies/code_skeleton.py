@@ -36,6 +36,7 @@ _TS_PATH = re.compile(r"\.(?:ts|tsx|mts|cts|js|jsx|mjs|cjs)$")
 class SkeletonParams(Params):
     min_lines: int = Field(40, ge=1, description="shorter files are left alone")
     min_body_lines: int = Field(6, ge=1, description="shorter bodies are kept")
+    min_body_chars: int = Field(300, ge=0, description="so are bodies whose text is barely longer than a marker")
 
 
 class CodeSkeleton(ContentStrategy):
@@ -43,6 +44,8 @@ class CodeSkeleton(ContentStrategy):
     default_enabled = False
     Params = SkeletonParams
     summary = "Python/TypeScript files read back reduced to declarations and signatures (off by default)"
+
+    follow_calls = False
 
     def transform(self, output: Output, ctx: Context, params: SkeletonParams, earlier: list[Output]) -> str | None:
         text = output.text
@@ -61,13 +64,17 @@ class CodeSkeleton(ContentStrategy):
         for other in earlier:  # the call path an earlier traceback shows
             asked.update(_frames(other.text))
         if _TS_PATH.search(path):
+            if self.follow_calls:
+                asked = _closure(asked, _typescript_calls("\n".join(source), path))
             spans = _typescript_spans(source, path, asked, params.min_body_lines)
             comment = "//"
-        elif _PYTHON_PATH.search(path) if path else numbered:
+        else:
+            if self.follow_calls:
+                asked = _closure(asked, _python_calls("\n".join(source)))
             spans = _python_spans(source, bool(path), asked, params.min_body_lines)
             comment = "...  #"
-        else:
-            return None
+        # a marker line costs ~130 characters: a body must be well over that to be worth eliding
+        spans = [s for s in spans if sum(len(line) + 1 for line in lines[s[0]: s[1] + 1]) >= params.min_body_chars]
         if not spans:
             return None
         handle = ctx.stash(text)
@@ -81,6 +88,73 @@ class CodeSkeleton(ContentStrategy):
             cursor = last + 1
         out.extend(lines[cursor:])
         return "\n".join(out)
+
+
+class CodeGraph(CodeSkeleton):
+    """code_graph: code_skeleton that also keeps whole every body the kept ones call, transitively, within
+    the file: the question names `charge`, `charge` calls `_round_cents`, both stay readable."""
+
+    kind = "code_graph"
+    default_enabled = False
+    summary = "code_skeleton that keeps whole the bodies on the call path from what the question names (off)"
+    follow_calls = True
+
+
+def _closure(asked: set[str], calls: dict[str, frozenset[str]]) -> set[str]:
+    """`asked` plus every function of the file that a kept function calls, transitively."""
+    kept, todo = set(asked), [name for name in asked if name in calls]
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee in calls and callee not in kept:
+                kept.add(callee)
+                todo.append(callee)
+    return kept
+
+
+@functools.lru_cache(maxsize=32)
+def _python_calls(source: str) -> dict[str, frozenset[str]]:
+    """Lower-cased function name -> the names it calls (`f(...)`, `obj.f(...)`), for every def in the file."""
+    tree = _parse_python(source)
+    calls: dict[str, set[str]] = {}
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            mine = calls.setdefault(node.name.lower(), set())
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call):
+                    func = inner.func
+                    if isinstance(func, ast.Name):
+                        mine.add(func.id.lower())
+                    elif isinstance(func, ast.Attribute):
+                        mine.add(func.attr.lower())
+    return {name: frozenset(called) for name, called in calls.items()}
+
+
+@functools.lru_cache(maxsize=32)
+def _typescript_calls(source: str, path: str) -> dict[str, frozenset[str]]:
+    tree = _parse_typescript(source, path.endswith(("x", ".js", ".mjs", ".cjs")))
+    calls: dict[str, set[str]] = {}
+
+    def called_in(node: Any, into: set[str]) -> None:
+        if node.type == "call_expression":
+            func = node.child_by_field_name("function")
+            if func is not None and func.type == "member_expression":
+                func = func.child_by_field_name("property")
+            if func is not None and func.type in ("identifier", "property_identifier"):
+                into.add(func.text.decode(errors="replace").lower())
+        for child in node.named_children:
+            called_in(child, into)
+
+    def visit(node: Any, name: str) -> None:
+        for child in node.named_children:
+            named = child.child_by_field_name("name")
+            label = named.text.decode(errors="replace").lower() if named is not None else name
+            if child.type in _TS_FUNCTIONS and label:
+                called_in(child, calls.setdefault(label, set()))
+            visit(child, label)
+
+    if tree is not None:
+        visit(tree.root_node, "")
+    return {name: frozenset(called) for name, called in calls.items()}
 
 
 @functools.lru_cache(maxsize=1024)
