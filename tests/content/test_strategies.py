@@ -372,3 +372,11 @@ def test_code_graph_keeps_the_call_path_and_skeleton_does_not(optimizer):
     assert "    elif fraction_of_a_cent == 0.5 and whole_cents % 2:" not in skeleton
     assert "body of _unused_helper" in graph and "body of filler_3" in graph  # not on the path: elided
     ast.parse(graph)
+
+
+def test_unnumbered_source_reads_are_left_byte_for_byte(optimizer):
+    source = "def f():\n    return 1   \n\n\n\n\n" * 40 + '{"not": "json here"}'
+    config = json.dumps({"a": [1] * 100}, indent=2)
+    request = session("x", [("read_file", {"path": "/r/f.py"}, source)], [("view", {"path": "/r/c.json"}, config)])
+    answer = optimize(optimizer, request, ["context_compression"])
+    assert results(answer["request"]) == [source, config] and answer["applied"] == []

@@ -5,13 +5,14 @@ blob or a 5,000-line log. The model needs the values, not the layout, and the fe
 - JSON is re-serialised compactly (same values, same key order). An array longer than `max_array_items`
   keeps its first and last items and every item that is salient (an error, or a rare term of the question);
   the rest become one marker string naming the handle of the whole original.
-- Text loses trailing whitespace and blank-line runs; padding inside a line (3+ spaces) shrinks to two,
-  except for source-file reads, which an agent may quote back verbatim in an edit.
-- A line longer than `max_line_chars` with almost no spaces (base64, a minified bundle) keeps its head and
-  tail.
-- Text longer than `max_lines` (not a source-file read: code_skeleton knows code's structure) keeps
-  `head_lines`, `tail_lines` and every salient line with a line of context; elided runs become markers.
-Every lossy step stashes the whole original first, so the marker's handle returns it byte for byte.
+- Text loses trailing whitespace and blank-line runs; padding inside a line (3+ spaces) shrinks to two.
+- A line longer than `max_string_chars` with almost no spaces (base64, a minified bundle) keeps its head
+  and tail.
+- Text longer than `max_lines` keeps `head_lines`, `tail_lines` and every salient line with a line of
+  context; elided runs become markers.
+A source-file read is left exactly as it is: an agent may quote it back verbatim in an edit (code_skeleton,
+off by default, is the strategy that knows code's structure). Every lossy step stashes the whole original
+first, so the marker's handle returns it byte for byte.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class ContextCompression(ContentStrategy):
     def transform(self, output: Output, ctx: Context, params: CompressionParams, earlier: list[Output]) -> str | None:
         text = output.text
         if len(text) < params.min_chars or text.startswith(elide.MARKER):
+            return None
+        if is_source_read(output):  # quoted back verbatim in edits: code_skeleton's, which knows its structure
             return None
         stripped = text.lstrip()
         if stripped[:1] in ("{", "["):
@@ -122,17 +125,15 @@ def _cap_string(value: str, limit: int, handle: str) -> str:
 
 def _compress_text(text: str, output: Output, ctx: Context, params: CompressionParams) -> str | None:
     handle = _Lazy(ctx, text)
-    source = is_source_read(output)
     lines = [line.rstrip() for line in text.split("\n")]
-    if not source:
-        lines = [_PADDING.sub("  ", line) if "   " in line or "\t" in line else line for line in lines]
+    lines = [_PADDING.sub("  ", line) if "   " in line or "\t" in line else line for line in lines]
     lines = [
         _cap_string(line, params.max_string_chars, str(handle))
         if len(line) > params.max_string_chars and line.count(" ") < len(line) // 100 else line
         for line in lines
     ]
     lines = _BLANKS.sub("\n\n", "\n".join(lines)).strip("\n").split("\n")
-    if len(lines) > params.max_lines and not source:  # source is code_skeleton's, which knows its structure
+    if len(lines) > params.max_lines:
         keep = elide.salient(lines, output.query)
         keep = elide.widen(keep, params.context_lines, params.context_lines, lines)
         for i in range(min(params.head_lines, len(lines))):
