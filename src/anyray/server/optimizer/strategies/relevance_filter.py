@@ -8,7 +8,7 @@ turn: the same output filters the same way on every turn). Kept: the best `top_l
 the whole original. When no line has a lexical hit the output is left alone: a semantic re-rank (embeddings)
 for vocabulary-mismatch questions is not built yet. Off by default: it trades recall for size more
 aggressively than context_compression. JSON is left to context_compression, which caps arrays without
-breaking the document.
+breaking the document, and source-file reads to code_skeleton.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import Field
 
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
-from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
+from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output, is_source_read
 
 
 class RelevanceParams(Params):
@@ -37,7 +37,7 @@ class RelevanceFilter(ContentStrategy):
 
     def transform(self, output: Output, ctx: Context, params: RelevanceParams, earlier: list[Output]) -> str | None:
         text = output.text
-        if text.lstrip()[:1] in ("{", "[") or text.startswith(elide.MARKER):
+        if text.lstrip()[:1] in ("{", "[") or text.startswith(elide.MARKER) or is_source_read(output):
             return None
         lines = text.split("\n")
         if len(lines) < params.min_lines:
