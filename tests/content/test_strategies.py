@@ -13,7 +13,7 @@ from benchmarks.workloads._build import numbered
 from benchmarks.workloads.agent_ops import pytest_log
 from benchmarks.workloads.code import DISCOUNT, python_module
 
-from tests.content.conftest import HANDLE, optimize, results, retrieve, session
+from tests.content.conftest import CONTENT_KINDS, HANDLE, optimize, results, retrieve, session
 
 
 def only(handles: list[str]) -> str:
@@ -380,3 +380,31 @@ def test_unnumbered_source_reads_are_left_byte_for_byte(optimizer):
     request = session("x", [("read_file", {"path": "/r/f.py"}, source)], [("view", {"path": "/r/c.json"}, config)])
     answer = optimize(optimizer, request, ["context_compression"])
     assert results(answer["request"]) == [source, config] and answer["applied"] == []
+
+
+def test_odd_shapes_are_handled_not_crashed_on(optimizer):
+    big = "\n".join(f"row {i} value {i * 7}" for i in range(400))
+    odd = {"model": "m", "max_tokens": 10, "messages": [
+        {"role": "user", "content": None},
+        "not a message",
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": "raw"},
+                                          "stray string", {"type": "tool_use", "id": "toolu_2", "name": "Read"}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}},
+                {"type": "text", "text": big}, {"type": "text"}, "x"]},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "is_error": True, "content": big,
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "tool_result", "tool_use_id": "toolu_9"}]},
+        {"role": "tool", "tool_call_id": None, "content": [{"type": "text", "text": big}]},
+    ]}
+    answer = optimize(optimizer, copy.deepcopy(odd), CONTENT_KINDS)
+    assert not [s for s in answer["skipped"] if "internal error" in s["reason"]]
+    sent = answer["request"]["messages"]
+    assert sent[0] == odd["messages"][0] and sent[1] == odd["messages"][1] and sent[2] == odd["messages"][2]
+    first, second, third = sent[3]["content"]
+    assert first["content"][0] == odd["messages"][3]["content"][0]["content"][0]  # the image, untouched
+    assert first["content"][2:] == [{"type": "text"}, "x"] and len(first["content"][1]["text"]) < len(big)
+    assert second["is_error"] is True and second["cache_control"] == {"type": "ephemeral"}
+    assert third == {"type": "tool_result", "tool_use_id": "toolu_9"}
+    assert len(sent[4]["content"][0]["text"]) < len(big)
