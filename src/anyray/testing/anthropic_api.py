@@ -130,6 +130,32 @@ def validate_messages(body: dict[str, Any], needs_max_tokens: bool = True) -> st
         return "messages: Field required"
     if needs_max_tokens and not isinstance(body.get("max_tokens"), int):
         return "max_tokens: Field required"
+    return tool_pairing_problem(body["messages"])
+
+
+def _blocks(message: Any, kind: str) -> list[tuple[int, dict[str, Any]]]:
+    content = message.get("content") if isinstance(message, dict) else None
+    return [(j, b) for j, b in enumerate(content) if isinstance(b, dict) and b.get("type") == kind] \
+        if isinstance(content, list) else []
+
+
+def tool_pairing_problem(messages: list[Any]) -> str | None:
+    """The API's pairing rule, with its messages: every tool_use is answered by a tool_result in the very next
+    message, and every tool_result answers a tool_use of the message just before it."""
+    for i, message in enumerate(messages):
+        asked = {b.get("id") for _, b in _blocks(message, "tool_use")}
+        if asked and i + 1 < len(messages):
+            answered = {b.get("tool_use_id") for _, b in _blocks(messages[i + 1], "tool_result")}
+            if missing := sorted(str(x) for x in asked - answered):
+                return (f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                        f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block "
+                        "in the next message.")
+        before = {b.get("id") for _, b in _blocks(messages[i - 1], "tool_use")} if i else set()
+        for j, block in _blocks(message, "tool_result"):
+            if block.get("tool_use_id") not in before:
+                return (f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                        f"{block.get('tool_use_id')}. Each `tool_result` block must have a corresponding `tool_use` "
+                        "block in the previous message.")
     return None
 
 

@@ -70,6 +70,27 @@ def _forced_function(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _tool_message_problem(messages: list[Any]) -> str | None:
+    """The API's rule: a `tool` message answers a tool_call id of the assistant message before the run of
+    tool messages it belongs to, and every tool_call gets its answer."""
+    open_calls: set[str] = set()
+    for i, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role == "tool":
+            if message.get("tool_call_id") not in open_calls:
+                return (f"Invalid parameter: messages.[{i}]: messages with role 'tool' must be a response to a "
+                        "preceeding message with 'tool_calls'.")
+            open_calls.discard(message["tool_call_id"])
+            continue
+        if open_calls:
+            return ("An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                    f"'tool_call_id'. The following tool_call_ids did not have response messages: "
+                    f"{', '.join(sorted(open_calls))}")
+        if role == "assistant":
+            open_calls = {c.get("id") for c in message.get("tool_calls") or () if isinstance(c, dict)}
+    return None
+
+
 async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str, Any]) -> Response:
     if refused := check_key(fake, request):
         return refused
@@ -81,6 +102,8 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
         return openai_error(
             400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
         )
+    if problem := _tool_message_problem(body["messages"]):
+        return openai_error(400, problem, param="messages")
     prompt_tokens, cached = fake.prompt_cache.openai_cached_tokens(
         request.headers.get("authorization", ""), [body.get("tools"), body["messages"]]
     )

@@ -99,7 +99,7 @@ class Optimizer:
                 current = result.request
                 decisions.append(result.decision.as_json())
                 applied.append(step.kind)
-            else:
+            elif not result.quiet:
                 skipped.append({"kind": step.kind, "reason": result.reason})
         for handle, content in ctx.stashed.items():  # before the answer: a marker's handle must resolve
             await self.stash.store(handle, content, ctx.metadata.get("team"))

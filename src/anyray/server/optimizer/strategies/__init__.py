@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from anyray.server.optimizer.strategies.base import Strategy
+from anyray.server.optimizer.strategies.code_skeleton import CodeGraph, CodeSkeleton
+from anyray.server.optimizer.strategies.command_digest import CommandDigest
+from anyray.server.optimizer.strategies.context_compression import ContextCompression
+from anyray.server.optimizer.strategies.context_dedupe import ContextDedupe
+from anyray.server.optimizer.strategies.durable_blobs import DurableBlobs
 from anyray.server.optimizer.strategies.param_tuning import ParamTuning
 from anyray.server.optimizer.strategies.prompt_cache import PromptCache
+from anyray.server.optimizer.strategies.relevance_filter import RelevanceFilter
 from anyray.server.optimizer.strategies.semantic_cache import SemanticCache
 
-# Default order: shape parameters, then place cache marks on the final prompt, then look up answers for
-# exactly what would be sent.
-REGISTRY: dict[str, Strategy] = {s.kind: s for s in (ParamTuning(), PromptCache(), SemanticCache())}
+# Default order: shape parameters; shrink tool output (repeats first, then by kind of content, then generic
+# compression, then whatever is still huge); then place cache marks on the final prompt; then look up
+# answers for exactly what would be sent.
+REGISTRY: dict[str, Strategy] = {s.kind: s for s in (
+    ParamTuning(),
+    ContextDedupe(), CommandDigest(), CodeGraph(), CodeSkeleton(), RelevanceFilter(), ContextCompression(),
+    DurableBlobs(),
+    PromptCache(), SemanticCache(),
+)}

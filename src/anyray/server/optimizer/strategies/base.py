@@ -80,6 +80,7 @@ class NotApplied:
 
     reason: str
     preserved: list[str] = field(default_factory=list)
+    quiet: bool = False  # nothing there for this strategy to look at (no tool output): not worth reporting
 
 
 class Strategy:
