@@ -234,3 +234,57 @@ def test_prompt_cache_placement_lowers_the_input_cost_of_a_ten_turn_conversation
     without = conversation(sdk(gateway, **{"x-anyray-optimize": "off"}), "billing")
     with_optimizer = conversation(sdk(gateway), "shipping")
     assert with_optimizer < 0.5 * without, (with_optimizer, without)
+
+
+def test_another_teams_identical_request_is_not_served_from_cache(fake, sa_key_file, start_gateway):
+    gw = start_gateway(cache_config(fake, sa_key_file))
+    ask = {"model": "claude-sonnet-4-5", "max_tokens": 200, "extra_body": {"temperature": 0},
+           "messages": [{"role": "user", "content": "Quarterly numbers?"}]}
+    team_a = sdk(gw, **{"x-anyray-metadata": '{"team": "finance"}'})
+    team_b = sdk(gw, **{"x-anyray-metadata": "team=marketing;app=deck"})
+    team_a.messages.create(**ask)
+    wait_for(lambda: gw.gateway.optimizer.optimizer.cache.stats.writes == 1)
+    assert team_a.messages.with_raw_response.create(**ask).headers["x-anyray-cache"] == "hit"
+    other = team_b.messages.with_raw_response.create(**ask)
+    assert "x-anyray-cache" not in other.headers
+    assert len(upstream_calls(fake)) == 2
+
+
+def test_openai_sdk_to_claude_is_served_from_cache_json_and_stream(fake, sa_key_file, start_gateway):
+    import openai
+
+    gw = start_gateway(cache_config(fake, sa_key_file))
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key="sk-client-openai-key", max_retries=0)
+    ask = {"model": "claude-sonnet-4-5", "temperature": 0, "max_tokens": 100,
+           "messages": [{"role": "user", "content": "Name a prime number."}]}
+    first = client.chat.completions.create(**ask)
+    wait_for(lambda: gw.gateway.optimizer.optimizer.cache.stats.writes == 1)
+    again = client.chat.completions.with_raw_response.create(**ask)
+    assert again.headers["x-anyray-cache"] == "hit"
+    assert again.parse().choices[0].message.content == first.choices[0].message.content
+    stream = client.chat.completions.create(**ask, stream=True, stream_options={"include_usage": True})
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == first.choices[0].message.content
+    assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens == 0
+    assert len(upstream_calls(fake)) == 1
+
+    # a streamed miss is assembled from the Anthropic stream and cached as a chat.completion
+    fresh = {**ask, "messages": [{"role": "user", "content": "Name an even number."}]}
+    streamed = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(**fresh, stream=True)
+                       if c.choices)
+    wait_for(lambda: gw.gateway.optimizer.optimizer.cache.stats.writes == 2)
+    assert client.chat.completions.create(**fresh).choices[0].message.content == streamed
+    assert len(upstream_calls(fake)) == 2
+
+
+def test_bad_metadata_gets_an_openai_error(fake, sa_key_file, start_gateway):
+    import openai
+
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file))
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key="k", max_retries=0,
+                           default_headers={"x-anyray-metadata": "{not json"})
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "x"}])
+    assert err.value.body["param"] == "x-anyray-metadata" and err.value.body["type"] == "invalid_request_error"
+    assert not upstream_calls(fake)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +29,20 @@ from anyray.routing import Route, UnknownModel
 from anyray.server.gateway import anthropic_routes
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call, Usage
-from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
+from anyray.server.gateway.metadata import MetadataError, attribute
+from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
+from anyray.server.gateway.replay import AnthropicMessageAssembler
 from anyray.server.gateway.upstream import UpstreamFailure
 from anyray.translate import (
     ChatStreamTranslator,
     Translated,
     TranslationError,
     chat_to_messages,
+    completion_to_chunks,
     message_to_completion,
+    sse_bytes,
     stream_error,
 )
 
@@ -167,6 +173,10 @@ async def chat_completions(request: Request) -> Response:
         return openai_error(400, str(exc), code="invalid_json")
     if problem := _validate(payload):
         return problem
+    try:  # who pays: x-anyray-metadata; a gateway key's team (when keys exist) wins
+        call.metadata = attribute(request.headers, payload, getattr(request.state, "key_team", None)).as_dict()
+    except MetadataError as exc:
+        return openai_error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata")
     call.model_asked = payload["model"]
     call.stream = payload.get("stream") is True
     try:
@@ -175,6 +185,10 @@ async def chat_completions(request: Request) -> Response:
         return openai_error(404, str(exc), param="model", code="model_not_found")
 
     outcome = await gateway.optimize(call, payload, route, request.headers)
+    hit = outcome is not None and outcome.cached_response is not None
+    if hit and (answer := _cached_answer(gateway, call, outcome, payload)) is not None:  # type: ignore[arg-type]
+        return answer
+    asked = payload
     body_raw: bytes | None = raw
     if outcome is not None and outcome.changed:
         payload, body_raw = outcome.request, None
@@ -193,9 +207,53 @@ async def chat_completions(request: Request) -> Response:
         return Response(body, result.status, media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
     headers = _response_headers(result, sent.translated)
+    if call.optimization:
+        headers[RESULT_HEADER] = orjson.dumps(call.optimization).decode()
+    post = _PostCall(gateway, call, outcome, asked)
     if sent.translated is not None:
-        return await _relay_translated(gateway, call, result, sent.translated, payload["model"], headers)
-    return await _relay_openai(gateway, call, result, headers, sent.hide_usage_chunk)
+        return await _relay_translated(gateway, call, result, sent.translated, payload["model"], headers, post)
+    return await _relay_openai(gateway, call, result, headers, sent.hide_usage_chunk, post)
+
+
+@dataclass(slots=True)
+class _PostCall:
+    """After the answer: write it back when the optimizer asked to cache it, and report post-call."""
+
+    gateway: Gateway
+    call: Call
+    outcome: OptimizeOutcome | None
+    request: dict[str, Any]
+
+    @property
+    def wants_answer(self) -> bool:
+        return self.outcome is not None and self.outcome.cache_key is not None
+
+    def __call__(self, completion: dict[str, Any] | None) -> None:
+        self.gateway.after_answer(self.call, self.outcome, self.request, completion)
+
+
+def _cached_answer(gateway: Gateway, call: Call, outcome: OptimizeOutcome, payload: dict[str, Any]) -> Response | None:
+    """A chat.completion from the optimizer's cache, as JSON or as the chunk stream the SDK expects."""
+    cached = outcome.cached_response
+    if not (isinstance(cached, dict) and cached.get("object") == "chat.completion"
+            and isinstance(cached.get("choices"), list)):
+        if gateway.optimizer is not None:
+            gateway.optimizer.fail_open["invalid_cached_response"] += 1
+        call.optimization["status"] = "fail_open"
+        return None
+    completion = {**cached, "id": f"chatcmpl-anyray-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
+                  "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+    call.cache_hit = True
+    call.upstream_model = str(cached.get("model", ""))
+    call.first_byte()
+    _finish(gateway, call, 200)
+    headers = {"x-anyray-cache": "hit", RESULT_HEADER: orjson.dumps(call.optimization).decode()}
+    if call.stream:
+        options = payload.get("stream_options")
+        include = isinstance(options, dict) and options.get("include_usage") is True
+        body = sse_bytes(completion_to_chunks(completion, include_usage=include))
+        return Response(body, 200, headers=headers, media_type="text/event-stream")
+    return Response(orjson.dumps(completion), 200, headers=headers, media_type="application/json")
 
 
 def _response_headers(opened: Opened, translated: Translated | None) -> dict[str, str]:
@@ -221,7 +279,8 @@ def _finish(gateway: Gateway, call: Call, status: int) -> None:
 
 
 async def _relay_translated(
-    gateway: Gateway, call: Call, opened: Opened, translated: Translated, model: str, headers: dict[str, str]
+    gateway: Gateway, call: Call, opened: Opened, translated: Translated, model: str, headers: dict[str, str],
+    post: _PostCall,
 ) -> Response:
     response = opened.response
     if not response.headers.get("content-type", "").startswith("text/event-stream"):
@@ -240,12 +299,16 @@ async def _relay_translated(
         call.usage.update(message.get("usage"))
         completion = message_to_completion(message, model=model, json_tool=translated.json_tool)
         _finish(gateway, call, response.status)
+        post(completion)
         return Response(orjson.dumps(completion), response.status, headers=headers, media_type="application/json")
     translator = ChatStreamTranslator(
         model=model, include_usage=translated.include_usage, json_tool=translated.json_tool, created=int(time.time())
     )
+    def assemble(message: dict[str, Any]) -> dict[str, Any]:
+        return message_to_completion(message, model=model, json_tool=translated.json_tool)
+
     return StreamingResponse(
-        _translated_stream(response, translator, gateway, call),
+        _translated_stream(response, translator, gateway, call, post, assemble),
         response.status,
         headers=headers,
         media_type="text/event-stream",
@@ -253,13 +316,22 @@ async def _relay_translated(
 
 
 async def _translated_stream(
-    response: aiohttp.ClientResponse, translator: ChatStreamTranslator, gateway: Gateway, call: Call
+    response: aiohttp.ClientResponse,
+    translator: ChatStreamTranslator,
+    gateway: Gateway,
+    call: Call,
+    post: _PostCall,
+    assemble: Any,
 ) -> AsyncIterator[bytes]:
     """Each upstream chunk is translated and sent at once; a cut stream ends with an error the SDK raises."""
     done = cut = False
+    # the whole answer is rebuilt (a parse per event) only when the optimizer will cache it
+    assembler = AnthropicMessageAssembler() if post.wants_answer else None
     try:
         async for chunk in response.content.iter_any():
             call.first_byte()
+            if assembler is not None:
+                assembler.feed(chunk)
             if out := translator.feed(chunk):
                 yield out
         done = True
@@ -279,6 +351,8 @@ async def _translated_stream(
         call.partial = not translator.complete
         # a client may hang up right after `data: [DONE]`, before the upstream's last bytes: still a success
         _finish(gateway, call, 502 if cut else response.status if done or translator.complete else 499)
+        whole = assembler.message if assembler is not None and not assembler.broken else None
+        post(assemble(whole) if whole is not None else None)
 
 
 # ---------------------------------------------------------------------------------------------- relay: OpenAI
@@ -354,7 +428,7 @@ class OpenAIStreamTap:
 
 
 async def _relay_openai(
-    gateway: Gateway, call: Call, opened: Opened, headers: dict[str, str], hide_usage_chunk: bool
+    gateway: Gateway, call: Call, opened: Opened, headers: dict[str, str], hide_usage_chunk: bool, post: _PostCall
 ) -> Response:
     response = opened.response
     content_type = response.headers.get("content-type", "application/json")
@@ -371,15 +445,16 @@ async def _relay_openai(
         if isinstance(data, dict):
             openai_usage(data.get("usage"), call.usage)
         _finish(gateway, call, response.status)
+        post(data if isinstance(data, dict) else None)
         return Response(body, response.status, headers=headers, media_type=content_type)
     tap = OpenAIStreamTap(call.usage, hide_usage_chunk)
     return StreamingResponse(
-        _openai_stream(response, tap, gateway, call), response.status, headers=headers, media_type=content_type
+        _openai_stream(response, tap, gateway, call, post), response.status, headers=headers, media_type=content_type
     )
 
 
 async def _openai_stream(
-    response: aiohttp.ClientResponse, tap: OpenAIStreamTap, gateway: Gateway, call: Call
+    response: aiohttp.ClientResponse, tap: OpenAIStreamTap, gateway: Gateway, call: Call, post: _PostCall
 ) -> AsyncIterator[bytes]:
     done = cut = False
     try:
@@ -401,6 +476,7 @@ async def _openai_stream(
             response.close()
         call.partial = not tap.complete
         _finish(gateway, call, 502 if cut else response.status if done or tap.complete else 499)
+        post(None)  # a direct OpenAI stream is reported, not cached (no assembler for OpenAI chunks here)
 
 
 # ---------------------------------------------------------------------------------------------- models
