@@ -218,9 +218,11 @@ async def _stream(  # type: ignore[no-untyped-def]
         else:  # client went away or upstream broke: drop the connection so the upstream stops generating
             response.close()
         if gateway is not None and call is not None:
-            call.partial = not (done and tap is not None and tap.complete)
+            call.partial = not (tap is not None and tap.complete)
             # 499: the client went away mid-stream (nginx's convention); 502: the upstream cut it
-            call.finish(response.status if done else 502 if cut else 499)
+            # a client may hang up right after message_stop, before the upstream closes: still a success
+            finished = done or (tap is not None and tap.complete)
+            call.finish(response.status if finished else 502 if cut else 499)
             gateway.completed(call)
             whole = assembler.message if assembler is not None and not assembler.broken else None
             gateway.after_answer(call, outcome, payload or {}, whole)
