@@ -15,6 +15,7 @@ from anyray.deploy.render import Conflict, Rendered, WriteResult, load_for_rende
 class TargetName(StrEnum):
     compose = "compose"
     gke = "gke"
+    litellm = "litellm"
 
 
 def load_or_exit(config_path: Path | None, sets: list[str]) -> Config:
@@ -65,7 +66,10 @@ def render_cmd(
     rendered = render(target.value, config)
     result = write_or_exit(rendered, out_dir, force)
     print_result(rendered, result, out_dir)
-    if target is TargetName.compose:
+    if target is TargetName.litellm:
+        console.print(f"\nNext: litellm --config {out_dir}/config.yaml  (with ANYRAY_OPTIMIZER_URL and "
+                      "LITELLM_MASTER_KEY set; see examples/litellm/)")
+    elif target is TargetName.compose:
         console.print(f"\nNext: copy {out_dir}/anyray.env.example to anyray.env, fill it in, then")
         console.print(f"  cd {out_dir} && docker compose up -d")
     else:

@@ -27,8 +27,8 @@ from pydantic import BaseModel, SecretStr
 from anyray.config import Config, load_config
 from anyray.deploy import naming
 
-Target = Literal["compose", "gke"]
-TARGETS: tuple[Target, ...] = ("compose", "gke")
+Target = Literal["compose", "gke", "litellm"]
+TARGETS: tuple[Target, ...] = ("compose", "gke", "litellm")
 # No .json/.yaml extension: `kubectl apply -f DIR` reads those, and this file is not a manifest.
 RECORD = ".anyray-render"
 
@@ -187,6 +187,30 @@ def _gsa_email(config: Config) -> str:
     return f"{gsa}@{config.deploy.project or 'PROJECT_ID'}.iam.gserviceaccount.com"
 
 
+def litellm_models(config: Config) -> list[dict[str, Any]]:
+    """LiteLLM `model_list` entries for the model map: the same upstreams, LiteLLM's names for them.
+    Keys stay in the environment (`os.environ/...`); Vertex signs with the pod's Workload Identity."""
+    out = []
+    for asked, route in config.model_map().items():
+        upstream = route.model.replace("{model}", asked)
+        p = config.providers
+        if route.provider == "vertex":
+            params: dict[str, Any] = {"model": f"vertex_ai/{upstream}", "vertex_project": p.vertex.project or "",
+                                      "vertex_location": p.vertex.location}
+            if p.vertex.base_url:
+                params["api_base"] = p.vertex.base_url
+        elif route.provider == "anthropic":
+            params = {"model": f"anthropic/{upstream}", "api_key": f"os.environ/{p.anthropic.api_key_env}"}
+            if p.anthropic.base_url:
+                params["api_base"] = p.anthropic.base_url
+        else:
+            params = {"model": f"openai/{upstream}", "api_key": f"os.environ/{p.openai.api_key_env}"}
+            if p.openai.base_url:
+                params["api_base"] = p.openai.base_url
+        out.append({"model_name": asked, "litellm_params": params})
+    return out
+
+
 def render(target: Target, config: Config) -> Rendered:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
@@ -196,7 +220,7 @@ def render(target: Target, config: Config) -> Rendered:
     litellm_yaml = (
         _env()
         .get_template("litellm/config.yaml.j2")
-        .render(optimizer_url=runtime["optimizer"]["url"], models=sorted(config.model_map()))
+        .render(optimizer_url=runtime["optimizer"]["url"], models=litellm_models(config))
     )
     ctx = {
         "d": deploy,
@@ -220,7 +244,9 @@ def render(target: Target, config: Config) -> Rendered:
     }
     env = _env()
     files: dict[str, str] = {}
-    if target == "compose":
+    if target == "litellm":
+        files["config.yaml"] = litellm_yaml
+    elif target == "compose":
         files["compose.yaml"] = env.get_template("compose/compose.yaml.j2").render(ctx)
         files["anyray.yaml"] = config_yaml
         files["anyray.env.example"] = env.get_template("compose/anyray.env.example.j2").render(ctx)

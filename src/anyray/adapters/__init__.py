@@ -1,0 +1,1 @@
+"""Front doors other than the anyray gateway that still use the optimizer (LiteLLM)."""
