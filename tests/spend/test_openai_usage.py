@@ -1,6 +1,6 @@
 """OpenAI usage, read from the fake OpenAI API's real wire format, priced with gpt-4o's published rates.
 
-The OpenAI routes are wired at merge time; these prove the pieces they will use: the stream tap reads
+The OpenAI routes use these pieces: the stream tap reads
 the final usage chunk however the bytes are split, and cached prompt tokens are split out and priced
 at the cached-input rate.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import httpx
 
-from anyray.pricing import PriceBook
+from anyray.pricing import PriceBook, fold_openai_usage
 from anyray.server.gateway.call import Usage
-from anyray.server.gateway.usage import OpenAIStreamUsage, openai_body_usage
+from anyray.server.gateway.usage import OpenAIStreamTap
 
 OPENAI_KEY = "sk-openai-test-key-0000000000000000"
 
@@ -25,7 +25,7 @@ def test_openai_stream_and_body_usage_with_cached_tokens(fake):
         first = http.post("/v1/chat/completions", json=body)
         assert first.status_code == 200
         from_body = Usage()
-        openai_body_usage(first.content, from_body)
+        fold_openai_usage(first.json()["usage"], from_body)
         raw = first.json()["usage"]
         assert from_body.input_tokens == raw["prompt_tokens"] > 1024 and from_body.cache_read_input_tokens == 0
 
@@ -35,7 +35,7 @@ def test_openai_stream_and_body_usage_with_cached_tokens(fake):
         assert stream.status_code == 200
     data = stream.content
     usage = Usage()
-    tap = OpenAIStreamUsage(usage)
+    tap = OpenAIStreamTap(usage, hide_usage_chunk=False)
     for i in range(0, len(data), 7):  # arbitrary cuts, as TCP delivers them
         tap.feed(data[i : i + 7])
     assert tap.complete
@@ -56,6 +56,6 @@ def test_a_stream_without_usage_leaves_usage_empty(fake):
             json={"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
         )
     usage = Usage()
-    tap = OpenAIStreamUsage(usage)
+    tap = OpenAIStreamTap(usage, hide_usage_chunk=False)
     tap.feed(stream.content)
     assert tap.complete and usage == Usage()

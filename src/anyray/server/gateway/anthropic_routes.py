@@ -25,6 +25,7 @@ from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
+from anyray.server.gateway.upstream import read_whole
 from anyray.server.gateway.usage import AnthropicStreamUsage
 
 log = logging.getLogger("anyray.gateway.anthropic")
@@ -160,15 +161,8 @@ async def _relay(
     response = opened.response
     content_type = response.headers.get("content-type", "application/json")
     if not content_type.startswith("text/event-stream"):
-        try:
-            body = await response.read()
-        finally:
-            response.release()
+        body, answer = await read_whole(response)
         call.first_byte()
-        try:
-            answer = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            answer = None
         if isinstance(answer, dict):
             call.usage.update(answer.get("usage"))
         call.finish(response.status)

@@ -24,17 +24,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from anyray.errors_openai import as_openai_error_body, openai_error
+from anyray.pricing import fold_openai_usage
 from anyray.providers.base import Endpoint, ProviderRefusal, UpstreamRequest
 from anyray.routing import Route, UnknownModel
 from anyray.server.gateway import anthropic_routes
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
-from anyray.server.gateway.call import Call, Usage
+from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler
-from anyray.server.gateway.upstream import UpstreamFailure
+from anyray.server.gateway.upstream import UpstreamFailure, read_whole
+from anyray.server.gateway.usage import OpenAIStreamTap
 from anyray.translate import (
     ChatStreamTranslator,
     Translated,
@@ -284,15 +286,8 @@ async def _relay_translated(
 ) -> Response:
     response = opened.response
     if not response.headers.get("content-type", "").startswith("text/event-stream"):
-        try:
-            body = await response.read()
-        finally:
-            response.release()
+        _, message = await read_whole(response)
         call.first_byte()
-        try:
-            message = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            message = None
         if not isinstance(message, dict):
             _finish(gateway, call, 502)
             return openai_error(502, f"{opened.target.provider}: upstream answered with something that is not JSON")
@@ -358,92 +353,16 @@ async def _translated_stream(
 # ---------------------------------------------------------------------------------------------- relay: OpenAI
 
 
-def openai_usage(usage: Any, into: Usage) -> None:
-    """Fold OpenAI's usage into the call's (Anthropic-style) counters: cached tokens are input read from cache."""
-    if not isinstance(usage, dict):
-        return
-    prompt = usage.get("prompt_tokens") if isinstance(usage.get("prompt_tokens"), int) else 0
-    details = usage.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
-    cached = cached if isinstance(cached, int) else 0
-    completion = usage.get("completion_tokens")
-    into.update(
-        {
-            "input_tokens": max(prompt - cached, 0),
-            "cache_read_input_tokens": cached,
-            "output_tokens": completion if isinstance(completion, int) else 0,
-        }
-    )
-
-
-class OpenAIStreamTap:
-    """Reads usage from the final usage chunk as the stream passes; optionally hides that chunk.
-
-    Without hiding, chunks pass through byte for byte. With it, the stream is cut at event boundaries
-    (`\\n\\n`) so the usage-only chunk the gateway asked for can be left out; every other event is sent
-    the moment it is complete.
-    """
-
-    def __init__(self, usage: Usage, hide_usage_chunk: bool) -> None:
-        self.usage = usage
-        self.hide = hide_usage_chunk
-        self.complete = False
-        self._tail = b""
-
-    def _inspect(self, event: bytes) -> bool:
-        """Look at one event; False if it must not reach the client."""
-        for line in event.split(b"\n"):
-            if not line.startswith(b"data:"):
-                continue
-            data = line[5:].strip()
-            if data == b"[DONE]":
-                self.complete = True
-            elif b'"usage":{' in data or b'"usage": {' in data:
-                try:
-                    chunk = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    return True
-                if isinstance(chunk, dict) and isinstance(chunk.get("usage"), dict):
-                    openai_usage(chunk["usage"], self.usage)
-                    if self.hide and not chunk.get("choices"):
-                        return False
-        return True
-
-    def feed(self, chunk: bytes) -> bytes:
-        data = (self._tail + chunk).replace(b"\r\n", b"\n")
-        events = data.split(b"\n\n")
-        self._tail = events.pop()
-        if not self.hide:
-            for event in events:
-                self._inspect(event)
-            return chunk
-        return b"".join(event + b"\n\n" for event in events if self._inspect(event))
-
-    def flush(self) -> bytes:
-        tail, self._tail = self._tail, b""
-        if tail.strip():
-            keep = self._inspect(tail)
-            return tail if self.hide and keep else b""
-        return b""
-
-
 async def _relay_openai(
     gateway: Gateway, call: Call, opened: Opened, headers: dict[str, str], hide_usage_chunk: bool, post: _PostCall
 ) -> Response:
     response = opened.response
     content_type = response.headers.get("content-type", "application/json")
     if not content_type.startswith("text/event-stream"):
-        try:
-            body = await response.read()
-        finally:
-            response.release()
+        body, data = await read_whole(response)
         call.first_byte()
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            data = None
         if isinstance(data, dict):
-            openai_usage(data.get("usage"), call.usage)
+            fold_openai_usage(data.get("usage"), call.usage)
         _finish(gateway, call, response.status)
         post(data if isinstance(data, dict) else None)
         return Response(body, response.status, headers=headers, media_type=content_type)

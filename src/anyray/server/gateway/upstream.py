@@ -6,8 +6,10 @@ DESIGN §5: plain httpx's pool cannot keep up on the hot path; aiohttp directly 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
+import orjson
 
 from anyray.providers.base import UpstreamRequest
 
@@ -38,3 +40,15 @@ class UpstreamClient:
         """Send and return once headers arrive; the caller reads or streams the body, then releases."""
         assert self._session is not None, "start() first"
         return await self._session.request(req.method, req.url, headers=req.headers, data=req.body)
+
+
+async def read_whole(response: aiohttp.ClientResponse) -> tuple[bytes, Any]:
+    """A non-streamed answer: its bytes (relayed as they are) and their JSON, or None when not JSON."""
+    try:
+        body = await response.read()
+    finally:
+        response.release()
+    try:
+        return body, orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body, None

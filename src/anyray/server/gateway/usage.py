@@ -38,41 +38,52 @@ class AnthropicStreamUsage:
                     self.complete = True
 
 
-class OpenAIStreamUsage:
-    """Watches an OpenAI chat-completions SSE stream for the final usage chunk.
+class OpenAIStreamTap:
+    """Reads usage from the final usage chunk as the stream passes; optionally hides that chunk.
 
-    OpenAI sends usage only when the request asked for it (`stream_options.include_usage`), in a last
-    chunk with empty `choices`; the OpenAI routes should set that option upstream (and drop the chunk
-    if the client did not ask for it). Usage is folded with `fold_openai_usage` (cached tokens split out).
+    Without hiding, chunks pass through byte for byte. With it, the stream is cut at event boundaries
+    (`\\n\\n`) so the usage-only chunk the gateway asked for can be left out; every other event is sent
+    the moment it is complete.
     """
 
-    def __init__(self, usage: Usage) -> None:
+    def __init__(self, usage: Usage, hide_usage_chunk: bool) -> None:
         self.usage = usage
-        self._tail = b""
+        self.hide = hide_usage_chunk
         self.complete = False
+        self._tail = b""
 
-    def feed(self, chunk: bytes) -> None:
-        data = self._tail + chunk
-        lines = data.split(b"\n")
-        self._tail = lines.pop()
-        for line in lines:
+    def _inspect(self, event: bytes) -> bool:
+        """Look at one event; False if it must not reach the client."""
+        for line in event.split(b"\n"):
             if not line.startswith(b"data:"):
                 continue
-            if line[5:].strip() == b"[DONE]":
+            data = line[5:].strip()
+            if data == b"[DONE]":
                 self.complete = True
-            elif b'"usage":{' in line or b'"usage": {' in line:
+            elif b'"usage":{' in data or b'"usage": {' in data:
                 try:
-                    event = orjson.loads(line[5:])
+                    chunk = orjson.loads(data)
                 except orjson.JSONDecodeError:
-                    continue
-                if isinstance(event, dict):
-                    fold_openai_usage(event.get("usage"), self.usage)
+                    return True
+                if isinstance(chunk, dict) and isinstance(chunk.get("usage"), dict):
+                    fold_openai_usage(chunk["usage"], self.usage)
+                    if self.hide and not chunk.get("choices"):
+                        return False
+        return True
 
+    def feed(self, chunk: bytes) -> bytes:
+        data = (self._tail + chunk).replace(b"\r\n", b"\n")
+        events = data.split(b"\n\n")
+        self._tail = events.pop()
+        if not self.hide:
+            for event in events:
+                self._inspect(event)
+            return chunk
+        return b"".join(event + b"\n\n" for event in events if self._inspect(event))
 
-def openai_body_usage(body: bytes, usage: Usage) -> None:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return
-    if isinstance(data, dict):
-        fold_openai_usage(data.get("usage"), usage)
+    def flush(self) -> bytes:
+        tail, self._tail = self._tail, b""
+        if tail.strip():
+            keep = self._inspect(tail)
+            return tail if self.hide and keep else b""
+        return b""
