@@ -100,6 +100,11 @@ class CacheSettings(_Section):
     max_entry_bytes: int = Field(1024 * 1024, ge=1)
     key: SecretStr | None = Field(None, description="urlsafe-base64 32-byte key; default: key_file")
     key_file: Path | None = Field(None, description="default ~/.anyray/cache.key, generated with 0600 perms")
+    embeddings_url: str | None = Field(
+        None, description="similarity matching: the gateway's OpenAI-dialect base, e.g. http://127.0.0.1:8787/v1"
+    )
+    embeddings_model: str = "text-embedding-3-small"
+    similarity_threshold: float = Field(0.92, gt=0, le=1)
 
 
 class StoreSettings(_Section):

@@ -288,3 +288,32 @@ def test_bad_metadata_gets_an_openai_error(fake, sa_key_file, start_gateway):
         client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "x"}])
     assert err.value.body["param"] == "x-anyray-metadata" and err.value.body["type"] == "invalid_request_error"
     assert not upstream_calls(fake)
+
+
+def test_a_near_duplicate_question_is_answered_from_cache_through_the_gateways_embeddings(
+    fake, sa_key_file, start_gateway
+):
+    fake.openai_key = OPENAI_KEY
+    config = cache_config(fake, sa_key_file)
+    config["providers"]["openai"] = {"api_key": OPENAI_KEY, "base_url": f"{fake.url}/v1"}
+    config["cache"] = {"embeddings_url": "http://127.0.0.1:9/v1", "similarity_threshold": 0.9}
+    gw = start_gateway(config)
+    optimizer = gw.gateway.optimizer.optimizer
+    optimizer.embedder.url = gw.url + "/v1/embeddings"  # the gateway's own port is known only once it listens
+    client = sdk(gw)
+    ask = {"model": "claude-sonnet-4-5", "max_tokens": 200, "extra_body": {"temperature": 0},
+           "system": "You answer questions about the travel policy.",
+           "messages": [{"role": "user", "content": "What is the daily meal allowance in Paris for employees?"}]}
+    first = client.messages.create(**ask)
+    wait_for(lambda: optimizer.cache.stats.writes == 1)
+    near = {**ask, "messages": [{"role": "user", "content": "what is the daily meal allowance in Paris for employees"}]}
+    again = client.messages.with_raw_response.create(**near)
+    assert again.headers["x-anyray-cache"] == "hit"
+    assert again.parse().content[0].text == first.content[0].text
+    different = {**ask, "messages": [{"role": "user", "content": "Which airlines may I book for trips to Tokyo?"}]}
+    assert "x-anyray-cache" not in client.messages.with_raw_response.create(**different).headers
+    other_scope = {**near, "system": "You answer questions about the security policy."}
+    assert "x-anyray-cache" not in client.messages.with_raw_response.create(**other_scope).headers
+    embeddings = [r for r in fake.received if r.path.endswith("/embeddings")]
+    assert embeddings and all(r.headers["authorization"] == f"Bearer {OPENAI_KEY}" for r in embeddings)
+    assert len(upstream_calls(fake)) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import math
 import re
 import struct
 import time
@@ -202,8 +203,15 @@ async def _chunks(
 
 
 def _vector(text: str) -> list[float]:
-    digest = hashlib.sha256(text.encode()).digest() * (EMBEDDING_DIMENSIONS * 4 // 32)
-    return [((b / 255.0) * 2 - 1) for b in digest[:EMBEDDING_DIMENSIONS]]
+    """Deterministic, lexical "embeddings": words hashed into buckets (feature hashing), L2-normalised.
+    Not a semantic model: texts that share words point the same way, which is all the tests need."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        digest = hashlib.sha256(word.encode()).digest()
+        sign = 1.0 if digest[4] & 1 else -1.0
+        vector[int.from_bytes(digest[:4], "big") % EMBEDDING_DIMENSIONS] += sign
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
 
 
 async def embeddings(fake: FakeUpstream, request: Request, body: dict[str, Any]) -> Response:

@@ -187,6 +187,10 @@ class InProcessOptimizerClient(OptimizerClient):
     async def start(self) -> None:
         await self.optimizer.start()
 
+    async def close(self) -> None:
+        await super().close()
+        await self.optimizer.close()
+
     async def _call(self, path: str, message: dict[str, Any]) -> Any:
         return await self._routes[path](message)
 

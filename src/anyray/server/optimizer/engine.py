@@ -16,6 +16,7 @@ from anyray.config import CacheSettings, Config, secret_value
 from anyray.server.optimizer import tokens
 from anyray.server.optimizer.cache import ResponseCache, Sealer, Stash, open_backend
 from anyray.server.optimizer.cache.crypto import decode_key, load_or_create_key
+from anyray.server.optimizer.cache.similarity import Embedder, SimilarityIndex, last_user_text, without_question
 from anyray.server.optimizer.protocol import ENDPOINTS, PROTOCOL_VERSION, ProtocolError, validate
 from anyray.server.optimizer.settings import Planned, Resolver, parse_document
 from anyray.server.optimizer.strategies import REGISTRY
@@ -45,6 +46,8 @@ class Optimizer:
         self.resolver = Resolver(self.settings)
         self.cache: ResponseCache | None = None
         self.stash: Stash | None = None
+        self.similar: SimilarityIndex | None = None
+        self.embedder: Embedder | None = None
         self.reports = 0
 
     async def start(self) -> None:
@@ -55,8 +58,14 @@ class Optimizer:
         self.cache = ResponseCache(open_backend(settings.url, settings.max_entries), sealer, settings.ttl_s,
                                    settings.max_entry_bytes)
         self.stash = Stash(open_backend(settings.url, settings.max_entries * 10, "stash"), sealer, settings.ttl_s)
+        if settings.embeddings_url:
+            self.similar = SimilarityIndex(settings.max_entries)
+            self.embedder = Embedder(settings.embeddings_url, settings.embeddings_model)
 
     async def close(self) -> None:
+        if self.embedder is not None:
+            await self.embedder.close()
+        self.similar = self.embedder = None
         for store in (self.cache, self.stash):
             if store is not None:
                 await store.backend.close()
@@ -122,8 +131,12 @@ class Optimizer:
             answer["skipped"].append({"kind": step.kind, "reason": reason})
             return
         team = ctx.metadata.get("team")
-        key = self.cache.key_for(ctx.endpoint, request, ctx.model or str(request.get("model", "")), team)
+        model = ctx.model or str(request.get("model", ""))
+        key = self.cache.key_for(ctx.endpoint, request, model, team)
         hit = await self.cache.lookup(key, team)
+        how = "answered from cache"
+        if hit is None and step.params.similarity:
+            hit, how = await self._similar(key, request, ctx, model, team)
         if hit is None:
             answer["cacheKey"] = key
             if step.params.ttl_s:
@@ -133,8 +146,30 @@ class Optimizer:
         size = tokens.estimate(request)
         answer.update(cacheHit=True, cachedResponse=hit)
         answer["applied"].append(step.kind)
-        answer["decisions"].append({"kind": step.kind, "changed": "answered from cache", "tokensBefore": size,
+        answer["decisions"].append({"kind": step.kind, "changed": how, "tokensBefore": size,
                                     "tokensAfter": 0, "estimatedSavingTokens": size})
+
+    async def _similar(
+        self, key: str, request: dict[str, Any], ctx: Context, model: str, team: str | None
+    ) -> tuple[Any, str]:
+        """After an exact miss: the cached answer to a near-duplicate question in the same scope, if any."""
+        if self.similar is None or self.embedder is None or self.cache is None:
+            return None, ""
+        question = last_user_text(request)
+        if not question:
+            return None, ""
+        vector = await self.embedder.embed(question)
+        if vector is None:
+            return None, ""
+        scope = self.cache.key_for(ctx.endpoint, without_question(request), model, team)
+        nearest = self.similar.nearest(scope, vector)
+        threshold = self.config.cache.similarity_threshold
+        if nearest is not None and nearest[1] >= threshold:
+            hit = await self.cache.lookup(nearest[0], team)
+            if hit is not None:
+                return hit, f"answered from cache (similar question, cosine {nearest[1]:.3f})"
+        self.similar.remember(key, scope, vector)
+        return None, ""
 
     # ----------------------------------------------------------------------------------------- post-call
 
@@ -160,6 +195,8 @@ class Optimizer:
         model = route.get("model") or str((message.get("request") or {}).get("model", ""))
         stored = await self.cache.store(key, message["response"], metadata.get("team"), model,
                                         message.get("ttlSeconds"))
+        if stored and self.similar is not None:
+            self.similar.written(key)
         return {"stored": stored, "cacheKey": key}
 
     async def cache_stats(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from anyray.server.optimizer.strategies.base import Context, NotApplied, Params,
 class SemanticCacheParams(Params):
     ttl_s: int | None = Field(None, ge=1, description="default: cache.ttl_s")
     require_deterministic: bool = Field(True, description="only temperature 0 unless the caller opts in")
+    similarity: bool = Field(True, description="also match near-duplicate questions (needs cache.embeddings_url)")
 
 
 class SemanticCache(Strategy):
