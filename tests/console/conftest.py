@@ -1,5 +1,124 @@
-"""Console fixtures: reuse the spend store fixtures (SQLite always, PostgreSQL when a server answers)."""
+"""Console fixtures: a gateway whose spend store was filled by real SDK traffic, and headless Chromium.
 
-from tests.spend.conftest import pg_url, sqlite_url, store_url
+The store is filled through the gateway by the real `anthropic` and `openai` SDKs against the fake
+upstream (several models, three providers, teams and apps by `x-anyray-metadata`). Chromium is Debian's
+`chromium` package driven by Playwright (`executable_path`, no `playwright install`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anthropic
+import openai
+import pytest
+
+from tests.conftest import CLIENT_KEY, RunningGateway, vertex_and_anthropic_config
+from tests.spend.conftest import pg_url, sqlite_url, store_url, wait_written
 
 __all__ = ["pg_url", "sqlite_url", "store_url"]
+
+OPENAI_KEY = "sk-proj-gatewaykey-openai-console-000000000000000000DDDD"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PROMPT_MARKER = "okapi-lantern-3391 summarize the meeting"
+
+# (sdk, model, team, app, max_tokens, stream); max_tokens 64000 (streamed: the SDK refuses it otherwise)
+# lets the optimizer's param_tuning act
+TRAFFIC = [
+    ("anthropic", "claude-sonnet-4-5", "search", "indexer", 300, False),
+    ("anthropic", "claude-sonnet-4-5", "search", "indexer", 64000, True),
+    ("anthropic", "claude-haiku-4-5", "infra", "claude-code", 64000, True),
+    ("anthropic", "claude-haiku-4-5", "infra", "claude-code", 200, False),
+    ("anthropic", "claude-haiku-4-5", "search", "ranker", 200, False),
+    ("anthropic", "claude-opus-4-1", "research", "notebook", 64000, True),
+    ("openai", "gpt-4o", "search", "ranker", 500, False),
+    ("openai", "gpt-4o", "support", "bot", 500, True),
+    ("openai", "gpt-4o-mini", "support", "bot", 500, False),
+    ("openai", "claude-haiku-4-5", "support", "bot", 300, False),
+]
+
+
+@dataclass
+class Filled:
+    gw: RunningGateway
+    store_url: str
+    requests: int
+
+
+def console_config(fake, sa_key_file, store: str) -> dict:
+    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=store)
+    config["providers"]["openai"] = {"base_url": f"{fake.url}/v1", "api_key": OPENAI_KEY}
+    config["models"].update({"gpt-4o": {"provider": "openai"}, "gpt-*": {"provider": "openai"}})
+    fake.openai_key = OPENAI_KEY
+    return config
+
+
+def send_traffic(url: str) -> int:
+    """The TRAFFIC list through the gateway with the real SDKs; returns how many calls were made."""
+    anth = anthropic.Anthropic(base_url=url, api_key=CLIENT_KEY, max_retries=0)
+    oai = openai.OpenAI(base_url=url + "/v1", api_key=CLIENT_KEY, max_retries=0)
+    for sdk, model, team, app, max_tokens, stream in TRAFFIC:
+        headers = {"x-anyray-metadata": f"team={team};app={app}"}
+        messages = [{"role": "user", "content": PROMPT_MARKER}]
+        if sdk == "anthropic" and stream:
+            with anth.messages.stream(model=model, max_tokens=max_tokens, messages=messages,
+                                      extra_headers=headers) as s:
+                assert PROMPT_MARKER in "".join(s.text_stream)
+        elif sdk == "anthropic":
+            answer = anth.messages.create(model=model, max_tokens=max_tokens, messages=messages,
+                                          extra_headers=headers)
+            assert answer.usage.output_tokens > 0
+        elif stream:
+            chunks = oai.chat.completions.create(model=model, max_tokens=max_tokens, messages=messages,
+                                                 stream=True, stream_options={"include_usage": True},
+                                                 extra_headers=headers)
+            assert any(c.usage for c in chunks)
+        else:
+            answer = oai.chat.completions.create(model=model, max_tokens=max_tokens, messages=messages,
+                                                 extra_headers=headers)
+            assert answer.usage.total_tokens > 0
+    return len(TRAFFIC)
+
+
+@pytest.fixture
+def filled(fake, sa_key_file, start_gateway, sqlite_url) -> Filled:
+    gw = start_gateway(console_config(fake, sa_key_file, sqlite_url))
+    n = send_traffic(gw.url)
+    wait_written(gw, n)
+    return Filled(gw, sqlite_url, n)
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("ANYRAY_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("no Chromium found (/usr/bin/chromium): install Debian's `chromium` package (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from anyray import __version__
 from anyray.config import Config
+from anyray.console import console_for_gateway
 from anyray.server.gateway import anthropic_routes as anthropic
 from anyray.server.gateway import openai_routes as openai
 from anyray.server.gateway.gateway import Gateway
@@ -54,6 +56,7 @@ async def metrics(request: Request) -> Response:
 
 def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:
     gw = gateway or Gateway(config)
+    console = console_for_gateway(gw)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -62,12 +65,14 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
             yield
         finally:
             await gw.close()
+            await asyncio.to_thread(console.state.console.close)
 
     routes = [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/_anyray/selftest", selftest, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Mount("/console", app=console),
         Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),

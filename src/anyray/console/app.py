@@ -1,0 +1,287 @@
+"""The console's Starlette app: overview, tables (+CSV), optimizer effect, health, login.
+
+Mounted by the gateway at /console (`console_for_gateway`) and served on its own by `anyray console`
+(`standalone_app`). Read-only: it opens its own connection to the spend store (WAL lets it read while
+the gateway writes) and runs every query in a worker thread, off the gateway's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+
+from anyray.console import data, svg
+from anyray.console.auth import COOKIE, ConsoleAuth, KeyRingLike, keyring_for_store
+from anyray.console.health import Health, gateway_health, remote_health, store_only
+from anyray.pricing import format_usd
+from anyray.store import SpendStore, StoreError, open_store
+from anyray.store.migrations import LATEST
+from anyray.store.postgres import redact
+
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+    "x-frame-options": "DENY",
+}
+
+_env = Environment(loader=PackageLoader("anyray.console", "templates"), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+_env.filters["usd"] = format_usd
+
+
+@dataclass
+class ConsoleSource:
+    """Where the console's data comes from, whichever process serves it."""
+
+    store_url: str | None
+    health: Callable[[], Awaitable[Health]]
+    keyring: Callable[[], KeyRingLike | None]
+    listen_host: str | None
+
+
+class Console:
+    def __init__(self, source: ConsoleSource) -> None:
+        self.source = source
+        self.auth = ConsoleAuth(source.listen_host)
+        self._store: SpendStore | None = None
+        self._lock = threading.Lock()
+
+    def store(self) -> SpendStore:
+        """Opened on first use; migrated only if it is behind (a read-only database user still works)."""
+        with self._lock:
+            if self._store is None:
+                if not self.source.store_url:
+                    raise StoreError("no spend store is configured (store.url), so there is nothing to show")
+                store = open_store(self.source.store_url)
+                try:
+                    current = store.schema_version()
+                except Exception:
+                    current = 0
+                if current < LATEST:
+                    store.migrate()
+                self._store = store
+            return self._store
+
+    async def query(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(lambda: fn(self.store(), *args))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _console(request: Request) -> Console:
+    return request.app.state.console
+
+
+def _base(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    console = _console(request)
+    keyring = console.source.keyring()
+    ctx.setdefault("keys_required", bool(keyring and keyring.required))
+    ctx.setdefault("session", None)
+    html = _env.get_template(template).render(base=_base(request), **ctx)
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _gate(request: Request) -> Response | Any:
+    """None when the caller may see the console, else the response to send (login page or 403)."""
+    console = _console(request)
+    keyring = console.source.keyring()
+    if keyring is not None and keyring.required:
+        session = console.auth.read(request.cookies.get(COOKIE))
+        if session is None:
+            return RedirectResponse(f"{_base(request)}/login", status_code=303, headers=SECURITY_HEADERS)
+        request.state.console_session = session
+        return None
+    client = request.client.host if request.client else None
+    if not console.auth.local_client(client):
+        return _page(request, "error.html", 403, message="No gateway keys are configured, so the console only "
+                     "answers on loopback and the gateway's own listen address.")
+    return None
+
+
+def _range(request: Request) -> data.TimeRange:
+    return data.parse_range(dict(request.query_params), data.now_ms())
+
+
+def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    async def wrapper(request: Request) -> Response:
+        if (refused := _gate(request)) is not None:
+            return refused
+        try:
+            return await handler(request)
+        except data.RangeError as exc:
+            return _page(request, "error.html", 400, message=str(exc))
+        except StoreError as exc:
+            return _page(request, "error.html", 503, message=str(exc))
+
+    return wrapper
+
+
+def _ctx(request: Request, rng: data.TimeRange, active: str) -> dict[str, Any]:
+    return {"rng": rng, "active": active, "session": getattr(request.state, "console_session", None),
+            "groups": data.TABLE_GROUPS, "presets": list(data.PRESETS)}
+
+
+# ---------------------------------------------------------------------------------------------- pages
+@guarded
+async def overview(request: Request) -> Response:
+    rng = _range(request)
+    ov: data.Overview = await _console(request).query(data.overview, rng)
+    chart = svg.stacked_bars(ov.buckets, ov.series, rng.bucket_ms, "spend over time by model")
+    return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series),
+                 **_ctx(request, rng, "overview"))
+
+
+def _sort(request: Request) -> tuple[str, bool]:
+    key = request.query_params.get("sort", "cost_micros")
+    key = key if key in data.SORT_KEYS else "cost_micros"
+    return key, request.query_params.get("dir", "desc") != "asc"
+
+
+@guarded
+async def table(request: Request) -> Response:
+    by = request.path_params["group"]
+    if by not in data.TABLE_GROUPS:
+        return _page(request, "error.html", 404, message=f"no table by {by!r}")
+    rng = _range(request)
+    sort, desc = _sort(request)
+    rows = await _console(request).query(data.group_table, rng, by, sort, desc)
+    return _page(request, "table.html", by=by, rows=rows, columns=data.COLUMNS, cell=data.cell, sort=sort,
+                 desc=desc, **_ctx(request, rng, by))
+
+
+@guarded
+async def table_csv(request: Request) -> Response:
+    by = request.path_params["group"]
+    if by not in data.TABLE_GROUPS:
+        return Response("no such table\n", status_code=404, media_type="text/plain")
+    rng = _range(request)
+    sort, desc = _sort(request)
+    rows = await _console(request).query(data.group_table, rng, by, sort, desc)
+    name = f"anyray-spend-by-{by}-{rng.key}.csv"
+    return Response(data.table_csv(rows, by), media_type="text/csv; charset=utf-8",
+                    headers={**SECURITY_HEADERS, "content-disposition": f'attachment; filename="{name}"'})
+
+
+@guarded
+async def optimizer(request: Request) -> Response:
+    rng = _range(request)
+    days = await _console(request).query(data.optimizer_days, rng)
+    return _page(request, "optimizer.html", days=days, **_ctx(request, rng, "optimizer"))
+
+
+@guarded
+async def health(request: Request) -> Response:
+    console = _console(request)
+    h = await console.source.health()
+    store = {"url": redact(console.source.store_url) if console.source.store_url else "not configured"}
+    try:
+        store["schema"] = await console.query(lambda s: s.schema_version())
+        store["status"] = "ok"
+    except Exception as exc:
+        store["status"], store["schema"] = "fail", f"unavailable ({type(exc).__name__})"
+    rng = _range(request)
+    return _page(request, "health.html", health=h, store=store, **_ctx(request, rng, "health"))
+
+
+async def login(request: Request) -> Response:
+    console = _console(request)
+    keyring = console.source.keyring()
+    if keyring is None or not keyring.required:
+        return RedirectResponse(f"{_base(request)}/", status_code=303)
+    if request.method == "GET":
+        return _page(request, "login.html", error="", active="login")
+    body = (await request.body())[:4096].decode("utf-8", "replace")
+    secret = (parse_qs(body).get("key") or [""])[0]
+    key, why = await asyncio.to_thread(console.auth.login, keyring, secret)
+    if key is None:
+        return _page(request, "login.html", 401, error=why, active="login")
+    response = RedirectResponse(f"{_base(request)}/", status_code=303, headers=SECURITY_HEADERS)
+    response.set_cookie(value=console.auth.issue(key), **console.auth.cookie_args(_base(request) or "/"))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    response = RedirectResponse(f"{_base(request)}/login", status_code=303, headers=SECURITY_HEADERS)
+    response.delete_cookie(COOKIE, path=_base(request) or "/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+ROUTES = [
+    Route("/", overview, methods=["GET"]),
+    Route("/tables/{group}.csv", table_csv, methods=["GET"]),
+    Route("/tables/{group}", table, methods=["GET"]),
+    Route("/optimizer", optimizer, methods=["GET"]),
+    Route("/health", health, methods=["GET"]),
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]
+
+
+def create_console_app(source: ConsoleSource) -> Starlette:
+    app = Starlette(routes=ROUTES)
+    app.state.console = Console(source)
+    return app
+
+
+def console_for_gateway(gateway: Any) -> Starlette:
+    """The app the gateway mounts at /console; reads the gateway's own store and keys."""
+    cfg = gateway.config
+    url = cfg.store.url if cfg.store.enabled else None
+    return create_console_app(ConsoleSource(
+        store_url=url,
+        health=lambda: gateway_health(gateway),
+        keyring=lambda: getattr(gateway, "keys", None),
+        listen_host=cfg.gateway.host,
+    ))
+
+
+def standalone_app(store_url: str, listen_host: str, gateway_url: str | None = None) -> Starlette:
+    """`anyray console --store URL`: the console at /console, `/` redirecting there."""
+    keyring = keyring_for_store(store_url)
+    console = create_console_app(ConsoleSource(
+        store_url=store_url,
+        health=(lambda: remote_health(gateway_url.rstrip("/"))) if gateway_url else _store_only,
+        keyring=lambda: keyring,
+        listen_host=listen_host,
+    ))
+
+    async def root(_: Request) -> Response:
+        return RedirectResponse("/console/", status_code=307)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(console.state.console.close)
+
+    app = Starlette(routes=[Route("/", root), Mount("/console", app=console)], lifespan=lifespan)
+    app.state.console = console.state.console
+    return app
+
+
+async def _store_only() -> Health:
+    return store_only()

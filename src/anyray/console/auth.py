@@ -1,0 +1,120 @@
+"""Who may see the console: an admin gateway key (login form -> signed cookie), or, with no keys, loopback.
+
+The cookie carries no secret: only the key's id, its team and an expiry, signed with HMAC-SHA256 under
+a per-process secret (or ANYRAY_CONSOLE_SECRET, so several replicas accept each other's sessions). It is
+Secure, HttpOnly and SameSite=Strict, and short-lived: a revoked key's session ends with it.
+
+Keys come from `anyray.keys` (the gateway's KeyRing). It is imported lazily behind `keyring_for_store`,
+so the console still works (loopback only) on a build without it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+COOKIE = "anyray_console"
+TTL_S = 30 * 60
+
+
+class KeyLike(Protocol):
+    id: str
+    team: str | None
+    admin: bool
+
+
+class KeyRingLike(Protocol):
+    @property
+    def required(self) -> bool: ...
+
+    def verify(self, secret: str) -> KeyLike | None: ...
+
+
+def keyring_for_store(url: str | None) -> KeyRingLike | None:
+    """The standalone console's keys: the KeyRing kept beside the spend store, when this build has keys."""
+    if not url:
+        return None
+    try:
+        from anyray.keys import KeyRing  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return KeyRing.from_store_url(url)
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@dataclass(slots=True, frozen=True)
+class Session:
+    key_id: str
+    team: str | None
+    expires: int
+
+
+class ConsoleAuth:
+    def __init__(self, listen_host: str | None, secret: bytes | None = None, ttl_s: int = TTL_S) -> None:
+        env = os.environ.get("ANYRAY_CONSOLE_SECRET")
+        self.secret = secret or (env.encode() if env else secrets.token_bytes(32))
+        self.listen_host = listen_host
+        self.ttl_s = ttl_s
+
+    # ------------------------------------------------------------------ no keys: loopback only
+    def local_client(self, client_host: str | None) -> bool:
+        """With no keys, only a client on loopback, or on the very address the gateway listens on."""
+        if is_loopback(client_host):
+            return True
+        listen = self.listen_host or ""
+        return bool(client_host) and listen not in ("", "0.0.0.0", "::") and client_host == listen
+
+    # ------------------------------------------------------------------ keys: signed session cookie
+    def _sign(self, payload: bytes) -> str:
+        return base64.urlsafe_b64encode(hmac.new(self.secret, payload, hashlib.sha256).digest()).decode().rstrip("=")
+
+    def issue(self, key: KeyLike, now: float | None = None) -> str:
+        expires = int((now or time.time()) + self.ttl_s)
+        payload = f"{key.id}|{key.team or ''}|{expires}".encode()
+        return f"{base64.urlsafe_b64encode(payload).decode().rstrip('=')}.{self._sign(payload)}"
+
+    def read(self, cookie: str | None, now: float | None = None) -> Session | None:
+        if not cookie or "." not in cookie:
+            return None
+        body, mac = cookie.rsplit(".", 1)
+        try:
+            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except ValueError:
+            return None
+        if not hmac.compare_digest(self._sign(payload), mac):
+            return None
+        try:
+            key_id, team, expires = payload.decode().split("|")
+            if int(expires) < (now or time.time()):
+                return None
+        except ValueError:
+            return None
+        return Session(key_id, team or None, int(expires))
+
+    def login(self, keyring: KeyRingLike, secret: str) -> tuple[KeyLike | None, str]:
+        """(key, "") for an admin key; (None, why) otherwise. The secret is never kept or logged."""
+        key = keyring.verify(secret.strip()) if secret and len(secret) < 512 else None
+        if key is None:
+            return None, "That key is not valid."
+        if not getattr(key, "admin", False):
+            return None, "That key is valid but not an admin key; the console needs an admin key."
+        return key, ""
+
+    def cookie_args(self, path: str) -> dict[str, Any]:
+        return {"key": COOKIE, "max_age": self.ttl_s, "path": path or "/", "secure": True, "httponly": True,
+                "samesite": "strict"}
