@@ -81,7 +81,12 @@ def send_traffic(url: str) -> int:
             answer = oai.chat.completions.create(model=model, max_tokens=max_tokens, messages=messages,
                                                  extra_headers=headers)
             assert answer.usage.total_tokens > 0
-    return len(TRAFFIC)
+    # agents that re-read a file: real optimizer decisions with real estimated savings
+    for model, team in (("claude-sonnet-4-5", "search"), ("claude-haiku-4-5", "infra")):
+        answer = anth.messages.create(model=model, max_tokens=200, messages=agent_turns(PROMPT_MARKER),
+                                      extra_headers={"x-anyray-metadata": f"team={team};app=agent"})
+        assert answer.usage.output_tokens > 0
+    return len(TRAFFIC) + 2
 
 
 @pytest.fixture
@@ -122,3 +127,16 @@ def page(browser) -> Iterator[object]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def agent_turns(marker: str) -> list[dict]:
+    """An agent that read the same file twice: the optimizer's context_dedupe collapses the second copy."""
+    listing = "\n".join(f"line {i}: def handler_{i}(request): return respond({i} * 7)  # {marker}" for i in range(80))
+    turns: list[dict] = [{"role": "user", "content": f"{marker} fix the handlers"}]
+    for i in range(2):
+        turns.append({"role": "assistant", "content": [
+            {"type": "tool_use", "id": f"toolu_{i}", "name": "read_file", "input": {"path": "handlers.py"}}]})
+        turns.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": listing}]})
+    turns[-1]["content"].append({"type": "text", "text": "now fix them"})
+    return turns
