@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from pathlib import Path
 
 from anyray.pricing import format_usd
 from anyray.server.optimizer.protocol import PROTOCOL_VERSION
@@ -109,7 +110,7 @@ def test_tables_sort_by_clicking_headers_and_export_csv(filled, page):
         page.locator("#csv-link").click()
     download = info.value
     assert download.suggested_filename == "anyray-spend-by-team-7d.csv"
-    parsed = list(csv.DictReader(io.StringIO(open(download.path()).read())))
+    parsed = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
     assert [r["team"] for r in parsed] == order  # the CSV keeps the table's order
     for r in parsed:
         t = teams[r["team"]]

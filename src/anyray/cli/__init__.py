@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from anyray import __version__
-from anyray.cli import deploy, doctor, render, serve, spend, up
+from anyray.cli import console, deploy, doctor, render, serve, spend, up
 from anyray.cli.connect import connect
 from anyray.cli.redirect import redirect
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.command("up")(up.up)
 app.command("doctor")(doctor.doctor)
 app.command("spend")(spend.spend)
+app.command("console")(console.console)
 app.command("serve")(serve.serve)
 app.command("render")(render.render_cmd)
 app.add_typer(deploy.app, name="deploy")

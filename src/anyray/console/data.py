@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from anyray.pricing import format_usd
@@ -215,11 +215,3 @@ def scrub(text: Any) -> str:
 
 def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
-
-
-def day_floor(ms_value: int) -> int:
-    return ms_value - ms_value % DAY_MS
-
-
-def iso_day(ms_value: int) -> str:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms_value)).strftime("%Y-%m-%d")

@@ -1,0 +1,100 @@
+"""`anyray console --store URL` as its own process, on a store the gateway wrote (SQLite and PostgreSQL);
+and the no-keys rule: only loopback (or the listen address itself) gets an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from anyray.console.app import standalone_app
+from anyray.pricing import format_usd
+from anyray.store.postgres import redact
+from tests.console.conftest import console_config, send_traffic
+from tests.console.store_sums import by, records, totals
+from tests.spend.conftest import wait_written
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cli_console(request):
+    procs = []
+
+    def start(store: str) -> str:
+        port = free_port()
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+        proc = subprocess.Popen([sys.executable, "-m", "anyray", "console", "--store", store, "--port", str(port)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                httpx.get(base + "/console/health", timeout=1)
+                return base
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError("anyray console did not start within 30 s")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_the_standalone_console_reads_a_store_the_gateway_wrote(fake, sa_key_file, start_gateway, store_url,
+                                                                 cli_console, page):
+    gw = start_gateway(console_config(fake, sa_key_file, store_url))
+    n = send_traffic(gw.url)
+    wait_written(gw, n)
+    gw.server.stop()  # the cluster's gateways may be anywhere; only the store is shared
+
+    base = cli_console(store_url)
+    rows = records(store_url)
+    want = totals(rows)
+    page.goto(base + "/")  # redirects to /console/
+    assert page.url.endswith("/console/")
+    assert page.locator("#card-spend .value").inner_text() == format_usd(want["cost_micros"])
+    assert page.locator("#card-requests .value").inner_text() == f"{n:,}"
+    assert page.locator("svg.chart g.series").count() == len(by(rows, "model"))
+    page.goto(base + "/console/tables/provider?range=24h&sort=group&dir=asc")
+    assert page.locator("#group-table tbody tr td[data-key=group]").all_inner_texts() == \
+        sorted(by(rows, "provider"))
+    page.goto(base + "/console/health")
+    assert page.locator('tr[data-check="store"] .ok').count() == 1
+    assert redact(store_url) in page.locator('tr[data-check="store"]').inner_text()  # passwords shown as ***
+
+
+def test_without_keys_only_loopback_clients_are_answered(sqlite_url):
+    """A client from another address is refused; the listen address itself is not 'another address'."""
+    asyncio.run(_ask_from_addresses(sqlite_url))
+
+
+async def _ask_from_addresses(sqlite_url: str) -> None:
+    app = standalone_app(sqlite_url, "10.9.8.7")
+    for client, status in ((("127.0.0.1", 5000), 200), (("::1", 5000), 200), (("10.9.8.7", 5000), 200),
+                           (("10.9.8.99", 5000), 403), (("192.168.1.20", 5000), 403)):
+        transport = httpx.ASGITransport(app=app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://console") as c:
+            r = await c.get("/console/")
+        assert r.status_code == status, client
+        if status == 403:
+            assert "only answers on loopback" in r.text and "card-spend" not in r.text
+        else:
+            assert 'id="loopback-banner"' in r.text
+    app.state.console.close()
