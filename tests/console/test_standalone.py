@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -82,7 +83,9 @@ def test_the_standalone_console_reads_a_store_the_gateway_wrote(fake, sa_key_fil
 
 def test_without_keys_only_loopback_clients_are_answered(sqlite_url):
     """A client from another address is refused; the listen address itself is not 'another address'."""
-    asyncio.run(_ask_from_addresses(sqlite_url))
+    # in a thread of its own: Playwright's sync API keeps an event loop running on this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _ask_from_addresses(sqlite_url)).result()
 
 
 async def _ask_from_addresses(sqlite_url: str) -> None:

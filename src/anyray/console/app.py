@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from anyray.console import data, svg
-from anyray.console.auth import COOKIE, ConsoleAuth, KeyRingLike, keyring_for_store
+from anyray.console.auth import COOKIE, ConsoleAuth, KeyRingLike, is_loopback, keyring_for_store, still_admin
 from anyray.console.health import Health, gateway_health, remote_health, store_only
 from anyray.pricing import format_usd
 from anyray.store import SpendStore, StoreError, open_store
@@ -51,6 +52,17 @@ class ConsoleSource:
     health: Callable[[], Awaitable[Health]]
     keyring: Callable[[], KeyRingLike | None]
     listen_host: str | None
+    refresh_keys: Callable[[], None] | None = None  # the standalone console re-reads its keys itself
+
+
+def up_to_date(store: SpendStore) -> None:
+    """Migrate only a store that is behind, so a read-only database user can still read a current one."""
+    try:
+        current = store.schema_version()
+    except Exception:  # no migrations table yet
+        current = 0
+    if current < LATEST:
+        store.migrate()
 
 
 class Console:
@@ -59,6 +71,13 @@ class Console:
         self.auth = ConsoleAuth(source.listen_host)
         self._store: SpendStore | None = None
         self._lock = threading.Lock()
+        self._keys_read = 0.0
+
+    async def fresh_keys(self, max_age_s: float = 5.0) -> None:
+        """The standalone console's ring is read once at start; re-read it so revocations reach it."""
+        if self.source.refresh_keys is not None and time.monotonic() - self._keys_read > max_age_s:
+            await asyncio.to_thread(self.source.refresh_keys)
+            self._keys_read = time.monotonic()
 
     def store(self) -> SpendStore:
         """Opened on first use; migrated only if it is behind (a read-only database user still works)."""
@@ -67,12 +86,7 @@ class Console:
                 if not self.source.store_url:
                     raise StoreError("no spend store is configured (store.url), so there is nothing to show")
                 store = open_store(self.source.store_url)
-                try:
-                    current = store.schema_version()
-                except Exception:
-                    current = 0
-                if current < LATEST:
-                    store.migrate()
+                up_to_date(store)
                 self._store = store
             return self._store
 
@@ -110,7 +124,7 @@ def _gate(request: Request) -> Response | Any:
     keyring = console.source.keyring()
     if keyring is not None and keyring.required:
         session = console.auth.read(request.cookies.get(COOKIE))
-        if session is None:
+        if session is None or still_admin(keyring, session.key_id) is False:
             return RedirectResponse(f"{_base(request)}/login", status_code=303, headers=SECURITY_HEADERS)
         request.state.console_session = session
         return None
@@ -127,6 +141,7 @@ def _range(request: Request) -> data.TimeRange:
 
 def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
     async def wrapper(request: Request) -> Response:
+        await _console(request).fresh_keys()
         if (refused := _gate(request)) is not None:
             return refused
         try:
@@ -208,16 +223,20 @@ async def health(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     console = _console(request)
+    await console.fresh_keys(0 if request.method == "POST" else 5.0)
     keyring = console.source.keyring()
     if keyring is None or not keyring.required:
         return RedirectResponse(f"{_base(request)}/", status_code=303)
+    # the session cookie is Secure: browsers keep it over https, or plain http to loopback only
+    client = request.client.host if request.client else None
+    insecure = request.url.scheme != "https" and not is_loopback(client)
     if request.method == "GET":
-        return _page(request, "login.html", error="", active="login")
+        return _page(request, "login.html", error="", active="login", insecure=insecure)
     body = (await request.body())[:4096].decode("utf-8", "replace")
     secret = (parse_qs(body).get("key") or [""])[0]
     key, why = await asyncio.to_thread(console.auth.login, keyring, secret)
     if key is None:
-        return _page(request, "login.html", 401, error=why, active="login")
+        return _page(request, "login.html", 401, error=why, active="login", insecure=insecure)
     response = RedirectResponse(f"{_base(request)}/", status_code=303, headers=SECURITY_HEADERS)
     response.set_cookie(value=console.auth.issue(key), **console.auth.cookie_args(_base(request) or "/"))
     return response
@@ -259,13 +278,23 @@ def console_for_gateway(gateway: Any) -> Starlette:
 
 
 def standalone_app(store_url: str, listen_host: str, gateway_url: str | None = None) -> Starlette:
-    """`anyray console --store URL`: the console at /console, `/` redirecting there."""
+    """`anyray console --store URL`: the console at /console, `/` redirecting there.
+
+    The store is brought up to date first (its keys table included), then its keys are read: a store
+    whose keys cannot be read raises here instead of serving a console that looks keyless.
+    """
+    store = open_store(store_url)
+    try:
+        up_to_date(store)
+    finally:
+        store.close()
     keyring = keyring_for_store(store_url)
     console = create_console_app(ConsoleSource(
         store_url=store_url,
         health=(lambda: remote_health(gateway_url.rstrip("/"))) if gateway_url else _store_only,
         keyring=lambda: keyring,
         listen_host=listen_host,
+        refresh_keys=getattr(keyring, "load", None),
     ))
 
     async def root(_: Request) -> Response:

@@ -38,7 +38,11 @@ class KeyRingLike(Protocol):
 
 
 def keyring_for_store(url: str | None) -> KeyRingLike | None:
-    """The standalone console's keys: the KeyRing kept beside the spend store, when this build has keys."""
+    """The standalone console's keys: the KeyRing kept beside the spend store, when this build has keys.
+
+    Raises (StoreError) when the keys cannot be read: the console then refuses to start rather than
+    open up as if no keys existed.
+    """
     if not url:
         return None
     try:
@@ -46,6 +50,19 @@ def keyring_for_store(url: str | None) -> KeyRingLike | None:
     except ImportError:
         return None
     return KeyRing.from_store_url(url)
+
+
+def still_admin(keyring: Any, key_id: str) -> bool | None:
+    """Whether the session's key is still an active admin key: None when the ring cannot say.
+
+    KeyRing keeps its active keys in memory ({sha256: GatewayKey}, refreshed from the store), so a
+    revoked key's console session ends at the next refresh, not only when its cookie expires.
+    """
+    keys = getattr(keyring, "_keys", None)
+    if not isinstance(keys, dict):
+        return None
+    return any(getattr(k, "id", None) == key_id and getattr(k, "admin", False) and getattr(k, "active", True)
+               for k in keys.values())
 
 
 def is_loopback(host: str | None) -> bool:
