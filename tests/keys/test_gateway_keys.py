@@ -172,3 +172,35 @@ def test_keys_in_postgresql_are_seen_by_a_ring(pg_url):
     found = ring.verify(secret)
     assert found is not None and (found.id, found.team, found.admin) == (key.id, "ops", True)
     assert ring.verify(secret + "x") is None and ring.required
+
+
+def test_the_optimizer_embeds_through_a_keyed_gateway_with_its_service_token_on_that_path_only(
+    fake, sa_key_file, start_gateway, sqlite_url, monkeypatch
+):
+    token = "optimizer-service-token-0123456789abcdef"
+    monkeypatch.setenv("ANYRAY_OPTIMIZER_TOKEN", token)
+    openai_key = "sk-proj-gatewayopenaikey000000000000000000000000000000000000"
+    fake.openai_key = openai_key
+    key = create_key(sqlite_url, "travel")
+    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=sqlite_url,
+                                         optimizer__strategies=[{"kind": "semantic_cache", "enabled": True}])
+    config["providers"]["openai"] = {"api_key": openai_key, "base_url": f"{fake.url}/v1"}
+    config["cache"] = {"embeddings_url": "http://127.0.0.1:9/v1", "similarity_threshold": 0.9}
+    gw = start_gateway(config)
+    optimizer = gw.gateway.optimizer.optimizer
+    optimizer.embedder.url = gw.url + "/v1/embeddings"
+    client = claude(gw, key["secret"])
+    ask = {**ASK, "extra_body": {"temperature": 0},
+           "messages": [{"role": "user", "content": "What is the daily meal allowance in Paris for employees?"}]}
+    client.messages.create(**ask)
+    wait_for(lambda: optimizer.cache.stats.writes == 1)
+    near = {**ask, "messages": [{"role": "user", "content": "what is the daily meal allowance in Paris for employees"}]}
+    assert client.messages.with_raw_response.create(**near).headers["x-anyray-cache"] == "hit"
+    embeddings = [r for r in fake.received if r.path.endswith("/embeddings")]
+    assert embeddings and all(r.headers["authorization"] == f"Bearer {openai_key}" for r in embeddings)
+
+    with pytest.raises(anthropic.AuthenticationError):  # the service token opens no other door
+        claude(gw, token).messages.create(**ASK)
+    gw.gateway.spend.writer.flush()
+    teams = {(r["endpoint"], r["team"]) for r in gw.gateway.spend.writer.store.fetch()}
+    assert teams == {("/v1/messages", "travel")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -79,7 +80,8 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
         Route("/v1/{path:path}", openai.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
-    key_check = Middleware(KeyCheck, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc)
+    key_check = Middleware(KeyCheck, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
+                           optimizer_token=os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[key_check])
     app.state.gateway = gw
     return app

@@ -10,6 +10,7 @@ itself goes no further: providers send their own credentials upstream, from an a
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 
 from starlette.datastructures import Headers
@@ -22,6 +23,12 @@ from anyray.keys import KeyRing
 from anyray.server.gateway.openai_routes import anthropic_dialect
 
 PROTECTED_PREFIX = "/v1/"
+# the optimizer's similarity lookups embed through the gateway with its service token, on this path only
+OPTIMIZER_PATH, OPTIMIZER_TEAM = "/v1/embeddings", "anyray-optimizer"
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def presented_key(headers: Headers) -> str | None:
@@ -44,10 +51,17 @@ def refusal(scope: Scope, headers: Headers, status: int, message: str) -> Respon
 
 
 class KeyCheck:
-    def __init__(self, app: ASGIApp, ring: Callable[[], KeyRing], on_refused: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        ring: Callable[[], KeyRing],
+        on_refused: Callable[[str], None],
+        optimizer_token: str | None = None,
+    ) -> None:
         self.app = app
         self.ring = ring
         self.on_refused = on_refused
+        self.optimizer_token = optimizer_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
@@ -55,11 +69,14 @@ class KeyCheck:
             return
         ring = self.ring()
         headers = Headers(scope=scope)
-        key = ring.verify(presented_key(headers))
-        if key is None and ring.required:
+        presented = presented_key(headers)
+        key = ring.verify(presented)
+        if key is None and ring.required and self._is_optimizer(scope, presented):
+            scope.setdefault("state", {})["key_team"] = OPTIMIZER_TEAM
+        elif key is None and ring.required:
             if not ring.ready:
                 reason, status, message = "unready", 503, "gateway keys cannot be checked yet; try again shortly"
-            elif presented_key(headers) is None:
+            elif presented is None:
                 reason, status, message = "missing", 401, (
                     "this gateway needs a gateway key: send it as x-api-key or Authorization: Bearer "
                     "(ask your platform team for one: anyray keys create --team <team>)"
@@ -69,8 +86,12 @@ class KeyCheck:
             self.on_refused(reason)
             await refusal(scope, headers, status, message)(scope, receive, send)
             return
-        if key is not None:
+        elif key is not None:
             state = scope.setdefault("state", {})
             state["key_team"] = key.team
             state["gateway_key_id"] = key.id
         await self.app(scope, receive, send)
+
+    def _is_optimizer(self, scope: Scope, presented: str | None) -> bool:
+        token = self.optimizer_token
+        return bool(token and presented and scope["path"] == OPTIMIZER_PATH and _same(presented, token))
