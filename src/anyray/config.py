@@ -124,6 +124,17 @@ class StoreSettings(_Section):
         return v
 
 
+class AuthSettings(_Section):
+    """Gateway keys (`anyray keys`), kept hashed in the spend store so every replica sees the same set."""
+
+    required: bool | None = Field(
+        None,
+        description="true: every API call needs a gateway key; false: keys are never asked for; "
+        "unset: asked for as soon as a key has been created (revoked ones count)",
+    )
+    refresh_s: float = Field(5.0, gt=0, description="how often a gateway re-reads the keys (revocations)")
+
+
 class PricingSettings(_Section):
     file: Path | None = Field(None, description="a price file (same shape as anyray/data/prices.yaml) to overlay")
 
@@ -234,6 +245,7 @@ class Config(_Section):
     providers: Providers = Field(default_factory=Providers)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     translate: TranslateSettings = Field(default_factory=TranslateSettings)

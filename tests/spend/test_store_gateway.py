@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from anyray.store import open_store
+from anyray.store.migrations import LATEST
 from anyray.store.sqlite import sqlite_path
 from tests.conftest import ANTHROPIC_KEY, CLIENT_KEY, vertex_and_anthropic_config
 from tests.spend.conftest import wait_written
@@ -98,7 +99,7 @@ def test_sdk_calls_leave_one_correct_content_free_record_each(fake, sa_key_file,
     store = open_store(store_url)
     try:
         records = store.fetch()
-        assert store.schema_version() == 1
+        assert store.schema_version() == LATEST
     finally:
         store.close()
     assert len(records) == 3
@@ -158,14 +159,14 @@ def test_sqlite_store_runs_in_wal_mode_and_migrates_once(sqlite_url):
 
     first = SQLiteStore(sqlite_url)
     try:
-        assert first.migrate() == [1]
+        assert first.migrate() == list(range(1, LATEST + 1))
         assert first.journal_mode() == "wal"
     finally:
         first.close()
     second = SQLiteStore(sqlite_url)
     try:
         assert second.migrate() == []  # already applied: the versioned table remembers
-        assert second.schema_version() == 1
+        assert second.schema_version() == LATEST
     finally:
         second.close()
 
@@ -192,7 +193,7 @@ def test_replicas_starting_together_migrate_once(pg_url, n_replicas):
         t.join(30)
     for s in stores:
         s.close()
-    assert sorted(results) == [[], [], [1]]
+    assert sorted(results) == [[], [], list(range(1, LATEST + 1))]
 
 
 def test_a_one_hour_cache_write_is_priced_at_the_1h_rate(fake, sa_key_file, start_gateway, sqlite_url):

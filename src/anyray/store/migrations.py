@@ -47,6 +47,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX spend_records_team_ts ON spend_records (team, ts_ms)",
         ],
     ),
+    (
+        2,
+        "gateway_keys",
+        [
+            # only a SHA-256 of each secret is kept; the secret itself is printed once, at creation
+            """
+            CREATE TABLE gateway_keys (
+                id TEXT PRIMARY KEY,
+                secret_sha256 TEXT NOT NULL UNIQUE,
+                team TEXT NOT NULL,
+                name TEXT,
+                admin {bool} NOT NULL DEFAULT 0,
+                last4 TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                revoked_ms BIGINT
+            )
+            """,
+        ],
+    ),
 ]
 
 MIGRATIONS_TABLE = """

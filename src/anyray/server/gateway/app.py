@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -16,6 +18,7 @@ from anyray.config import Config
 from anyray.console import console_for_gateway
 from anyray.server.gateway import anthropic_routes as anthropic
 from anyray.server.gateway import openai_routes as openai
+from anyray.server.gateway.auth import KeyCheck
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.metrics import CONTENT_TYPE
 
@@ -82,6 +85,8 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
         Route("/v1/{path:path}", openai.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    key_check = Middleware(KeyCheck, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
+                           optimizer_token=os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[key_check])
     app.state.gateway = gw
     return app

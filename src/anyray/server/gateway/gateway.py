@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from anyray.config import Config, secret_value
+from anyray.keys import KeyRing
 from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
 from anyray.server.gateway.breaker import CircuitBreaker
@@ -69,9 +70,12 @@ class Gateway:
         self.forwarder.on_retry = self.metrics.upstream_retry
         self.spend = SpendRecorder.from_config(config, self.metrics)
         self.listeners.append(self.spend)
+        # gateway keys live beside the spend records, so every replica reads the same set
+        self.keys = KeyRing(config.store.url, config.auth.required, config.auth.refresh_s)
 
     async def start(self) -> None:
         await self.spend.start()
+        await self.keys.start()
         await self.upstream.start()
         await asyncio.gather(*(p.start() for p in self.providers.values()))
         if self.optimizer:
@@ -82,6 +86,7 @@ class Gateway:
         if self.optimizer:
             await self.optimizer.close()
         await self.upstream.close()
+        await self.keys.close()
         await self.spend.close()  # after the last call finished: flushes the queued spend records
 
     async def optimize(

@@ -101,6 +101,12 @@ class GatewayMetrics:
         self.spend_dropped = Counter(
             "anyray_spend_records_dropped", "Spend records dropped because the store fell behind.", registry=r
         )
+        self.auth_refused = Counter(
+            "anyray_auth_refused", "API calls refused for want of a valid gateway key.", ["reason"], registry=r
+        )
+
+    def auth_refused_inc(self, reason: str) -> None:
+        self.auth_refused.labels(reason).inc()
 
     def _bound(self, dialect: str, provider: str, model: str, status: str, used: str) -> _Bound:
         """The labelled children for one combination, looked up once (labels() costs a lock and a hash)."""

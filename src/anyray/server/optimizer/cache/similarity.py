@@ -11,6 +11,7 @@ never written to a store); after a restart the exact-match half still works and 
 from __future__ import annotations
 
 import math
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -76,9 +77,20 @@ class SimilarityIndex:
 
 
 class Embedder:
-    def __init__(self, url: str, model: str, timeout_s: float = 0.5) -> None:
+    """Vectors from the gateway's own /v1/embeddings.
+
+    When the gateway asks for keys, the optimizer presents its service token (ANYRAY_OPTIMIZER_TOKEN),
+    which the gateway accepts on that one path: no gateway key and no provider credential is ever
+    handed to the optimizer.
+    """
+
+    def __init__(self, url: str, model: str, timeout_s: float = 0.5, token: str | None = None) -> None:
         self.url = url.rstrip("/") + "/embeddings"
         self.model = model
+        self.headers = {"content-type": "application/json", "x-anyray-metadata": "app=anyray-semantic-cache"}
+        token = token if token is not None else os.environ.get("ANYRAY_OPTIMIZER_TOKEN")
+        if token:
+            self.headers["authorization"] = f"Bearer {token}"
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
@@ -88,7 +100,7 @@ class Embedder:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         try:
             async with self._session.post(self.url, data=orjson.dumps({"model": self.model, "input": text}),
-                                          headers={"content-type": "application/json"}) as resp:
+                                          headers=self.headers) as resp:
                 if resp.status != 200:
                     return None
                 data = orjson.loads(await resp.read())

@@ -1,0 +1,189 @@
+"""Gateway keys: who may call the gateway, and which team pays.
+
+A key is `ark_` and 40 random URL-safe characters. Only its SHA-256 is stored (a random 240-bit secret
+needs no slow hash: there is nothing to brute-force), in the spend store's database, so every replica
+behind a load balancer sees the same keys and `anyray keys revoke` reaches all of them within
+`auth.refresh_s`. The secret is shown once, at creation; afterwards a key is named by its id and its
+last four characters.
+
+`KeyRing` is what a running gateway (and the console) holds: an in-memory map from hash to key,
+refreshed from the store in the background, so checking a key costs one hash and one dict lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from anyray.store import SpendStore, StoreError, open_store
+
+log = logging.getLogger("anyray.keys")
+
+PREFIX = "ark_"
+_COLUMNS = "id, team, name, admin, last4, created_ms, revoked_ms"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayKey:
+    id: str
+    team: str
+    name: str | None
+    admin: bool
+    last4: str
+    created_ms: int
+    revoked_ms: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_ms is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _key(row: Any) -> GatewayKey:
+    id_, team, name, admin, last4, created_ms, revoked_ms = row
+    revoked = None if revoked_ms is None else int(revoked_ms)
+    return GatewayKey(id_, team, name, bool(admin), last4, int(created_ms), revoked)
+
+
+class KeyStore:
+    """The keys table, over a spend store's connection (SQLite or PostgreSQL)."""
+
+    def __init__(self, store: SpendStore) -> None:
+        self.store = store
+        store.migrate()
+
+    def create(self, team: str, *, admin: bool = False, name: str | None = None) -> tuple[str, GatewayKey]:
+        """A new key; returns the secret (never stored) and its record."""
+        team = team.strip()
+        if not team:
+            raise ValueError("a key needs a team")
+        secret = PREFIX + secrets.token_urlsafe(30)
+        key = GatewayKey("key_" + secrets.token_hex(6), team, name, admin, secret[-4:], int(time.time() * 1000))
+        sql = self.store._sql(
+            "INSERT INTO gateway_keys (id, secret_sha256, team, name, admin, last4, created_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        with self.store._transaction() as cur:
+            cur.execute(sql, (key.id, digest(secret), key.team, name, int(admin), key.last4, key.created_ms))
+        return secret, key
+
+    def list(self, include_revoked: bool = True) -> list[GatewayKey]:
+        where = "" if include_revoked else " WHERE revoked_ms IS NULL"
+        with self.store._transaction() as cur:
+            cur.execute(f"SELECT {_COLUMNS} FROM gateway_keys{where} ORDER BY created_ms, id")
+            return [_key(row) for row in cur.fetchall()]
+
+    def revoke(self, key_id: str) -> GatewayKey | None:
+        """Revoke by id (or by the last four characters when they name exactly one active key)."""
+        matches = [k for k in self.list() if k.id == key_id] or [
+            k for k in self.list(include_revoked=False) if k.last4 == key_id
+        ]
+        if len(matches) != 1:
+            return None
+        key = matches[0]
+        if key.active:
+            now = int(time.time() * 1000)
+            with self.store._transaction() as cur:
+                cur.execute(self.store._sql("UPDATE gateway_keys SET revoked_ms = ? WHERE id = ?"), (now, key.id))
+            key = GatewayKey(**{**key.as_dict(), "revoked_ms": now})
+        return key
+
+    def by_digest(self) -> dict[str, GatewayKey]:
+        """Every key, revoked ones included (a revoked key still says "this gateway uses keys")."""
+        with self.store._transaction() as cur:
+            cur.execute(f"SELECT secret_sha256, {_COLUMNS} FROM gateway_keys")
+            return {row[0]: _key(row[1:]) for row in cur.fetchall()}
+
+
+class KeyRing:
+    """The active keys in memory, and whether callers must present one.
+
+    `required` follows `auth.required`: true or false as configured; unset means "as soon as a key has
+    been created", revoked ones included, so revoking the last key closes the door rather than opening
+    it. While the keys could never be read (store unreachable since start), an unset or true
+    setting fails closed: `ready` is False and the gateway answers 503 rather than letting anyone in.
+    """
+
+    def __init__(self, store_url: str | None, required: bool | None = None, refresh_s: float = 5.0) -> None:
+        if required and not store_url:
+            raise StoreError("auth.required is true but no store.url is set to hold the keys")
+        self.store_url = store_url
+        self.forced = required
+        self.refresh_s = refresh_s
+        self._keys: dict[str, GatewayKey] = {}
+        self._any_key = False
+        self._store: KeyStore | None = None
+        self.loaded = store_url is None
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_store_url(cls, url: str | None, required: bool | None = None) -> KeyRing:
+        """A ring read once now (the standalone console); raises StoreError when the store cannot be read."""
+        ring = cls(url, required)
+        ring.load()
+        return ring
+
+    @property
+    def required(self) -> bool:
+        if self.forced is not None:
+            return self.forced
+        return self._any_key or not self.loaded
+
+    @property
+    def ready(self) -> bool:
+        """Whether keys can be checked at all (False: the store has not been readable yet)."""
+        return self.loaded or self.forced is False
+
+    def verify(self, secret: str | None) -> GatewayKey | None:
+        if not secret:
+            return None
+        key = self._keys.get(digest(secret.strip()))
+        return key if key is not None and key.active else None
+
+    def load(self) -> None:
+        """Read the active keys (blocking; from a thread in the gateway)."""
+        if self.store_url is None:
+            return
+        if self._store is None:
+            self._store = KeyStore(open_store(self.store_url))
+        keys = self._store.by_digest()
+        self._keys, self._any_key, self.loaded = keys, bool(keys), True
+
+    async def start(self) -> None:
+        if self.store_url is None or self.forced is False:
+            return
+        try:
+            await asyncio.to_thread(self.load)
+        except Exception as exc:  # any store failure: keep trying in the background
+            log.error("gateway keys cannot be read yet (%s); API calls get 503 until they can", type(exc).__name__)
+        self._task = asyncio.create_task(self._refresh_forever(), name="anyray-keys-refresh")
+
+    async def _refresh_forever(self) -> None:
+        failures = 0
+        while True:
+            await asyncio.sleep(self.refresh_s)
+            try:
+                await asyncio.to_thread(self.load)
+                failures = 0
+            except Exception as exc:  # keep the last known keys
+                failures += 1
+                if failures == 1 or failures % 60 == 0:
+                    log.warning("gateway keys not refreshed (%s); keeping the last known set", type(exc).__name__)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._store is not None:
+            await asyncio.to_thread(self._store.store.close)

@@ -1,0 +1,97 @@
+"""The gateway-key check, in front of every API route.
+
+It runs as ASGI middleware, before any body is read, so a caller without a valid key never reaches the
+optimizer or an upstream, whatever route it aims at. The key arrives where each SDK already puts its
+API key (`x-api-key` for Anthropic clients, `Authorization: Bearer` for OpenAI ones), so a workload
+switches to a gateway key by changing the API-key variable it already has. The key's team is handed
+to the routes (`request.state.key_team`) and wins over the caller's own `x-anyray-metadata`; the key
+itself goes no further: providers send their own credentials upstream, from an allow-list of headers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from anyray.errors import anthropic_error
+from anyray.errors_openai import openai_error
+from anyray.keys import KeyRing
+from anyray.server.gateway.openai_routes import anthropic_dialect
+
+PROTECTED_PREFIX = "/v1/"
+# the optimizer's similarity lookups embed through the gateway with its service token, on this path only
+OPTIMIZER_PATH, OPTIMIZER_TEAM = "/v1/embeddings", "anyray-optimizer"
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def presented_key(headers: Headers) -> str | None:
+    key = headers.get("x-api-key")
+    if key:
+        return key.strip()
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def refusal(scope: Scope, headers: Headers, status: int, message: str) -> Response:
+    path = scope["path"]
+    if anthropic_dialect(headers, path) or path.startswith("/v1/projects/"):
+        kind = "authentication_error" if status == 401 else None
+        return anthropic_error(status, message, kind)
+    code = "invalid_api_key" if status == 401 else "service_unavailable"
+    return openai_error(status, message, code=code)
+
+
+class KeyCheck:
+    def __init__(
+        self,
+        app: ASGIApp,
+        ring: Callable[[], KeyRing],
+        on_refused: Callable[[str], None],
+        optimizer_token: str | None = None,
+    ) -> None:
+        self.app = app
+        self.ring = ring
+        self.on_refused = on_refused
+        self.optimizer_token = optimizer_token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        ring = self.ring()
+        headers = Headers(scope=scope)
+        presented = presented_key(headers)
+        key = ring.verify(presented)
+        if key is None and ring.required and self._is_optimizer(scope, presented):
+            scope.setdefault("state", {})["key_team"] = OPTIMIZER_TEAM
+        elif key is None and ring.required:
+            if not ring.ready:
+                reason, status, message = "unready", 503, "gateway keys cannot be checked yet; try again shortly"
+            elif presented is None:
+                reason, status, message = "missing", 401, (
+                    "this gateway needs a gateway key: send it as x-api-key or Authorization: Bearer "
+                    "(ask your platform team for one: anyray keys create --team <team>)"
+                )
+            else:
+                reason, status, message = "invalid", 401, "invalid or revoked gateway key"
+            self.on_refused(reason)
+            await refusal(scope, headers, status, message)(scope, receive, send)
+            return
+        elif key is not None:
+            state = scope.setdefault("state", {})
+            state["key_team"] = key.team
+            state["gateway_key_id"] = key.id
+        await self.app(scope, receive, send)
+
+    def _is_optimizer(self, scope: Scope, presented: str | None) -> bool:
+        token = self.optimizer_token
+        return bool(token and presented and scope["path"] == OPTIMIZER_PATH and _same(presented, token))
