@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import anthropic
+import httpx
 import openai
 import pytest
 
@@ -23,6 +28,7 @@ from tests.spend.conftest import pg_url, sqlite_url, store_url, wait_written
 __all__ = ["pg_url", "sqlite_url", "store_url"]
 
 OPENAI_KEY = "sk-proj-gatewaykey-openai-console-000000000000000000DDDD"
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PROMPT_MARKER = "okapi-lantern-3391 summarize the meeting"
 
@@ -57,10 +63,10 @@ def console_config(fake, sa_key_file, store: str) -> dict:
     return config
 
 
-def send_traffic(url: str) -> int:
+def send_traffic(url: str, api_key: str = CLIENT_KEY) -> int:
     """The TRAFFIC list through the gateway with the real SDKs; returns how many calls were made."""
-    anth = anthropic.Anthropic(base_url=url, api_key=CLIENT_KEY, max_retries=0)
-    oai = openai.OpenAI(base_url=url + "/v1", api_key=CLIENT_KEY, max_retries=0)
+    anth = anthropic.Anthropic(base_url=url, api_key=api_key, max_retries=0)
+    oai = openai.OpenAI(base_url=url + "/v1", api_key=api_key, max_retries=0)
     for sdk, model, team, app, max_tokens, stream in TRAFFIC:
         headers = {"x-anyray-metadata": f"team={team};app={app}"}
         messages = [{"role": "user", "content": PROMPT_MARKER}]
@@ -140,3 +146,37 @@ def agent_turns(marker: str) -> list[dict]:
             {"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": listing}]})
     turns[-1]["content"].append({"type": "text", "text": "now fix them"})
     return turns
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cli_console():
+    """`anyray console --store URL` in a subprocess on a free loopback port; returns its base URL."""
+    procs = []
+
+    def start(store: str) -> str:
+        port = free_port()
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+        proc = subprocess.Popen([sys.executable, "-m", "anyray", "console", "--store", store, "--port", str(port)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                httpx.get(base + "/console/health", timeout=1)
+                return base
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError("anyray console did not start within 30 s")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)

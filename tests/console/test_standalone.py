@@ -4,16 +4,9 @@ and the no-keys rule: only loopback (or the listen address itself) gets an answe
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-import pytest
 
 from anyray.console.app import standalone_app
 from anyray.pricing import format_usd
@@ -21,41 +14,6 @@ from anyray.store.postgres import redact
 from tests.console.conftest import console_config, send_traffic
 from tests.console.store_sums import by, records, totals
 from tests.spend.conftest import wait_written
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def cli_console(request):
-    procs = []
-
-    def start(store: str) -> str:
-        port = free_port()
-        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-        proc = subprocess.Popen([sys.executable, "-m", "anyray", "console", "--store", store, "--port", str(port)],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            try:
-                httpx.get(base + "/console/health", timeout=1)
-                return base
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError("anyray console did not start within 30 s")
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_the_standalone_console_reads_a_store_the_gateway_wrote(fake, sa_key_file, start_gateway, store_url,
