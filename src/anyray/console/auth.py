@@ -125,6 +125,8 @@ class ConsoleAuth:
 
     def login(self, keyring: KeyRingLike, secret: str) -> tuple[KeyLike | None, str]:
         """(key, "") for an admin key; (None, why) otherwise. The secret is never kept or logged."""
+        if not getattr(keyring, "ready", True):
+            return None, "The gateway keys cannot be read yet (spend store unreachable); try again shortly."
         key = keyring.verify(secret.strip()) if secret and len(secret) < 512 else None
         if key is None:
             return None, "That key is not valid."
