@@ -111,8 +111,10 @@ def find_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Per module, not per session: Playwright's sync API runs an event loop on this thread while it is
+    open, which would break later tests that call asyncio.run()."""
     executable = find_chromium()
     if executable is None:
         pytest.skip("no Chromium found (/usr/bin/chromium): install Debian's `chromium` package (.ci/run does)")
