@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +30,8 @@ from anyray.pricing import format_usd
 from anyray.store import SpendStore, StoreError, open_store
 from anyray.store.migrations import LATEST
 from anyray.store.postgres import redact
+
+log = logging.getLogger("anyray.console")
 
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
@@ -150,6 +153,10 @@ def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Requ
             return _page(request, "error.html", 400, message=str(exc))
         except StoreError as exc:
             return _page(request, "error.html", 503, message=str(exc))
+        except Exception as exc:  # the database went away after start: say so, keep serving other pages
+            log.exception("console: %s failed", request.url.path)
+            return _page(request, "error.html", 503, message=f"the spend store cannot be read now "
+                         f"({type(exc).__name__}); see the gateway's log")
 
     return wrapper
 
