@@ -85,6 +85,9 @@ class OptimizerSettings(_Section):
     url: str | None = Field(None, description="call the optimizer over HTTP here; unset = in-process")
     budget_ms: int = Field(800, ge=1)
     enabled: bool = True
+    settings_refresh_s: float = Field(
+        5.0, gt=0, description="how often a replica re-reads settings PUT to another (shared cache.url)"
+    )
     strategies: list[StrategySetting] = Field(default_factory=list, description="org-wide order and settings")
     rules: list[OptimizerRule] = Field(default_factory=list)
     breaker_failures: int = Field(5, ge=1, description="consecutive fail-opens that open the circuit")

@@ -207,3 +207,23 @@ def test_threads_do_not_linger_after_a_hang(empty_path):
         doctor("--gateway", f"http://127.0.0.1:{hung.getsockname()[1]}", "--timeout", "1", env={"PATH": empty_path})
     time.sleep(1.5)
     assert threading.active_count() <= before + 1
+
+
+def test_gateway_keys_check_follows_the_listen_address_and_the_keys_store(tmp_path: Path):
+    store = f"sqlite:///{tmp_path / 'spend.db'}"
+    exposed = write(tmp_path, {"gateway": {"host": "0.0.0.0"}, "store": {"url": store}})
+    _, report, _ = doctor("--config", exposed, "--gateway", "http://127.0.0.1:9")
+    check = by_check(report)["gateway keys"]
+    assert check["status"] == "warn" and "0.0.0.0" in check["found"] and "anyray keys create" in check["fix"]
+
+    made = CliRunner().invoke(app, ["keys", "create", "--team", "search", "--store", store, "--json"])
+    secret = json.loads(made.output)["secret"]
+    _, report, output = doctor("--config", exposed, "--gateway", "http://127.0.0.1:9")
+    check = by_check(report)["gateway keys"]
+    assert check["status"] == "warn" and "1 active key(s) for 1 team(s) (search)" in check["found"]
+    assert "--admin" in check["fix"] and secret not in output and secret[-4:] not in output
+
+    key_id = json.loads(made.output)["id"]
+    assert CliRunner().invoke(app, ["keys", "revoke", key_id, "--store", store]).exit_code == 0
+    code, report, _ = doctor("--config", exposed, "--gateway", "http://127.0.0.1:9")
+    assert by_check(report)["gateway keys"]["status"] == "fail" and code != 0

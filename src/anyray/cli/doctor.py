@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from anyray.doctor import Check, Situation, local, run_checks
+from anyray.doctor import Check, Situation, access, local, run_checks
 from anyray.doctor import credentials as creds
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -21,6 +21,7 @@ def checks_for(situation: Situation) -> list[tuple[str, Check]]:
         ("install", local.install),
         ("config", local.config),
         ("local stack", local.stack),
+        ("gateway keys", access.keys),
         ("vertex", creds.vertex),
         ("keys", creds.keys),
         ("clients", local.clients),

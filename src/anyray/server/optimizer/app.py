@@ -81,7 +81,7 @@ def create_optimizer_app(
         return engine.get_settings()
 
     async def put_settings(message: dict[str, Any]) -> dict[str, Any]:
-        return engine.put_settings(message)
+        return await engine.put_settings(message)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

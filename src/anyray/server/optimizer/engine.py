@@ -18,7 +18,8 @@ from anyray.server.optimizer.cache import ResponseCache, Sealer, Stash, open_bac
 from anyray.server.optimizer.cache.crypto import decode_key, load_or_create_key
 from anyray.server.optimizer.cache.similarity import Embedder, SimilarityIndex, last_user_text, without_question
 from anyray.server.optimizer.protocol import ENDPOINTS, PROTOCOL_VERSION, ProtocolError, validate
-from anyray.server.optimizer.settings import Planned, Resolver, parse_document
+from anyray.server.optimizer.settings import Planned, Resolver, SettingsDocument, parse_document
+from anyray.server.optimizer.shared_settings import SharedSettings
 from anyray.server.optimizer.strategies import REGISTRY
 from anyray.server.optimizer.strategies.base import Applied, Context
 from anyray.server.optimizer.strategies.semantic_cache import SemanticCache
@@ -49,6 +50,7 @@ class Optimizer:
         self.similar: SimilarityIndex | None = None
         self.embedder: Embedder | None = None
         self.reports = 0
+        self.shared: SharedSettings | None = None
 
     async def start(self) -> None:
         if self.cache is not None:
@@ -61,8 +63,14 @@ class Optimizer:
         if settings.embeddings_url:
             self.similar = SimilarityIndex(settings.max_entries)
             self.embedder = Embedder(settings.embeddings_url, settings.embeddings_model)
+        self.shared = SharedSettings(open_backend(settings.url, 4, "settings"), self.settings, self._use,
+                                     self.config.optimizer.settings_refresh_s)
+        await self.shared.start()
 
     async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
+            self.shared = None
         if self.embedder is not None:
             await self.embedder.close()
         self.similar = self.embedder = None
@@ -249,11 +257,16 @@ class Optimizer:
     def get_settings(self) -> dict[str, Any]:
         return self.settings.as_json()
 
-    def put_settings(self, data: Any) -> dict[str, Any]:
+    async def put_settings(self, data: Any) -> dict[str, Any]:
+        """Validate, then publish to every replica sharing `cache.url` (and apply here)."""
         doc = parse_document(data)
-        doc.defaults_revision = self.settings.defaults_revision + 1
+        if self.shared is None:
+            await self.start()
+        assert self.shared is not None
+        return (await self.shared.publish(doc)).as_json()
+
+    def _use(self, doc: SettingsDocument) -> None:
         self.settings, self.resolver = doc, Resolver(doc)
-        return doc.as_json()
 
 
 def _not_running(step: Planned, wanted: list[str] | None, endpoint: str) -> str | None:
