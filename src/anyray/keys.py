@@ -151,6 +151,10 @@ class KeyRing:
         key = self._keys.get(digest(secret.strip()))
         return key if key is not None and key.active else None
 
+    def get(self, key_id: str) -> GatewayKey | None:
+        """A key by id, revoked ones included (a console session checks its key is still good)."""
+        return next((k for k in self._keys.values() if k.id == key_id), None)
+
     def load(self) -> None:
         """Read the active keys (blocking; from a thread in the gateway)."""
         if self.store_url is None:

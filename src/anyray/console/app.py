@@ -24,8 +24,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from anyray.console import data, svg
-from anyray.console.auth import COOKIE, ConsoleAuth, KeyRingLike, is_loopback, keyring_for_store, still_admin
+from anyray.console.auth import COOKIE, ConsoleAuth, is_loopback, keyring_for_store, still_admin
 from anyray.console.health import Health, gateway_health, remote_health, store_only
+from anyray.keys import KeyRing
 from anyray.pricing import format_usd
 from anyray.store import SpendStore, StoreError, open_store
 from anyray.store.migrations import LATEST
@@ -53,7 +54,7 @@ class ConsoleSource:
 
     store_url: str | None
     health: Callable[[], Awaitable[Health]]
-    keyring: Callable[[], KeyRingLike | None]
+    keyring: Callable[[], KeyRing | None]
     listen_host: str | None
     refresh_keys: Callable[[], None] | None = None  # the standalone console re-reads its keys itself
 
@@ -127,7 +128,7 @@ def _gate(request: Request) -> Response | Any:
     keyring = console.source.keyring()
     if keyring is not None and keyring.required:
         session = console.auth.read(request.cookies.get(COOKIE))
-        if session is None or still_admin(keyring, session.key_id) is False:
+        if session is None or not still_admin(keyring, session.key_id):
             return RedirectResponse(f"{_base(request)}/login", status_code=303, headers=SECURITY_HEADERS)
         request.state.console_session = session
         return None

@@ -4,8 +4,8 @@ The cookie carries no secret: only the key's id, its team and an expiry, signed 
 a per-process secret (or ANYRAY_CONSOLE_SECRET, so several replicas accept each other's sessions). It is
 Secure, HttpOnly and SameSite=Strict, and short-lived: a revoked key's session ends with it.
 
-Keys come from `anyray.keys` (the gateway's KeyRing). It is imported lazily behind `keyring_for_store`,
-so the console still works (loopback only) on a build without it.
+Keys come from `anyray.keys`: the gateway's own KeyRing, or one read beside the store for the
+standalone console.
 """
 
 from __future__ import annotations
@@ -18,51 +18,31 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from anyray.keys import GatewayKey, KeyRing
 
 COOKIE = "anyray_console"
 TTL_S = 30 * 60
 
 
-class KeyLike(Protocol):
-    id: str
-    team: str | None
-    admin: bool
-
-
-class KeyRingLike(Protocol):
-    @property
-    def required(self) -> bool: ...
-
-    def verify(self, secret: str) -> KeyLike | None: ...
-
-
-def keyring_for_store(url: str | None) -> KeyRingLike | None:
-    """The standalone console's keys: the KeyRing kept beside the spend store, when this build has keys.
+def keyring_for_store(url: str | None) -> KeyRing | None:
+    """The standalone console's keys: the KeyRing kept beside the spend store.
 
     Raises (StoreError) when the keys cannot be read: the console then refuses to start rather than
     open up as if no keys existed.
     """
-    if not url:
-        return None
-    try:
-        from anyray.keys import KeyRing  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return KeyRing.from_store_url(url)
+    return KeyRing.from_store_url(url) if url else None
 
 
-def still_admin(keyring: Any, key_id: str) -> bool | None:
-    """Whether the session's key is still an active admin key: None when the ring cannot say.
+def still_admin(keyring: KeyRing, key_id: str) -> bool:
+    """Whether the session's key is still an active admin key.
 
-    KeyRing keeps its active keys in memory ({sha256: GatewayKey}, refreshed from the store), so a
-    revoked key's console session ends at the next refresh, not only when its cookie expires.
+    The ring is refreshed from the store, so a revoked key's console session ends at the next refresh,
+    not only when its cookie expires.
     """
-    keys = getattr(keyring, "_keys", None)
-    if not isinstance(keys, dict):
-        return None
-    return any(getattr(k, "id", None) == key_id and getattr(k, "admin", False) and getattr(k, "active", True)
-               for k in keys.values())
+    key = keyring.get(key_id)
+    return key is not None and key.active and key.admin
 
 
 def is_loopback(host: str | None) -> bool:
@@ -100,7 +80,7 @@ class ConsoleAuth:
     def _sign(self, payload: bytes) -> str:
         return base64.urlsafe_b64encode(hmac.new(self.secret, payload, hashlib.sha256).digest()).decode().rstrip("=")
 
-    def issue(self, key: KeyLike, now: float | None = None) -> str:
+    def issue(self, key: GatewayKey, now: float | None = None) -> str:
         expires = int((now or time.time()) + self.ttl_s)
         payload = f"{key.id}|{key.team or ''}|{expires}".encode()
         return f"{base64.urlsafe_b64encode(payload).decode().rstrip('=')}.{self._sign(payload)}"
@@ -123,7 +103,7 @@ class ConsoleAuth:
             return None
         return Session(key_id, team or None, int(expires))
 
-    def login(self, keyring: KeyRingLike, secret: str) -> tuple[KeyLike | None, str]:
+    def login(self, keyring: KeyRing, secret: str) -> tuple[GatewayKey | None, str]:
         """(key, "") for an admin key; (None, why) otherwise. The secret is never kept or logged."""
         if not getattr(keyring, "ready", True):
             return None, "The gateway keys cannot be read yet (spend store unreachable); try again shortly."
