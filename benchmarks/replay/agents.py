@@ -13,9 +13,16 @@ from typing import Any
 
 from anyray.testing.reply import short_id
 
-Step = tuple[str, ...]  # ("bash", cmd) | ("read", path) | ("write", path, text) | ("edit", path, old, new) | ("grep", pat)
+# ("bash", cmd) | ("read", path) | ("write", path, text) | ("edit", path, old, new) | ("grep", pattern)
+Step = tuple[str, ...]
 
 PY = "python3"
+ROWS = "csv.DictReader(open('orders.csv'))"
+COUNT = f"import csv,collections;c=collections.Counter(r['region'] for r in {ROWS});"
+SUM = f"import csv,collections;c=collections.Counter();[c.update({{r['region']:int(r['amount'])}}) for r in {ROWS}];"
+REPORT = ("import csv,collections;n=collections.Counter();t=collections.Counter()\n"
+          f"for r in {ROWS}:\n  n[r['region']]+=1;t[r['region']]+=int(r['amount'])\n"
+          "open('report.txt','a').write(''.join(f'{k},{n[k]},{t[k]}\\\\n' for k in sorted(n)))")
 TASKS: dict[str, tuple[str, list[Step]]] = {
     "log_triage": ("The nightly export failed. Find out why from nightly.log and fix the configuration.", [
         ("bash", "ls -la"), ("read", "nightly.log"), ("grep", "ERROR"), ("bash", "grep -c WARN nightly.log"),
@@ -24,7 +31,8 @@ TASKS: dict[str, tuple[str, list[Step]]] = {
         ("bash", "sed -n 2455,2465p nightly.log"), ("edit", "config.json", "exports-eu", "exports-eu-prod"),
         ("read", "config.json"), ("bash", f"{PY} -c \"import json;print(json.load(open('config.json')))\""),
         ("bash", "grep -c INFO nightly.log"), ("bash", "awk '{print $2}' nightly.log | sort | uniq -c"),
-        ("read", "README.md"), ("bash", "wc -l nightly.log orders.csv"), ("bash", "grep -n 'retrying chunk 3' nightly.log | head"),
+        ("read", "README.md"), ("bash", "wc -l nightly.log orders.csv"),
+        ("bash", "grep -n 'retrying chunk 3' nightly.log | head"),
         ("bash", "date -u +%Y"), ("bash", "cat config.json"), ("bash", "ls"),
         ("text", "The upload failed with AccessDenied on bucket exports-eu (lines 1208 and 2462); the config now "
                  "points at exports-eu-prod."),
@@ -45,11 +53,11 @@ TASKS: dict[str, tuple[str, list[Step]]] = {
     "data_report": ("Write report.txt with the order count and total amount per region from orders.csv.", [
         ("bash", "ls"), ("read", "orders.csv"), ("bash", "head -n 5 orders.csv"), ("bash", "wc -l orders.csv"),
         ("bash", "cut -d, -f2 orders.csv | sort | uniq -c"),
-        ("bash", f"{PY} -c \"import csv,collections;c=collections.Counter(r['region'] for r in csv.DictReader(open('orders.csv')));print(c)\""),
-        ("bash", f"{PY} -c \"import csv,collections;c=collections.Counter();[c.update({{r['region']:int(r['amount'])}}) for r in csv.DictReader(open('orders.csv'))];print(c)\""),
+        ("bash", f"{PY} -c \"{COUNT}print(c)\""),
+        ("bash", f"{PY} -c \"{SUM}print(c)\""),
         ("read", "app.py"), ("bash", f"{PY} -c \"import app;print(app.totals(app.read_orders('orders.csv')))\""),
         ("write", "report.txt", "region,orders,total\n"), ("bash", "cat report.txt"),
-        ("bash", f"{PY} -c \"import csv,collections;n=collections.Counter();t=collections.Counter()\nfor r in csv.DictReader(open('orders.csv')):\n  n[r['region']]+=1;t[r['region']]+=int(r['amount'])\nopen('report.txt','a').write(''.join(f'{{k}},{{n[k]}},{{t[k]}}\\\\n' for k in sorted(n)))\""),
+        ("bash", f"{PY} -c \"{REPORT}\""),
         ("read", "report.txt"), ("bash", "sort -t, -k3 -n report.txt"), ("grep", "SKU-0042"),
         ("bash", "grep -c ',eu,' orders.csv"), ("bash", "tail -n 5 orders.csv"), ("read", "README.md"),
         ("bash", "cat report.txt"), ("bash", "ls -la"), ("bash", "wc -c report.txt"),

@@ -125,6 +125,7 @@ def claude_code_session(s: Stack, task: str, root: Path) -> None:
            "DISABLE_AUTOUPDATER": "1", "CI": "1", "ANTHROPIC_CUSTOM_HEADERS": "x-anyray-optimize: off"}
     prompt, _ = TASKS[task]
     done = subprocess.run([str(claude_binary()), "-p", prompt, "--output-format", "json", "--max-turns", "40",
+                           "--model", "claude-sonnet-4-6",
                            "--allowedTools", "Bash Read Write Edit Grep Glob", "--permission-mode", "acceptEdits"],
                           capture_output=True, text=True, env=env, cwd=root, timeout=600)
     if done.returncode != 0:

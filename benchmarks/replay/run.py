@@ -183,7 +183,8 @@ def main() -> None:
     args = parser.parse_args()
     sessions = [s for s in load(Path(args.sessions)) if not args.only or s["name"] in args.only]
     rows = measure(sessions, args.ablate)
-    text = report(rows, "python -m benchmarks.replay.run --write docs/savings.md" + (" --ablate" if args.ablate else ""))
+    command = "python -m benchmarks.replay.run --write docs/savings.md" + (" --ablate" if args.ablate else "")
+    text = report(rows, command)
     if args.write:
         write_section(Path(args.write), text)
     print(text)

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from benchmarks.savings import ALL, survived
+from benchmarks.workloads import load_all
 
 from anyray.server.optimizer.strategies import REGISTRY
 from anyray.testing.prompt_cache import PromptCache, count_breakpoints
-from benchmarks.savings import ALL, survived
-from benchmarks.workloads import load_all
 from tests.conftest import ANTHROPIC_KEY
 from tests.conversation.session import agent_session, requests
 
