@@ -26,6 +26,7 @@ from anyray.testing.reply import anthropic_turn, forced_anthropic_tool, reply_te
 from benchmarks.replay.agents import TASKS, responder
 from benchmarks.replay.scratch import build
 from benchmarks.replay.stack import CLIENT_KEY, Stack, stack
+from benchmarks.replay.store import save
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = ROOT / "benchmarks" / "sessions"
@@ -173,7 +174,7 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         session = record(name, client, task, caches)
-        (out / f"{name}.json").write_text(json.dumps(session, indent=1) + "\n")
+        save(out / f"{name}.json.gz", session)
         tools = sum(1 for t in session["turns"] if any(b.get("type") == "tool_use" for b in t["response"] or ()))
         print(f"{name}: {len(session['turns'])} model calls, {tools} tool calls", file=sys.stderr)
 

@@ -30,6 +30,7 @@ from anyray.pricing import PriceBook
 from anyray.server.gateway.call import Usage
 from anyray.server.optimizer.strategies import REGISTRY
 from benchmarks.replay.stack import CLIENT_KEY, stack
+from benchmarks.replay.store import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = ROOT / "benchmarks" / "sessions"
@@ -86,8 +87,8 @@ def replay(session: dict[str, Any], mode: str, kinds: list[str] | None = None) -
     return tally
 
 
-def load(directory: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+def load_all(directory: Path) -> list[dict[str, Any]]:
+    return [load(p) for p in sorted(directory.glob("*.json.gz"))]
 
 
 def quartile3(values: list[float]) -> float:
@@ -181,7 +182,7 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true")
     parser.add_argument("--only", action="append")
     args = parser.parse_args()
-    sessions = [s for s in load(Path(args.sessions)) if not args.only or s["name"] in args.only]
+    sessions = [s for s in load_all(Path(args.sessions)) if not args.only or s["name"] in args.only]
     rows = measure(sessions, args.ablate)
     command = "python -m benchmarks.replay.run --write docs/savings.md" + (" --ablate" if args.ablate else "")
     text = report(rows, command)
