@@ -59,8 +59,10 @@ class Tally:
             self.applied[kind] = self.applied.get(kind, 0) + 1
 
 
-def replay(session: dict[str, Any], mode: str, kinds: list[str] | None = None) -> Tally:
-    """One pass over a session; mode "off" or "on" (kinds: narrow the on run to these strategies)."""
+def replay(session: dict[str, Any], mode: str, kinds: list[str] | None = None,
+           seen: list[dict[str, Any]] | None = None) -> Tally:
+    """One pass over a session; mode "off" or "on" (kinds: narrow the on run to these strategies).
+    `seen` collects the bodies the fake upstream received, in order."""
     prices = PriceBook.load()
     tally = Tally()
     with stack() as s, httpx.Client(base_url=s.gateway_url, timeout=120) as client:
@@ -84,6 +86,8 @@ def replay(session: dict[str, Any], mode: str, kinds: list[str] | None = None) -
                 raise RuntimeError(f"no price for {body['model']}")
             result = json.loads(response.headers.get("x-anyray-optimization-result") or "{}")
             tally.add(usage, cost.micros, result.get("applied") or [])
+        if seen is not None:
+            seen += [r.body for r in s.fake.received if r.path.endswith("/v1/messages")]
     return tally
 
 
