@@ -244,6 +244,10 @@ def main() -> None:
         + (f" --iterations {args.iterations}" if args.iterations != 200 else ""),
     )
     if args.write:
+        with open(args.write) as f:  # keep the replay section (benchmarks.replay.run writes it)
+            existing = f.read()
+        if "<!-- replay:begin -->" in existing:
+            text = text.rstrip("\n") + "\n\n" + existing[existing.index("<!-- replay:begin -->"):]
         with open(args.write, "w") as f:
             f.write(text)
     print(text)

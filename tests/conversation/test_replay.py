@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anyray.testing.prompt_cache import PromptCache
-from benchmarks.replay.run import BEGIN, END, report, replay, verdict, write_section
+from benchmarks.replay.run import BEGIN, END, replay, report, verdict, write_section
 from benchmarks.replay.store import load
+
+from anyray.testing.prompt_cache import PromptCache
 
 SESSION = Path(__file__).resolve().parents[2] / "benchmarks" / "sessions" / "sdk_log_triage.json.gz"
 

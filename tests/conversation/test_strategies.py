@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -161,7 +162,7 @@ def test_every_new_kind_is_registered_with_a_documented_default(run):
     on = {"window_budget", "observation_mask", "tool_pruning", "thinking_trim"}
     off = {"reasoning_budget", "output_shaping", "prompt_compression"}
     assert {k for k in on | off if caps[k]["default"]} == on
-    docs = open("docs/optimizer.md").read()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "optimizer.md").read_text()
     for kind in on | off:
         assert f"`{kind}`" in docs
     assert TOOLS  # the fixture's tools are what pruning tests drop
