@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -26,7 +27,8 @@ class Stack:
 
 
 @contextmanager
-def stack() -> Iterator[Stack]:
+def stack(strategies: list[dict[str, Any]] | None = None) -> Iterator[Stack]:
+    """`strategies`: optimizer settings (kind, enabled, params) for the gateway's in-process optimizer."""
     fake = FakeUpstream(anthropic_key=UPSTREAM_KEY)
     with ServerThread(fake.app) as upstream, tempfile.TemporaryDirectory() as tmp:
         fake.url = upstream.url
@@ -34,6 +36,7 @@ def stack() -> Iterator[Stack]:
         path.write_text(yaml.safe_dump({
             "providers": {"anthropic": {"base_url": upstream.url, "api_key": UPSTREAM_KEY}},
             "models": {"claude-*": {"provider": "anthropic"}},
+            **({"optimizer": {"strategies": strategies}} if strategies else {}),
         }))
         config = load_config(path, env={})
         gateway = Gateway(config, optimizer_client=default_optimizer_client(config, None))

@@ -166,3 +166,15 @@ def test_every_new_kind_is_registered_with_a_documented_default(run):
     for kind in on | off:
         assert f"`{kind}`" in docs
     assert TOOLS  # the fixture's tools are what pruning tests drop
+
+
+def test_thinking_trim_treats_a_reminder_after_tool_results_as_the_same_turn(run):
+    # Claude Code appends a text-only user message after a tool_result one; the API merges the two, so the
+    # tool loop (and the need for its signed thinking) goes on
+    messages = agent_session(turns=6, thinking=True)
+    for i in (4, 8):
+        messages.insert(i + 1, {"role": "user", "content": [{"type": "text", "text": "<system-reminder>x"}]})
+    request = requests(messages)[-1]
+    answer = run(request, ["thinking_trim"], [{"kind": "thinking_trim", "params": EAGER}])
+    assert answer["applied"] == []
+    assert answer["request"]["messages"] == request["messages"]

@@ -56,10 +56,27 @@ def has_tool_result(message: Any) -> bool:
     return any(b.get("type") == "tool_result" for b in blocks(message))
 
 
-def is_user_prompt(message: Any) -> bool:
-    """A user message that is not (only) the answer to tool calls: it starts a new turn in the API's sense,
-    after which earlier turns' thinking blocks are no longer required."""
-    return isinstance(message, dict) and message.get("role") == "user" and not has_tool_result(message)
+def _is_user(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("role") == "user"
+
+
+def prompt_indexes(messages: list[Any]) -> list[int]:
+    """Where a new turn starts in the API's sense: a run of consecutive user messages (the API merges
+    them into one) that carries no tool_result. After it, earlier turns' thinking is no longer required.
+    A text-only user message right after a tool_result message (Claude Code's reminders) is not one."""
+    out = []
+    i = 0
+    while i < len(messages):
+        if not _is_user(messages[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(messages) and _is_user(messages[j]):
+            j += 1
+        if not any(has_tool_result(m) for m in messages[i:j]):
+            out.append(i)
+        i = j
+    return out
 
 
 def user_indexes(messages: list[Any]) -> list[int]:

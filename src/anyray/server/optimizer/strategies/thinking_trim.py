@@ -23,9 +23,9 @@ from anyray.server.optimizer.strategies.conversation import (
     StepParams,
     anthropic_only,
     blocks,
-    is_user_prompt,
     message_sizes,
     pays_off,
+    prompt_indexes,
 )
 
 THINKING = ("thinking", "redacted_thinking")
@@ -56,7 +56,10 @@ class ThinkingTrim(Strategy):
         weight = [_removable(m) for m in messages]
         if not any(weight):
             return NotApplied("no thinking blocks in finished turns", quiet=True)
-        prompts = [i for i, m in enumerate(messages) if is_user_prompt(m)]
+        prompts = prompt_indexes(messages)
+        assistants = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"]
+        if assistants:  # belt and braces: the last assistant message is the live turn's, whatever came after
+            weight[assistants[-1]] = 0
         sizes = message_sizes(messages)
         trimmed_upto = 0  # assistant messages before this index are trimmed
         for p in prompts:  # replay: the request as it was when prompt p was the last message
