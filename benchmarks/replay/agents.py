@@ -73,7 +73,22 @@ TASKS: dict[str, tuple[str, list[Step]]] = {
         ("text", "app.py exports order totals per region; util.py holds unused helpers; the log shows two upload "
                  "failures."),
     ]),
+    # a conversation of four prompts, with extended thinking: earlier turns' reasoning is replayed
+    "triage_chat": ("Look at nightly.log and tell me what failed.", [
+        ("bash", "ls -la"), ("read", "nightly.log"), ("grep", "ERROR"), ("bash", "sed -n 1200,1215p nightly.log"),
+        ("text", "Two uploads to bucket exports-eu failed with AccessDenied (lines 1208 and 2462)."),
+        ("read", "config.json"), ("bash", "grep -rn bucket --include=*.py ."),
+        ("edit", "config.json", "exports-eu", "exports-eu-prod"), ("read", "config.json"),
+        ("text", "config.json now points at exports-eu-prod."),
+        ("bash", f"{PY} -m pytest -q test_app.py"), ("read", "app.py"),
+        ("edit", "app.py", "amount * rate / 10  # BUG: should divide by 100", "amount * rate / 100"),
+        ("bash", f"{PY} -m pytest -q test_app.py"), ("text", "Fixed discount(); the three tests pass."),
+        ("bash", "wc -l *.py"), ("read", "README.md"), ("bash", "ls"),
+        ("text", "Summary: bucket fixed in config.json, discount() fixed in app.py, tests green."),
+    ]),
 }
+FOLLOW_UPS = {"triage_chat": ["Good. Now fix the bucket in the configuration.", "Do the tests pass?",
+                              "Summarise what changed."]}
 
 
 def _claude_code_input(step: Step, root: str) -> tuple[str, dict[str, Any]]:
@@ -112,10 +127,13 @@ def responder(task: str, client: str, root: str) -> Callable[[dict[str, Any]], l
             return None  # a side request (title, topic): the derived reply will do
         n = sum(1 for m in body.get("messages") or () if isinstance(m, dict) and m.get("role") == "assistant")
         step = plan[min(n, len(plan) - 1)]
+        thinking = isinstance(body.get("thinking"), dict) and body["thinking"].get("type") == "enabled"
+        head = [{"type": "thinking", "thinking": f"Step {n + 1}. " + f"Weighing what {step[1][:40]} will show. " * 12,
+                 "signature": short_id("sig_", task, n) * 8}] if thinking else []
         if step[0] == "text":
-            return [{"type": "text", "text": step[1]}]
+            return [*head, {"type": "text", "text": step[1]}]
         name, arguments = shape(step, root)
-        return [{"type": "text", "text": f"Step {n + 1}: {step[0]} {step[1][:60]}"},
+        return [*head, {"type": "text", "text": f"Step {n + 1}: {step[0]} {step[1][:60]}"},
                 {"type": "tool_use", "id": short_id("toolu_", task, n), "name": name, "input": arguments}]
 
     return respond

@@ -23,7 +23,7 @@ from typing import Any
 import anthropic
 
 from anyray.testing.reply import anthropic_turn, forced_anthropic_tool, reply_text
-from benchmarks.replay.agents import TASKS, responder
+from benchmarks.replay.agents import FOLLOW_UPS, TASKS, responder
 from benchmarks.replay.scratch import build
 from benchmarks.replay.stack import CLIENT_KEY, Stack, stack
 from benchmarks.replay.store import save
@@ -88,15 +88,20 @@ def sdk_session(s: Stack, task: str, root: Path, client_caches: bool) -> None:
     client = anthropic.Anthropic(base_url=s.gateway_url, api_key=CLIENT_KEY, max_retries=0,
                                  default_headers={"x-anyray-optimize": "off"})
     prompt, _ = TASKS[task]
+    follow_ups = list(FOLLOW_UPS.get(task, ()))
+    extra: dict[str, Any] = {"thinking": {"type": "enabled", "budget_tokens": 2048}} if follow_ups else {}
     messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
     system: Any = [{"type": "text", "text": SDK_SYSTEM, "cache_control": {"type": "ephemeral"}}] \
         if client_caches else SDK_SYSTEM
     for _ in range(60):  # bounded: a plan has ~22 steps
         reply = client.messages.create(model="claude-sonnet-4-6", max_tokens=8192, system=system, tools=SDK_TOOLS,
-                                       messages=_mark_last(messages) if client_caches else messages)
+                                       messages=_mark_last(messages) if client_caches else messages, **extra)
         content = [b.model_dump(exclude_none=True) for b in reply.content]
         messages.append({"role": "assistant", "content": content})
         calls = [b for b in content if b["type"] == "tool_use"]
+        if not calls and follow_ups:
+            messages.append({"role": "user", "content": follow_ups.pop(0)})
+            continue
         if not calls:
             return
         results = []
@@ -160,7 +165,7 @@ def record(name: str, client: str, task: str, client_caches: bool = False) -> di
 
 
 PLANNED = [(f"sdk_{t}", "sdk", t, False) for t in TASKS] + [(f"sdk_{t}_cached", "sdk", t, True) for t in TASKS] \
-    + [(f"claude_code_{t}", "claude_code", t, True) for t in TASKS]
+    + [(f"claude_code_{t}", "claude_code", t, True) for t in TASKS if t not in FOLLOW_UPS]
 
 
 def main() -> None:
