@@ -73,6 +73,20 @@ TASKS: dict[str, tuple[str, list[Step]]] = {
         ("text", "app.py exports order totals per region; util.py holds unused helpers; the log shows two upload "
                  "failures."),
     ]),
+    # one large source read early (content strategies keep source reads whole), then many small steps
+    "schema_check": ("Check that schema_generated.py has a field for every CSV column we use, then tidy up.", [
+        ("bash", "ls -la"), ("read", "schema_generated.py"), ("bash", "head -n 1 orders.csv"),
+        ("bash", "grep -c 'field_' schema_generated.py"), ("bash", "grep -n 'field_0001' schema_generated.py"),
+        ("read", "app.py"), ("bash", "grep -n 'row\\[' app.py"), ("bash", "wc -l schema_generated.py"),
+        ("read", "config.json"),
+        ("bash", f"{PY} -c \"import schema_generated as s;print(len(s.OrderRow.__annotations__))\""),
+        ("bash", "grep -n region app.py"), ("bash", "grep -n amount app.py"), ("read", "util.py"),
+        ("bash", f"{PY} -m pytest -q test_app.py"), ("bash", "ls"), ("read", "README.md"),
+        ("write", "SCHEMA.md", "OrderRow has 1100 generated fields; app.py uses region and amount.\n"),
+        ("read", "SCHEMA.md"), ("bash", "wc -c SCHEMA.md"), ("bash", "cat config.json"), ("bash", "date -u +%Y"),
+        ("bash", "ls -la"), ("bash", "wc -l *.py"),
+        ("text", "The schema has 1100 generated fields; app.py only uses region and amount. Notes in SCHEMA.md."),
+    ]),
     # a conversation of four prompts, with extended thinking: earlier turns' reasoning is replayed
     "triage_chat": ("Look at nightly.log and tell me what failed.", [
         ("bash", "ls -la"), ("read", "nightly.log"), ("grep", "ERROR"), ("bash", "sed -n 1200,1215p nightly.log"),

@@ -23,11 +23,11 @@ from pydantic import Field
 from anyray.server.optimizer import tokens
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Strategy
 from anyray.server.optimizer.strategies.conversation import (
+    Ledger,
     StepParams,
     anthropic_only,
     blocks,
     message_sizes,
-    pays_off,
     user_indexes,
 )
 from anyray.server.optimizer.strategies.tool_output import MARKER
@@ -80,8 +80,10 @@ class ObservationMask(Strategy):
                 found.append((mi, bi, text, name, tokens.estimate(text)))
             candidates.append(found)
         sizes = message_sizes(messages)
+        ledger = Ledger(params, tokens.estimate(request.get("tools")) + tokens.estimate(request.get("system")))
         masked_upto = 0  # user turns [0, masked_upto) are masked
         for k in range(1, len(users) + 1):  # replay: the request as it was when it ended with user turn k
+            ledger.turn(sum(sizes[: users[k - 1] + 1]))
             boundary = max(k - params.keep_turns, 0) // params.step_turns * params.step_turns
             if boundary <= masked_upto:
                 continue
@@ -90,7 +92,8 @@ class ObservationMask(Strategy):
                 continue
             saved = sum(c[4] for c in step) - 40 * len(step)  # a marker is ~40 tokens
             tail = sum(sizes[step[0][0]: users[k - 1] + 1])
-            if pays_off(saved, tail, params.max_payback_turns):
+            if ledger.allow(saved, tail):
+                ledger.take(saved, tail)
                 masked_upto = boundary
         chosen = [c for turn in candidates[:masked_upto] for c in turn]
         if not chosen:

@@ -20,11 +20,11 @@ from typing import Any
 from anyray.server.optimizer import tokens
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Strategy
 from anyray.server.optimizer.strategies.conversation import (
+    Ledger,
     StepParams,
     anthropic_only,
     blocks,
     message_sizes,
-    pays_off,
     prompt_indexes,
 )
 
@@ -61,14 +61,21 @@ class ThinkingTrim(Strategy):
         if assistants:  # belt and braces: the last assistant message is the live turn's, whatever came after
             weight[assistants[-1]] = 0
         sizes = message_sizes(messages)
+        ledger = Ledger(params, tokens.estimate(request.get("tools")) + tokens.estimate(request.get("system")))
         trimmed_upto = 0  # assistant messages before this index are trimmed
-        for p in prompts:  # replay: the request as it was when prompt p was the last message
-            saved = sum(weight[trimmed_upto:p])
+        ends = sorted({i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"})
+        for end in ends:  # replay: the request as it was when it ended with this user message
+            ledger.turn(sum(sizes[: end + 1]))
+            if end not in prompts:
+                continue
+            saved = sum(weight[trimmed_upto:end])
             if not saved:
                 continue
-            first = next(i for i in range(trimmed_upto, p) if weight[i])
-            if pays_off(saved, sum(sizes[first: p + 1]), params.max_payback_turns):
-                trimmed_upto = p
+            first = next(i for i in range(trimmed_upto, end) if weight[i])
+            tail = sum(sizes[first: end + 1])
+            if ledger.allow(saved, tail):
+                ledger.take(saved, tail)
+                trimmed_upto = end
         if not trimmed_upto:
             return NotApplied("trimming has not paid for itself yet")
         new_messages = list(messages)

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from anyray.server.optimizer import tokens
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Strategy
-from anyray.server.optimizer.strategies.conversation import StepParams, message_sizes, pays_off, tool_names_used
+from anyray.server.optimizer.strategies.conversation import Ledger, StepParams, message_sizes, tool_names_used
 
 
 class PruneParams(StepParams):
@@ -63,9 +63,13 @@ class ToolPruning(Strategy):
                     or t.get("type") not in (None, "custom")]
 
         dropped_then = [t for t in tools if t not in kept(keep_then)]
-        tail = tokens.estimate(tools) + tokens.estimate(request.get("system")) + sum(
-            message_sizes(messages[:decided_at]))
-        if not dropped_then or not pays_off(tokens.estimate(dropped_then), tail, params.max_payback_turns):
+        fixed = tokens.estimate(tools) + tokens.estimate(request.get("system"))
+        sizes = message_sizes(messages[:decided_at])
+        ledger = Ledger(params, fixed)
+        for i, m in enumerate(messages[:decided_at]):  # the session's cost up to the decision turn
+            if isinstance(m, dict) and m.get("role") == "user":
+                ledger.turn(sum(sizes[: i + 1]))
+        if not dropped_then or not ledger.allow(tokens.estimate(dropped_then), fixed + sum(sizes)):
             return NotApplied("pruning did not pay for itself when the conversation reached min_turns")
         new_tools = kept(keep)
         if len(new_tools) == len(tools):
