@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from anyray.server.optimizer.strategies.conversation import pays_off
 from anyray.server.optimizer.strategies.prompt_compression import normalise
@@ -178,3 +179,29 @@ def test_thinking_trim_treats_a_reminder_after_tool_results_as_the_same_turn(run
     answer = run(request, ["thinking_trim"], [{"kind": "thinking_trim", "params": EAGER}])
     assert answer["applied"] == []
     assert answer["request"]["messages"] == request["messages"]
+
+
+def test_ledger_allows_a_step_on_a_small_share_of_the_session_and_counts_its_debt():
+    from anyray.server.optimizer.strategies.conversation import Ledger, StepParams, extra_cost
+
+    ledger = Ledger(StepParams(max_payback_turns=0, max_session_share=0.01), fixed=1000)
+    for k in range(1, 41):
+        ledger.turn(2000 * k)  # each turn adds 2,000 message tokens
+    # cheapest the session can have been: first turn written whole, then prefix read + new part written
+    spent = 1.25 * 3000 + sum(0.1 * (1000 + 2000 * (k - 1)) + 1.25 * 2000 for k in range(2, 41))
+    assert ledger.spent == pytest.approx(spent)
+    saved, tail = 7000, 9000  # 78 % of the tail: does not pay back at once
+    assert not pays_off(saved, tail, 0)
+    assert extra_cost(saved, tail) <= 0.01 * spent
+    assert ledger.allow(saved, tail)
+    ledger.take(saved, tail)
+    assert not ledger.allow(saved, tail)  # the first step's cost is still owed
+    ledger.turn(ledger.sent)  # each turn pays back 0.1 x 7,000
+    assert ledger.debt == pytest.approx(extra_cost(saved, tail) - 700)
+    ledger.turn(ledger.sent)
+    ledger.turn(ledger.sent)
+    assert ledger.debt == 0
+    assert ledger.allow(saved, tail)
+    strict = Ledger(StepParams(max_payback_turns=0, max_session_share=0), fixed=1000)
+    strict.turn(80_000)
+    assert not strict.allow(saved, tail)
