@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import random
 import statistics
 import time
@@ -244,6 +245,12 @@ def main() -> None:
         + (f" --iterations {args.iterations}" if args.iterations != 200 else ""),
     )
     if args.write:
+        existing = ""
+        if os.path.exists(args.write):  # keep the replay section (benchmarks.replay.run writes it)
+            with open(args.write) as f:
+                existing = f.read()
+        if "<!-- replay:begin -->" in existing:
+            text = text.rstrip("\n") + "\n\n" + existing[existing.index("<!-- replay:begin -->"):]
         with open(args.write, "w") as f:
             f.write(text)
     print(text)

@@ -162,7 +162,7 @@ def tool_pairing_problem(messages: list[Any]) -> str | None:
 def build_message(fake: FakeUpstream, flavor: str, body: dict[str, Any], model: str, org: str) -> dict[str, Any]:
     """The complete Message the model would return, with usage from the prompt-cache accounting."""
     usage = fake.prompt_cache.account(org, body).as_anthropic()
-    scripted = fake.next_script()
+    scripted = fake.next_script(body)
     tool = forced_anthropic_tool(body)
     if scripted is not None:
         content = scripted

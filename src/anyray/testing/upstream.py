@@ -10,6 +10,7 @@ import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,9 @@ class FakeUpstream:
         self._stream_cuts: deque[int] = deque()
         self._stream_holds: deque[tuple[int, threading.Event]] = deque()
         self._scripts: deque[list[dict[str, Any]]] = deque()
+        # an agent's brain for whole-session tests: given the Messages body, the reply's content (or None
+        # for the derived reply); consulted after the scripted queue is empty
+        self.responder: Callable[[dict[str, Any]], list[dict[str, Any]] | None] | None = None
         self.url = ""
         self.app = self._build_app()
 
@@ -156,8 +160,10 @@ class FakeUpstream:
         self._stream_cuts.clear()
         self._scripts.clear()
 
-    def next_script(self) -> list[dict[str, Any]] | None:
-        return self._scripts.popleft() if self._scripts else None
+    def next_script(self, body: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+        if self._scripts:
+            return self._scripts.popleft()
+        return self.responder(body) if self.responder is not None and body is not None else None
 
     def take_stream_cut(self) -> int | None:
         return self._stream_cuts.popleft() if self._stream_cuts else None
