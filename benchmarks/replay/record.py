@@ -25,6 +25,7 @@ import anthropic
 from anyray.testing.reply import anthropic_turn, forced_anthropic_tool, reply_text
 from benchmarks.replay.agents import FOLLOW_UPS, TASKS, responder
 from benchmarks.replay.scratch import build
+from benchmarks.replay.scrub import scrub_request
 from benchmarks.replay.stack import CLIENT_KEY, Stack, stack
 from benchmarks.replay.store import save
 
@@ -157,8 +158,11 @@ def record(name: str, client: str, task: str, client_caches: bool = False) -> di
         else:
             sdk_session(s, task, root, client_caches)
         text = json.dumps(turns).replace(str(root), "/project").replace(tmp, "/scratch")
+    stored = json.loads(text)
+    if client == "claude_code":  # Claude Code's own prose is not ours to publish: same lengths, filler words
+        stored = [{**t, "request": scrub_request(t["request"])} for t in stored]
     session = {"name": name, "client": client, "task": task, "clientCaches": client_caches or client == "claude_code",
-               "turns": json.loads(text)}
+               "turns": stored}
     if SECRET.search(json.dumps(session)):
         raise RuntimeError(f"{name}: something that looks like a secret is in the session; not stored")
     return session
