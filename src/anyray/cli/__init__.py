@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from anyray import __version__
-from anyray.cli import console, deploy, doctor, keys, render, serve, spend, up
+from anyray.cli import bench, console, deploy, doctor, keys, render, serve, spend, up
 from anyray.cli.connect import connect
 from anyray.cli.redirect import redirect
 
@@ -21,6 +21,7 @@ app.command("doctor")(doctor.doctor)
 app.command("spend")(spend.spend)
 app.command("console")(console.console)
 app.command("serve")(serve.serve)
+app.command("bench")(bench.bench)
 app.command("render")(render.render_cmd)
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(keys.app, name="keys")
