@@ -81,8 +81,8 @@ def bench(
         cells, soaked = run_all(stack, opts, progress)
     comparisons = compare(cells)
     checks = check_targets(comparisons, soaked)
-    title = (f"anyray bench: {gen}, {'%gs' % duration if gen == 'wrk' else f'{opts.requests} requests'} per cell, "
-             f"lean fake upstream")
+    per_cell = f"{duration:g}s" if gen == "wrk" else f"{opts.requests} requests"
+    title = f"anyray bench: {gen}, {per_cell} per cell, lean fake upstream"
     print_report(console, cells, comparisons, soaked, checks, title)
     if json_out is not None:
         data = {
