@@ -6,13 +6,18 @@ which model, where it went, what it cost in tokens and time. It never holds prom
 
 from __future__ import annotations
 
+import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from anyray.routing import Route, Target
+
+
+def _new_id() -> str:
+    """A 128-bit random hex id (uuid4's shape without its urandom syscall: a request id, not a secret)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 @dataclass(slots=True)
@@ -51,7 +56,7 @@ class Usage:
 class Call:
     dialect: str
     endpoint: str
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=_new_id)
     started: float = field(default_factory=time.perf_counter)
     model_asked: str = ""
     stream: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -116,6 +117,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 _VALIDATORS = {name: Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
+# The accept path: fastjsonschema compiles each schema to Python (~20x cheaper than jsonschema's walk, which
+# was ~8% of the gateway's CPU per request under `anyray up`). The schemas use only keywords both agree on;
+# whatever it refuses is judged again by jsonschema, whose verdict and message are the ones returned.
+_FAST = {name: fastjsonschema.compile(schema, use_default=False) for name, schema in SCHEMAS.items()}
 
 
 class ProtocolError(ValueError):
@@ -128,9 +133,12 @@ class ProtocolError(ValueError):
 
 
 def validate(kind: str, message: Any) -> dict[str, Any]:
-    error = next(iter(_VALIDATORS[kind].iter_errors(message)), None)
-    if error is not None:
-        raise ProtocolError(_field_of(error), error.message)
+    try:
+        _FAST[kind](message)
+    except fastjsonschema.JsonSchemaException:
+        error = next(iter(_VALIDATORS[kind].iter_errors(message)), None)
+        if error is not None:
+            raise ProtocolError(_field_of(error), error.message) from None
     refuse_credentials(message)
     return message
 
