@@ -22,7 +22,7 @@ import yaml
 from anyray.bench.procs import Child, Usage, free_port
 from anyray.bench.scenarios import MODEL
 
-TARGETS = ("direct", "anyray", "anyray-http", "litellm")
+TARGETS = ("direct", "passthrough", "anyray", "anyray-http", "litellm")
 
 
 @dataclass(slots=True)
@@ -93,6 +93,11 @@ class Stack:
         lean.wait_ready(lambda: _post_ok(upstream + "/v1/messages"), 20)
         self.targets["direct"] = Target("direct", upstream, lean)
         starting: list[tuple[Target, str, float]] = []
+        if "passthrough" in self.wanted:
+            pt = free_port()
+            child = self._spawn("passthrough", [py, "-m", "anyray.bench.passthrough", "--upstream", upstream,
+                                                "--port", str(pt)])
+            starting.append((Target("passthrough", f"http://127.0.0.1:{pt}", child), "/", 30))
         if "anyray" in self.wanted:
             gw, opt = free_port(), free_port()
             cfg = self._config(upstream, None, "anyray")

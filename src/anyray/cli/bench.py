@@ -38,6 +38,9 @@ def bench(
     workloads: str = typer.Option("anthropic,stream,openai", "--workloads", help="Which client workloads."),
     optimizer: str = typer.Option("inprocess", help="inprocess, http or both: where anyray's optimizer runs."),
     litellm: bool = typer.Option(False, "--litellm", help="Also drive a LiteLLM proxy (when it is installed)."),
+    passthrough: bool = typer.Option(
+        False, "--passthrough", help="Also drive a bare Starlette + aiohttp relay: the floor for any Python gateway."
+    ),
     generator: str = typer.Option("auto", help="auto (wrk when installed), wrk or builtin."),
     duration: float = typer.Option(5.0, help="Seconds per cell when wrk drives."),
     requests: int | None = typer.Option(
@@ -53,7 +56,7 @@ def bench(
     where = {"inprocess": ["anyray"], "http": ["anyray-http"], "both": ["anyray", "anyray-http"]}.get(optimizer)
     if where is None:
         raise typer.BadParameter("--optimizer is inprocess, http or both")
-    targets = list(where)
+    targets = (["passthrough"] if passthrough else []) + list(where)
     if litellm:
         if litellm_installed():
             targets.append("litellm")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator
@@ -75,12 +77,33 @@ async def serve_stack(
             break
         await asyncio.sleep(0.02)
     else:
+        tune_gc()
         if on_started is not None:
             await on_started()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     for r in results:
         if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
             raise r
+
+
+def tune_gc() -> None:
+    """Once everything is imported and started: move what exists to the permanent generation, and collect
+    the young generation less often.
+
+    Why: the gateway process holds a few hundred thousand long-lived objects (its imports: Starlette,
+    aiohttp, pydantic, google-auth, kubernetes, rich...). Every full collection walked them all, ~60 ms
+    on the benchmark machine, several times a second under load: measured, that was the whole of the p99
+    (70 ms -> under 10 ms with the collector off) and a third of the throughput. Frozen objects are
+    never scanned again; requests' own garbage is still collected, just in larger, rarer batches.
+    ANYRAY_GC_FREEZE=0 leaves the collector as Python sets it; ANYRAY_GC_THRESHOLD sets generation 0 (20000).
+    """
+    if os.environ.get("ANYRAY_GC_FREEZE", "1") == "0":
+        return
+    gc.collect()
+    gc.freeze()
+    threshold = int(os.environ.get("ANYRAY_GC_THRESHOLD", "20000") or 0)
+    if threshold:
+        gc.set_threshold(threshold, *gc.get_threshold()[1:])
 
 
 def run(main: Awaitable[None]) -> None:
