@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from anyray.server.coalesce import CoalescingHttpToolsProtocol
+
 
 class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
@@ -42,8 +44,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _server(app: Any, host: str, port: int) -> _QuietServer:
+    coalesce = os.environ.get("ANYRAY_COALESCE_WRITES", "1") != "0"
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", http="httptools", access_log=False
+        app, host=host, port=port, log_level="warning", lifespan="on",
+        http=CoalescingHttpToolsProtocol if coalesce else "httptools",
+        access_log=False,
     )
     return _QuietServer(config)
 
