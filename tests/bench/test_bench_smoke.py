@@ -22,6 +22,7 @@ REQUESTS = 200
 CELL_FIELDS = {
     "scenario", "target", "connections", "generator", "requests", "ok", "errors", "statuses", "elapsed_s", "rps",
     "p50_ms", "p90_ms", "p99_ms", "ttfb_generator", "ttfb_p50_ms", "ttfb_p90_ms", "ttfb_p99_ms", "rss_mb", "cpu_pct",
+    "cpu_us_per_request",
 }
 COMPARISON_FIELDS = {
     "scenario", "target", "connections", "rps_ratio", "added_p50_ms", "added_p90_ms", "added_p99_ms",

@@ -51,6 +51,7 @@ class Cell:
     ttfb_p99_ms: float | None = None
     rss_mb: float | None = None
     cpu_pct: float | None = None
+    cpu_us_per_request: float | None = None  # the target's CPU time per answered request: steadier than req/s
 
 
 @dataclass(slots=True)
@@ -129,6 +130,8 @@ def measure(target: Target, scenario: Scenario, connections: int, opts: Options)
     if after is not None:
         cell.rss_mb = round(after.rss_mb, 1)
     cell.cpu_pct = cpu_percent(before, after)
+    if before is not None and after is not None and cell.requests:
+        cell.cpu_us_per_request = round((after.cpu_s - before.cpu_s) / cell.requests * 1e6, 1)
     if scenario.stream and cell.ttfb_p50_ms is None:  # wrk cannot see the first byte: a built-in pass for it
         r = _builtin(target, scenario, connections, requests)
         _set_ttfb(cell, r, "builtin")

@@ -13,8 +13,11 @@ import orjson
 
 MODEL = "claude-sonnet-4-5"
 PROMPT = [{"role": "user", "content": "benchmark me"}]
-ANTHROPIC_HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": "bench"}
-OPENAI_HEADERS = {"content-type": "application/json", "authorization": "Bearer bench"}
+# the client's key: ignored by anyray without gateway keys and by the fake; LiteLLM's master key (it refuses
+# to start without one)
+CLIENT_KEY = "sk-bench-litellm-master"
+ANTHROPIC_HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": CLIENT_KEY}
+OPENAI_HEADERS = {"content-type": "application/json", "authorization": f"Bearer {CLIENT_KEY}"}
 
 
 @dataclass(frozen=True, slots=True)

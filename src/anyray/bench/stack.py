@@ -20,7 +20,7 @@ import httpx
 import yaml
 
 from anyray.bench.procs import Child, Usage, free_port
-from anyray.bench.scenarios import MODEL
+from anyray.bench.scenarios import CLIENT_KEY, MODEL
 
 TARGETS = ("direct", "passthrough", "anyray", "anyray-http", "litellm")
 
@@ -131,7 +131,8 @@ class Stack:
         }
         path = self.work / "litellm.yaml"
         path.write_text(yaml.safe_dump(config))
-        env = {**self.env, "HOME": str(self.work), "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
+        env = {**self.env, "HOME": str(self.work), "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
+               "LITELLM_MASTER_KEY": CLIENT_KEY}
         child = self._spawn("litellm", [sys.executable, "-m", "litellm.proxy.proxy_cli", "--config", str(path),
                                         "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"], env)
         return Target("litellm", f"http://127.0.0.1:{port}", child)
