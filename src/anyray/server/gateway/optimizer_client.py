@@ -198,6 +198,14 @@ class InProcessOptimizerClient(OptimizerClient):
     async def _call(self, path: str, message: dict[str, Any]) -> Any:
         return await self._routes[path](message)
 
+    def report(self, message: dict[str, Any]) -> None:
+        """In-process the report is a validation and a counter: done inline, a task per request cost more."""
+        try:
+            self.optimizer.record_response(message)
+        except Exception as exc:  # post-call work is best effort, as over HTTP
+            self.background_dropped += 1
+            log.info("optimizer /v1/optimize-response failed: %s", type(exc).__name__)
+
     async def probe(self) -> dict[str, Any]:
         from anyray.server.optimizer.protocol import PROTOCOL_VERSION
 

@@ -182,6 +182,10 @@ class Optimizer:
     # ----------------------------------------------------------------------------------------- post-call
 
     async def optimize_response(self, message: dict[str, Any]) -> dict[str, Any]:
+        return self.record_response(message)
+
+    def record_response(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The post-call report; synchronous (it only validates and counts), so `anyray up` needs no task for it."""
         validate("OptimizeResponseRequest", message)
         self.reports += 1
         return {"response": message["response"], "decisions": []}
