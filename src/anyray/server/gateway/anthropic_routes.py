@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from anyray.errors import anthropic_error, anthropic_error_body, as_anthropic_error_body
 from anyray.providers.base import Endpoint, ProviderRefusal
@@ -25,6 +25,7 @@ from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
+from anyray.server.gateway.streaming import StreamingResponse
 from anyray.server.gateway.upstream import read_whole
 from anyray.server.gateway.usage import AnthropicStreamUsage
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from anyray.errors_openai import as_openai_error_body, openai_error
 from anyray.pricing import fold_openai_usage
@@ -35,6 +35,7 @@ from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler
+from anyray.server.gateway.streaming import StreamingResponse
 from anyray.server.gateway.upstream import UpstreamFailure, read_whole
 from anyray.server.gateway.usage import OpenAIStreamTap
 from anyray.translate import (
