@@ -114,7 +114,8 @@ async def _handle(
         call.finish(result.status)
         gateway.completed(call)
         body = as_anthropic_error_body(result.status, result.body, result.provider)
-        return Response(body, result.status, headers=_result_header(call), media_type="application/json")
+        headers = {**result.headers(), **_result_header(call)}
+        return Response(body, result.status, headers=headers, media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
     return await _relay(gateway, call, result, outcome, payload)
 

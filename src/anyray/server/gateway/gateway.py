@@ -22,6 +22,7 @@ from anyray.server.gateway.optimizer_client import (
     build_message,
 )
 from anyray.server.gateway.pipeline import Forwarder
+from anyray.server.gateway.retry import RetryPolicy
 from anyray.server.gateway.spend import SpendRecorder
 from anyray.server.gateway.upstream import UpstreamClient
 from anyray.server.optimizer.engine import Optimizer
@@ -61,7 +62,9 @@ class Gateway:
         self.router = Router(config, available=set(self.providers))
         settings = config.gateway
         self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
-        self.forwarder = Forwarder(self.providers, self.upstream)
+        retry = settings.retry
+        policy = RetryPolicy(retry.attempts, retry.base_ms / 1000, retry.max_ms / 1000, retry.budget_s)
+        self.forwarder = Forwarder(self.providers, self.upstream, policy)
         self.optimizer = optimizer_client
         # called once per finished call (after the last byte): spend records, metrics, post-call hooks
         self.listeners: list[CallListener] = []

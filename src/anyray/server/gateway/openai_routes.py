@@ -133,13 +133,14 @@ async def _send(
     drop_params: bool,
 ) -> _Sent:
     sent: _Sent | None = None
+    budget = gateway.forwarder.retry.budget()  # one retry budget for the request, across both dialects
     for group in _groups(route):
         if group.targets[0].provider in CLAUDE_PROVIDERS:
             settings = gateway.config.translate
             translated = chat_to_messages(
                 payload, drop_params=drop_params, default_max_tokens=settings.default_max_tokens
             )
-            result = await gateway.forwarder.send(Endpoint.MESSAGES, translated.payload, group, headers, None)
+            result = await gateway.forwarder.send(Endpoint.MESSAGES, translated.payload, group, headers, None, budget)
             sent = _Sent(result, translated)
         else:
             body, body_raw, hide = payload, raw, False
@@ -148,7 +149,7 @@ async def _send(
                 # spend records need the usage only the final chunk carries; the client is spared that chunk
                 body = {**payload, "stream_options": {**(options or {}), "include_usage": True}}
                 body_raw, hide = None, True
-            result = await gateway.forwarder.send(Endpoint.CHAT_COMPLETIONS, body, group, headers, body_raw)
+            result = await gateway.forwarder.send(Endpoint.CHAT_COMPLETIONS, body, group, headers, body_raw, budget)
             sent = _Sent(result, None, hide)
         if isinstance(result, Opened) or result.status not in FALLBACK_STATUSES:
             return sent
@@ -206,7 +207,7 @@ async def chat_completions(request: Request) -> Response:
         call.finish(result.status)
         gateway.completed(call)
         body = as_openai_error_body(result.status, result.body, result.provider)
-        return Response(body, result.status, media_type="application/json")
+        return Response(body, result.status, headers=result.headers(), media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
     headers = _response_headers(result, sent.translated)
     if call.optimization:

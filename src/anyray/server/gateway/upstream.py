@@ -19,6 +19,11 @@ class UpstreamFailure:
     status: int
     body: bytes
     provider: str
+    # the upstream's own retry-after (seconds), passed on so a client that retries waits as long as asked
+    retry_after: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": self.retry_after} if self.retry_after else {}
 
 
 class UpstreamClient:
