@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
+from anyray.server.gateway.streaming import RelayResponse
 from anyray.testing.prompt_cache import TooManyBreakpoints
 from anyray.testing.reply import (
     anthropic_turn,
@@ -249,7 +250,7 @@ def sse_response(fake: FakeUpstream, events: list[bytes], headers: dict[str, str
         for event in events:
             yield event
 
-    return StreamingResponse(fake.steer(body()), media_type="text/event-stream", headers=headers)
+    return RelayResponse(fake.steer(body()), media_type="text/event-stream", headers=headers)
 
 
 async def messages(

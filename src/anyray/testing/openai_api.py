@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
+from anyray.server.gateway.streaming import RelayResponse
 from anyray.testing.reply import Turn, estimate_tokens, example_for, reply_text, short_id, split_words
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
         return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": usage})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     chunks = _chunks(base, message, finish, usage if include_usage else None)
-    return StreamingResponse(fake.steer(chunks), media_type="text/event-stream")
+    return RelayResponse(fake.steer(chunks), media_type="text/event-stream")
 
 
 async def _chunks(

@@ -49,6 +49,16 @@ DEFAULT_VERTEX_TOOL_TYPES = frozenset(
 VERTEX = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
 
 
+async def _released(gate: threading.Event, timeout_s: float) -> bool:
+    """Wait for a test thread's Event without a worker thread, so a hang-up cancels the wait at once."""
+    deadline = time.monotonic() + timeout_s
+    while not gate.is_set():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
 @dataclass(slots=True)
 class Received:
     method: str
@@ -166,7 +176,11 @@ class FakeUpstream:
         return gate
 
     async def steer(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """A streamed answer with the fake's stream faults applied: cut after n chunks, or held until released."""
+        """A streamed answer with the fake's stream faults applied: cut after n chunks, or held until released.
+
+        Served through RelayResponse, which closes the generator when the response ends, so a hang-up is
+        recorded ("abandoned") at once rather than whenever the abandoned generator is collected.
+        """
         cut_after = self.take_stream_cut()
         hold = self.take_stream_hold()
         ending = "abandoned"
@@ -177,7 +191,7 @@ class FakeUpstream:
                 if cut_after is not None and i >= cut_after:
                     ending = "cut"
                     raise ConnectionResetError("fake upstream cut the stream")  # closes without the last chunk
-                if hold is not None and i == hold[0] and not await asyncio.to_thread(hold[1].wait, 10):
+                if hold is not None and i == hold[0] and not await _released(hold[1], 10.0):
                     raise ConnectionResetError("nobody released the held stream")  # a buffering hop never does
                 if self.chunk_delay_s:
                     await asyncio.sleep(self.chunk_delay_s)

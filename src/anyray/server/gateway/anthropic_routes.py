@@ -182,6 +182,12 @@ async def _relay(
     )
 
 
+def _cut_event() -> bytes:
+    """Anthropic's own mid-stream error: the SDKs raise it as an APIStatusError with this message."""
+    error = orjson.loads(anthropic_error_body(502, "upstream stream ended before the message was complete"))
+    return b"event: error\ndata: " + orjson.dumps(error) + b"\n\n"
+
+
 async def _stream(  # type: ignore[no-untyped-def]
     response: aiohttp.ClientResponse,
     sse: bool = True,
@@ -204,13 +210,16 @@ async def _stream(  # type: ignore[no-untyped-def]
                 assembler.feed(chunk)
             yield chunk
         done = True
+        if tap is not None and not tap.complete:  # the upstream closed cleanly, but mid-message
+            cut = True
+            if not tap.errored:  # an upstream error event already told the client
+                log.warning("upstream stream ended before message_stop")
+                yield _cut_event()
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True
-        if not sse:
-            return
-        error = orjson.loads(anthropic_error_body(502, "upstream stream ended before the message was complete"))
-        yield b"event: error\ndata: " + orjson.dumps(error) + b"\n\n"
+        if sse:
+            yield _cut_event()
     finally:
         if done:
             response.release()
@@ -220,7 +229,7 @@ async def _stream(  # type: ignore[no-untyped-def]
             call.partial = not (tap is not None and tap.complete)
             # 499: the client went away mid-stream (nginx's convention); 502: the upstream cut it
             # a client may hang up right after message_stop, before the upstream closes: still a success
-            finished = done or (tap is not None and tap.complete)
+            finished = (done and not cut) or (tap is not None and tap.complete)
             call.finish(response.status if finished else 502 if cut else 499)
             gateway.completed(call)
             whole = assembler.message if assembler is not None and not assembler.broken else None

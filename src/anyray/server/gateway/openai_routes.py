@@ -389,6 +389,10 @@ async def _openai_stream(
         if rest := tap.flush():
             yield rest
         done = True
+        if not tap.complete:  # the upstream closed cleanly, but before `data: [DONE]`
+            cut = True
+            if not tap.errored:  # an upstream error event already told the client
+                yield stream_error("upstream stream ended before the answer was complete")
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True

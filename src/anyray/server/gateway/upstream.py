@@ -41,6 +41,19 @@ class UpstreamClient:
         if self._session:
             await self._session.close()
 
+    def connections_in_use(self) -> int:
+        """Upstream connections currently lent out (not idle in the pool): 0 once every call let go.
+
+        Reads aiohttp's private `_acquired` set: there is no public count, and a leak check needs one.
+        """
+        connector = self._session.connector if self._session is not None else None
+        return len(getattr(connector, "_acquired", ()))
+
+    def pooled_connections(self) -> int:
+        """Idle keep-alive connections in the pool (aiohttp's private `_conns`, for the same reason)."""
+        connector = self._session.connector if self._session is not None else None
+        return sum(len(c) for c in getattr(connector, "_conns", {}).values())
+
     async def open(self, req: UpstreamRequest) -> aiohttp.ClientResponse:
         """Send and return once headers arrive; the caller reads or streams the body, then releases."""
         assert self._session is not None, "start() first"
