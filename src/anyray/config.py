@@ -60,7 +60,7 @@ class RetrySettings(_Section):
 
     attempts: int = Field(2, ge=0, le=10, description="extra tries on the same target after a retryable failure")
     base_ms: int = Field(500, ge=0, description="first backoff; doubles each try, full jitter")
-    max_ms: int = Field(8000, ge=0, description="cap on one backoff wait, and on an honoured retry-after")
+    max_ms: int = Field(8000, ge=0, description="cap on one backoff wait (an upstream's retry-after may be longer)")
     budget_s: float = Field(20.0, ge=0, description="total waiting time for one request across all its retries")
 
 
@@ -68,7 +68,9 @@ class LimitSettings(_Section):
     """Input and load limits; each refusal is an error in the caller's dialect."""
 
     max_header_bytes: int = Field(64 * 1024, gt=0, description="all request headers together; larger gets a 431")
-    max_json_depth: int = Field(64, ge=2, le=1000, description="deeper request JSON gets a 400")
+    max_json_depth: int | None = Field(
+        64, ge=2, le=254, description="deeper request JSON gets a 400 (orjson cannot write 255+); unset: no check"
+    )
     max_concurrent_upstream: int | None = Field(
         None, gt=0, description="model calls in flight at once; unset: unlimited"
     )

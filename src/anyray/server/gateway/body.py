@@ -32,24 +32,26 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_object(raw: bytes, max_depth: int = 64) -> dict[str, Any]:
+def parse_object(raw: bytes, max_depth: int | None = 64) -> dict[str, Any]:
     """The body as a JSON object no deeper than `max_depth` (gateway.limits.max_json_depth).
 
     orjson itself stops at 1024 levels; the gateway's own, lower limit keeps every later walk over the
-    request (translation, the optimizer's strategies) far from Python's recursion limit.
+    request (translation, the optimizer's strategies) far from Python's recursion limit, and every
+    body the gateway accepts one orjson can write again (it refuses 255 levels and more). The check
+    costs about as much as the parse on a large body; `None` skips it (orjson's 1024 still holds).
     """
     if not raw:
         raise BadJSON("request body is empty; expected a JSON object")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        if "recursion limit" in str(exc):
-            raise BadJSON(_too_deep(max_depth)) from None
+        if "depth limit" in str(exc) or "recursion" in str(exc):
+            raise BadJSON(_too_deep(max_depth or 1024)) from None
         raise BadJSON(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadJSON(f"request body must be a JSON object, not {type(data).__name__}")
     # fewer brackets than the limit cannot nest deeper than it: most small bodies skip the walk
-    if raw.count(b"{") + raw.count(b"[") > max_depth and _deeper_than(data, max_depth):
+    if max_depth is not None and raw.count(b"{") + raw.count(b"[") > max_depth and _deeper_than(raw, max_depth):
         raise BadJSON(_too_deep(max_depth))
     return data
 
@@ -58,17 +60,23 @@ def _too_deep(limit: int) -> str:
     return f"request body nests JSON deeper than the gateway's limit of {limit} levels (gateway.limits.max_json_depth)"
 
 
-def _deeper_than(data: Any, limit: int) -> bool:
-    """Whether any container sits more than `limit` levels down; iterative, so depth costs no stack."""
-    level: list[Any] = [data]
-    depth = 1
-    while level:
-        if depth > limit:
-            return True
-        below: list[Any] = []
-        for node in level:
-            children = node.values() if isinstance(node, dict) else node
-            below.extend(c for c in children if isinstance(c, dict | list))
-        level = below
-        depth += 1
-    return False
+_FOLD = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def _deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether valid JSON `raw` nests containers more than `limit` deep, from its bytes alone.
+
+    Walking the parsed object costs a Python step per container (milliseconds for a long agent
+    conversation); this costs a few C-speed passes over the bytes: drop escaped backslashes and quotes,
+    keep what lies outside strings, keep only the brackets, then peel innermost `[]` pairs one level
+    per round. More than `limit` rounds needed means deeper than `limit`.
+    """
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(raw.split(b'"')[::2]).translate(_FOLD, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return bool(brackets)
