@@ -67,7 +67,9 @@ class RetrySettings(_Section):
 class LimitSettings(_Section):
     """Input and load limits; each refusal is an error in the caller's dialect."""
 
-    max_header_bytes: int = Field(64 * 1024, gt=0, description="all request headers together; larger gets a 431")
+    max_header_bytes: int = Field(
+        64 * 1024, gt=0, le=1024 * 1024, description="all request headers together; larger gets a 431"
+    )
     max_json_depth: int | None = Field(
         64, ge=2, le=254, description="deeper request JSON gets a 400 (orjson cannot write 255+); unset: no check"
     )

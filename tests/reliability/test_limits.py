@@ -168,3 +168,53 @@ def test_a_slot_is_given_back_on_every_ending(stack, fake):
     wait_until(lambda: s.gw.gateway.slots.in_use == 0, what="every slot given back")
     assert client.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=HI).content
     assert refused(s, "concurrent_upstream") == 0
+
+
+def test_anyray_up_s_http_server_caps_a_request_head_before_the_app_sees_it():
+    """`anyray up` serves with httptools, which would buffer any head; the runner's protocol stops at 1 MiB."""
+    import asyncio
+    import socket
+    import threading
+
+    from anyray.server.runner import HEAD_HARD_CAP_BYTES, _server
+
+    seen: list[int] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": message["type"] + ".complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        seen.append(len(body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = _server(app, "127.0.0.1", port)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, what="the server to start")
+    try:
+        url = f"http://127.0.0.1:{port}/v1/messages"
+        with httpx.Client(timeout=10) as http:
+            big_head = http.post(url, headers={"x-pad": "p" * (HEAD_HARD_CAP_BYTES + 10)}, content=b"{}")
+            assert big_head.status_code == 431
+            assert big_head.json()["error"]["code"] == "headers_too_large"
+            # a large head under the cap, and a large body behind a small head, both reach the app
+            assert http.post(url, headers={"x-pad": "p" * 200_000}, content=b"{}").status_code == 200
+            assert http.post(url, content=b"x" * (3 * HEAD_HARD_CAP_BYTES)).status_code == 200
+            assert http.post(url, content=b"{}").status_code == 200  # kept-alive connection, next head counted anew
+        assert seen == [2, 3 * HEAD_HARD_CAP_BYTES, 2]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
