@@ -258,3 +258,33 @@ def test_an_openai_client_leaving_a_translated_stream_cancels_the_upstream_call(
     gate.set()
     (left,) = s.records(1)
     assert (left["status"], left["partial"]) == (499, True)
+
+
+# ------------------------------------------------------------------------------------------ the policy itself
+
+
+def test_retry_after_headers_are_read_in_every_form_the_apis_use():
+    from anyray.server.gateway.retry import retry_after_s
+
+    now = 1_700_000_000.0
+    assert retry_after_s({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5  # the precise one wins
+    assert retry_after_s({"retry-after": "2"}) == 2.0
+    assert retry_after_s({"retry-after": "Tue, 14 Nov 2023 22:13:30 GMT"}, now=lambda: now) == 10.0
+    assert retry_after_s({"retry-after": "soon"}) is None
+    assert retry_after_s({"retry-after": "-3"}) == 0.0
+    assert retry_after_s({}) is None
+
+
+def test_the_budget_bounds_retries_and_skips_waits_it_cannot_afford():
+    from anyray.server.gateway.retry import RetryPolicy
+
+    clock = [0.0]
+    policy = RetryPolicy(attempts=3, base_s=1.0, max_s=4.0, budget_s=10.0, clock=lambda: clock[0], rand=lambda: 0.0)
+    budget = policy.budget()
+    assert [budget.wait_for(n, None) for n in range(4)] == [1.0, 2.0, 4.0, None]  # doubling, capped, bounded
+    assert budget.wait_for(0, 9.0) == 9.0  # an upstream's retry-after beyond max_s, within the budget
+    assert budget.wait_for(0, 10.5) is None  # beyond it: no wait at all
+    clock[0] = 8.5
+    assert budget.wait_for(0, None) == 1.0 and budget.wait_for(1, None) is None  # 8.5 + 2 > 10
+    jittered = RetryPolicy(base_s=1.0, rand=lambda: 1.0).backoff(0)
+    assert jittered == 0.75  # up to a quarter taken off
