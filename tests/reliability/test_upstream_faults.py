@@ -138,6 +138,14 @@ def test_a_retry_after_beyond_the_budget_is_not_waited_for(stack, fake):
     assert record["status"] == 429
 
 
+def test_an_upstream_saying_x_should_retry_false_is_not_asked_again_but_the_fallback_is(stack, fake):
+    s = stack()
+    fake.inject(529, times=1, path_contains=":rawPredict", headers={"x-should-retry": "false"})
+    raw = claude(s).messages.with_raw_response.create(model="claude-opus-4-1", max_tokens=50, messages=HI)
+    assert raw.headers["x-anyray-provider"] == "anthropic"
+    assert sent(fake, ":rawPredict") == 1 and retries(s.gw, "vertex", "retry_529") == 0
+
+
 def test_a_client_error_is_neither_retried_nor_sent_to_the_fallback(stack, fake):
     s = stack()
     fake.inject(400, times=1, path_contains=":rawPredict")

@@ -83,9 +83,10 @@ class Fault:
     path_contains: str | None = None
     body: Any = None
     retry_after_ms: int | None = None
+    extra_headers: dict[str, str] | None = None
 
     def headers(self) -> dict[str, str]:
-        headers = {}
+        headers = dict(self.extra_headers or {})
         if self.retry_after is not None:
             value = self.retry_after
             headers["retry-after"] = str(int(value)) if float(value).is_integer() else str(value)
@@ -153,13 +154,14 @@ class FakeUpstream:
         path_contains: str | None = None,
         body: Any = None,
         retry_after_ms: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """The next `times` matching calls answer `status` in the provider's error shape.
 
         `retry_after` (seconds) and `retry_after_ms` become the `retry-after` / `retry-after-ms` headers
-        the real APIs send with a 429 or 529.
+        the real APIs send with a 429 or 529; `headers` adds any other (`x-should-retry`).
         """
-        self.faults.append(Fault(status, times, retry_after, path_contains, body, retry_after_ms))
+        self.faults.append(Fault(status, times, retry_after, path_contains, body, retry_after_ms, headers))
 
     def cut_stream_after(self, events: int) -> None:
         """The next streamed answer stops after `events` SSE events, without a proper end."""
