@@ -38,7 +38,7 @@ def parse_object(raw: bytes, max_depth: int | None = 64) -> dict[str, Any]:
     orjson itself stops at 1024 levels; the gateway's own, lower limit keeps every later walk over the
     request (translation, the optimizer's strategies) far from Python's recursion limit, and every
     body the gateway accepts one orjson can write again (it refuses 255 levels and more). The check
-    costs about as much as the parse on a large body; `None` skips it (orjson's 1024 still holds).
+    costs a few times the parse on a large body (docs/reliability.md); `None` skips it.
     """
     if not raw:
         raise BadJSON("request body is empty; expected a JSON object")
