@@ -51,13 +51,31 @@ def parse_object(raw: bytes, max_depth: int | None = 64) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadJSON(f"request body must be a JSON object, not {type(data).__name__}")
     # fewer brackets than the limit cannot nest deeper than it: most small bodies skip the walk
-    if max_depth is not None and raw.count(b"{") + raw.count(b"[") > max_depth and _deeper_than(raw, max_depth):
-        raise BadJSON(_too_deep(max_depth))
+    if max_depth is not None and (brackets := raw.count(b"{") + raw.count(b"[")) > max_depth:
+        # two exact checks, each cheap where the other is not: a walk costs per container, the byte
+        # scan per byte; agent requests are mostly long strings in few containers, so mostly the walk
+        deeper = _walk_deeper_than if brackets * 128 < len(raw) else _deeper_than
+        if deeper(data if deeper is _walk_deeper_than else raw, max_depth):
+            raise BadJSON(_too_deep(max_depth))
     return data
 
 
 def _too_deep(limit: int) -> str:
     return f"request body nests JSON deeper than the gateway's limit of {limit} levels (gateway.limits.max_json_depth)"
+
+
+def _walk_deeper_than(data: Any, limit: int) -> bool:
+    """Whether parsed JSON has a container more than `limit` levels down: level by level, no recursion."""
+    level = [data]
+    for _ in range(limit):
+        below: list[Any] = []
+        extend = below.extend
+        for node in level:
+            extend([c for c in (node.values() if type(node) is dict else node) if type(c) in (dict, list)])
+        if not below:
+            return False
+        level = below
+    return True
 
 
 _FOLD = bytes.maketrans(b"{}", b"[]")
