@@ -117,6 +117,11 @@ def test_the_depth_limit_is_exact_and_skips_small_bodies():
         parse_object(b'{"a": {"b": [[1]]}}', max_depth=3)
     wide = b'{"m": [' + b",".join([b'{"role": "user", "content": [{"type": "text"}]}'] * 500) + b"]}"
     assert len(parse_object(wide, max_depth=5)["m"]) == 500  # many containers, none deeper than 5
+    # few containers in a long body (an agent's request): the parsed-object walk decides, just as exactly
+    padded = b'{"text": "' + b"x" * 5000 + b'", "deep": ' + b"[" * 9 + b"]" * 9 + b"}"
+    assert parse_object(padded, max_depth=10)["deep"] == [[[[[[[[[]]]]]]]]]
+    with pytest.raises(BadJSON):
+        parse_object(padded, max_depth=9)
 
 
 # ------------------------------------------------------------------------------------------ concurrency
