@@ -57,6 +57,14 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
-class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+class CoalescingWrites:
+    """Mixin for a uvicorn HttpToolsProtocol subclass: its transport coalesces writes (see the module doc)."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[misc, arg-type]
+
+
+class CoalescingHttpToolsProtocol(CoalescingWrites, HttpToolsProtocol):
+    pass

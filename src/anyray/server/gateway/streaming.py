@@ -1,28 +1,45 @@
-"""A StreamingResponse that notices a client hanging up with one plain task instead of an anyio task group.
+"""A relayed stream whose upstream side is always let go, however the client's side ended.
 
-uvicorn declares ASGI spec 2.3, so Starlette's StreamingResponse runs every stream inside an anyio task
-group: the body in a child task, a disconnect listener in the request's task, a cancel scope around
-both. On the streaming benchmark that machinery was ~7% of the gateway's samples. The behaviour that
-matters is kept: when the client goes away mid-stream, the relay is cancelled at once (so the
-upstream connection is dropped and stops generating, and the call is recorded as 499), not at the
-next chunk. ANYRAY_STREAM_WATCHER=0 falls back to Starlette's own.
+The relay generators close the upstream response and record the call in their `finally`. That runs
+when the stream ends, when the upstream breaks, and when the client leaves mid-stream (the generator
+is cancelled or closed). It does not run when the client leaves before the generator was ever started
+(a generator that never ran has no `finally` to run), and a generator abandoned at a `yield` only
+runs it whenever it is garbage-collected. `RelayResponse` closes its generator deterministically when
+the response ends and then runs `on_end`, which covers the never-started case: no upstream
+connection and no call record is left behind either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from collections.abc import Callable
+from typing import Any
 
-from starlette import responses
+import aiohttp
+from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-_ENABLED = os.environ.get("ANYRAY_STREAM_WATCHER", "1") != "0"
+from anyray.server.gateway.call import Call
+
+_WATCHER = os.environ.get("ANYRAY_STREAM_WATCHER", "1") != "0"
 
 
-class StreamingResponse(responses.StreamingResponse):
+class WatchedStreamingResponse(StreamingResponse):
+    """Notices a client hanging up with one plain task instead of an anyio task group.
+
+    uvicorn declares ASGI spec 2.3, so Starlette's StreamingResponse runs every stream inside an anyio
+    task group: the body in a child task, a disconnect listener in the request's task, a cancel scope
+    around both; on the streaming benchmark that was ~7% of the gateway's samples (docs/performance.md).
+    What matters is kept: when the client goes away mid-stream the relay is cancelled at once (the
+    upstream is let go and the call recorded as 499), not at the next chunk. ANYRAY_STREAM_WATCHER=0
+    falls back to Starlette's own.
+    """
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         spec = scope.get("asgi", {}).get("spec_version", "2.0")
-        if not _ENABLED or scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
+        if not _WATCHER or scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
             await super().__call__(scope, receive, send)
             return
         streaming = asyncio.current_task()
@@ -47,3 +64,34 @@ class StreamingResponse(responses.StreamingResponse):
             watcher.cancel()
         if self.background is not None:
             await self.background()
+
+
+class RelayResponse(WatchedStreamingResponse):
+    def __init__(self, *args: Any, on_end: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_end = on_end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(RuntimeError):  # still running elsewhere: it will finish itself
+                    await aclose()
+            if self.on_end is not None:
+                self.on_end()
+
+
+def let_go(response: aiohttp.ClientResponse, gateway: Any = None, call: Call | None = None) -> Callable[[], None]:
+    """The `on_end` of a relayed upstream stream: close the upstream connection (a no-op once released)
+    and, when the relay never ran, record the call as the client leaving (499, partial, nothing seen)."""
+
+    def end() -> None:
+        response.close()
+        if call is not None and call.status == 0:
+            call.partial = True
+            call.finish(499)
+            gateway.completed(call)
+
+    return end
