@@ -16,6 +16,7 @@ __all__ = [
     "SpendWriter",
     "StoreError",
     "Summary",
+    "default_spill_dir",
     "default_store_url",
     "open_store",
     "sanitize_decisions",
@@ -26,6 +27,15 @@ def default_store_url() -> str:
     """Where `anyray up` keeps spend when the config names no store: $ANYRAY_HOME or ~/.anyray."""
     home = Path(os.environ.get("ANYRAY_HOME") or Path.home() / ".anyray")
     return f"sqlite:///{home / 'spend.db'}"
+
+
+def default_spill_dir(url: str) -> Path:
+    """Next to the SQLite file; for a server store, the state directory ($ANYRAY_HOME or ~/.anyray)."""
+    if url.startswith("sqlite:"):
+        from anyray.store.sqlite import sqlite_path
+
+        return sqlite_path(url).parent / "spill"
+    return Path(os.environ.get("ANYRAY_HOME") or Path.home() / ".anyray") / "spill"
 
 
 def open_store(url: str) -> SpendStore:

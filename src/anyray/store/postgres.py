@@ -26,7 +26,7 @@ class PostgresStore(SpendStore):
     placeholder = "%s"
     id_type = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 4) -> None:
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 5.0) -> None:
         super().__init__(url)
         try:
             import psycopg
@@ -35,7 +35,18 @@ class PostgresStore(SpendStore):
             raise StoreError("a postgresql:// store needs psycopg: pip install 'anyray[postgres]'") from None
         self._psycopg = psycopg
         try:
-            self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False)
+            # check: a connection left over from before a server restart is found dead and replaced when
+            # it is taken, not when a batch fails on it; timeout: a down server costs the writer thread
+            # seconds per attempt, not the pool's default 30 s (records keep queueing meanwhile)
+            self._pool = ConnectionPool(
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                open=False,
+                timeout=timeout_s,
+                check=ConnectionPool.check_connection,
+                kwargs={"connect_timeout": max(1, int(timeout_s))},
+            )
             self._pool.open(wait=True, timeout=10)
         except Exception as exc:
             raise StoreError(f"cannot connect to spend store {redact(url)}: {exc}") from None
