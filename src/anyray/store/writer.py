@@ -90,7 +90,7 @@ class SpendWriter:
         return self._queue.qsize() + len(self._pending) + (self.spill.records if self.spill else 0)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything submitted so far was handled: written, or kept (memory/spill) while the store is down."""
+        """Wait until everything submitted so far was handled: written, or kept (memory, spill) if the store is down."""
         if not self._thread.is_alive():
             return self._queue.empty()
         done = threading.Event()
