@@ -134,10 +134,13 @@ def _short(value: str) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    hits = CAPTURE.find(collected())
-    if not hits:
-        return
+    values = collected()
+    hits = CAPTURE.find(values)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not hits:
+        if reporter is not None:
+            reporter.write_line(f"log scan: {len(CAPTURE.lines)} log lines, {len(values)} secrets/prompts, none found")
+        return
     lines = [f"log scan: {len(hits)} log line(s) hold a test secret or prompt text:"]
     for value, line in hits[:50]:
         lines.append(f"  [{_short(value)}] {line.replace(value, '<<HERE>>')[:400]}")
