@@ -148,6 +148,13 @@ def test_workload_identity_and_a_credential_free_optimizer(config_name, tmp_path
     [container] = optimizer["containers"]
     assert container["args"] == ["serve", "optimizer"]
     assert "envFrom" not in container  # the Secret with provider keys is never given to the optimizer
+    # ... only its own service token, one key of it, so it can require the token and present it to a keyed gateway
+    from_secret = [e for e in container["env"] if "valueFrom" in e]
+    assert [(e["name"], e["valueFrom"]["secretKeyRef"]["key"]) for e in from_secret] == [
+        ("ANYRAY_OPTIMIZER_TOKEN", "ANYRAY_OPTIMIZER_TOKEN")
+    ]
+    gateway = _one(objs, "Deployment", naming.GATEWAY_SERVICE)["spec"]["template"]["spec"]["containers"][0]
+    assert gateway["envFrom"][0]["secretRef"]["name"] == from_secret[0]["valueFrom"]["secretKeyRef"]["name"]
 
 
 def test_network_policy_lets_only_the_gateway_and_litellm_reach_the_optimizer(config_name, tmp_path):
@@ -270,9 +277,11 @@ def test_compose_publishes_only_the_gateway_and_keeps_secrets_in_the_env_file(co
         assert service["read_only"] is True
         assert service["user"] == f"{RUN_AS}:{RUN_AS}"
         assert not any(k.endswith(("API_KEY", "TOKEN", "PASSWORD")) for k in service["environment"])
-    # the gateway reads the secrets from the env file; the credential-free optimizer gets no env file at all
+    # the gateway reads the secrets from the env file; the credential-free optimizer only its own token's file
     assert services["gateway"]["env_file"] == [{"path": "anyray.env", "required": False}]
-    assert "env_file" not in services["optimizer"]
+    assert services["optimizer"]["env_file"] == [{"path": "optimizer.env", "required": False}]
+    token_example = [line for line in rendered.files["optimizer.env.example"].splitlines() if not line.startswith("#")]
+    assert token_example == ["ANYRAY_OPTIMIZER_TOKEN="]
     assert services["postgres"]["env_file"] == [{"path": "postgres.env", "required": False}]
     assert services["gateway"]["depends_on"]["optimizer"] == {"condition": "service_healthy"}
     for optional in ("litellm", "postgres", "redis"):

@@ -11,6 +11,8 @@ from pathlib import Path
 import anyray
 from anyray.deploy.render import Rendered, env_file_lines
 
+TOKEN_ENV = "ANYRAY_OPTIMIZER_TOKEN"
+
 NO_DOCKER_NEXT = (
     "Install Docker (https://docs.docker.com/get-docker/) and re-run `anyray up --compose`, "
     "or run `anyray up` without --compose: it needs no Docker."
@@ -77,19 +79,30 @@ def ensure_env_files(out_dir: Path, rendered: Rendered, environ: Mapping[str, st
     """Create anyray.env (and postgres.env) with mode 0600 from the variables this shell already has,
     where there is none yet; an existing file is the user's and is never touched. Returns the new ones."""
     created = []
-    app_env, db_env = out_dir / "anyray.env", out_dir / "postgres.env"
+    app_env, db_env, opt_env = out_dir / "anyray.env", out_dir / "postgres.env", out_dir / "optimizer.env"
     password = environ.get("POSTGRES_PASSWORD")
     for existing, key in ((db_env, "POSTGRES_PASSWORD"), (app_env, "PGPASSWORD")):
         if existing.exists():
             password = password or _read_env(existing).get(key)
     password = password or secrets.token_urlsafe(24)
+    # the optimizer's service token: the gateway's copy and the optimizer's must match
+    token = environ.get(TOKEN_ENV)
+    for existing in (app_env, opt_env):
+        if existing.exists():
+            token = token or _read_env(existing).get(TOKEN_ENV)
+    token = token or secrets.token_urlsafe(32)
     if not app_env.exists():
         lines = ["# Written by `anyray up --compose` from your environment. Yours to edit; never commit it."]
-        lines += env_file_lines(rendered.secret_env, environ)
+        lines += env_file_lines([n for n in rendered.secret_env if n != TOKEN_ENV], environ)
+        lines.append(f"{TOKEN_ENV}={token}")
         if postgres:
             lines.append(f"PGPASSWORD={password}")
         _write_private(app_env, lines)
         created.append(app_env)
+    if not opt_env.exists():
+        _write_private(opt_env, ["# Written by `anyray up --compose`: the optimizer's service token, nothing else.",
+                                 f"{TOKEN_ENV}={token}"])  # fmt: skip
+        created.append(opt_env)
     if postgres and not db_env.exists():
         _write_private(db_env, ["# Written by `anyray up --compose`: the postgres container's password.",
                                 f"POSTGRES_PASSWORD={password}"])  # fmt: skip

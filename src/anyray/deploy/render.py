@@ -143,7 +143,9 @@ def secret_env_names(config: Config) -> list[str]:
         section = getattr(config.providers, name)
         if section.enabled:
             names.append(section.api_key_env)
-    names.append("ANYRAY_OPTIMIZER_TOKEN")
+    # the optimizer's service token (the gateway and LiteLLM present it; the optimizer's embedder presents it
+    # to a keyed gateway) and the console's cookie key, so every gateway replica accepts every login
+    names += ["ANYRAY_OPTIMIZER_TOKEN", "ANYRAY_CONSOLE_SECRET"]
     if config.deploy.litellm:
         names.append("LITELLM_MASTER_KEY")
     return names
@@ -250,6 +252,7 @@ def render(target: Target, config: Config) -> Rendered:
         files["compose.yaml"] = env.get_template("compose/compose.yaml.j2").render(ctx)
         files["anyray.yaml"] = config_yaml
         files["anyray.env.example"] = env.get_template("compose/anyray.env.example.j2").render(ctx)
+        files["optimizer.env.example"] = env.get_template("compose/optimizer.env.example.j2").render(ctx)
         if deploy.postgres:
             files["postgres.env.example"] = env.get_template("compose/postgres.env.example.j2").render(ctx)
         files[".env"] = env.get_template("compose/dotenv.j2").render(ctx)

@@ -14,10 +14,8 @@ from typing import Any
 import orjson
 
 from anyray.store.base import SpendStore, StoreError
+from anyray.store.records import decision_saved_micros, decision_tokens_saved
 
-_SAVED_MICROS_KEYS = ("savedMicros", "saved_micros", "estimatedSavingMicros", "estimated_saving_micros")
-_BEFORE_KEYS = ("tokensBefore", "tokens_before")
-_AFTER_KEYS = ("tokensAfter", "tokens_after")
 UNATTRIBUTED = "(unattributed)"
 
 
@@ -64,14 +62,6 @@ def spend_series(
     return [SeriesPoint(int(b), str(m), int(n), int(c or 0)) for b, m, n, c in rows]
 
 
-def _first_int(d: dict[str, Any], keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        value = d.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
-
 def split_savings(decisions: list[dict[str, Any]], savings_micros: int) -> list[int]:
     """A record's `savings_micros`, shared out over its decisions so the parts add up to it exactly.
 
@@ -83,14 +73,12 @@ def split_savings(decisions: list[dict[str, Any]], savings_micros: int) -> list[
     left = max(int(savings_micros or 0), 0)
     weights = [0] * len(decisions)
     for i, d in enumerate(decisions):
-        explicit = _first_int(d, _SAVED_MICROS_KEYS)
+        explicit = decision_saved_micros(d)
         if explicit is not None:
             parts[i] = min(max(explicit, 0), left)
             left -= parts[i]
             continue
-        before, after = _first_int(d, _BEFORE_KEYS), _first_int(d, _AFTER_KEYS)
-        if before is not None and after is not None and before > after:
-            weights[i] = before - after
+        weights[i] = decision_tokens_saved(d) or 0
     total_w = sum(weights)
     if left and total_w:
         shares = [(left * w // total_w, (left * w) % total_w, i) for i, w in enumerate(weights)]
@@ -122,9 +110,7 @@ def policy_effects(store: SpendStore, since_ms: int | None, until_ms: int | None
             if d["kind"] not in seen:
                 effect.requests += 1
                 seen.add(d["kind"])
-            before, after = _first_int(d, _BEFORE_KEYS), _first_int(d, _AFTER_KEYS)
-            if before is not None and after is not None and before > after:
-                effect.tokens_saved += before - after
+            effect.tokens_saved += decision_tokens_saved(d) or 0
             effect.savings_micros += part
         if (rest := max(int(savings or 0), 0) - sum(parts)) > 0:
             # a saving no decision accounts for (e.g. older records): shown, never dropped

@@ -104,3 +104,29 @@ def sanitize_decisions(decisions: Iterable[Any]) -> list[dict[str, Any]]:
         if len(out) >= MAX_DECISIONS:
             break
     return out
+
+
+_SAVED_MICROS_KEYS = ("savedMicros", "saved_micros", "estimatedSavingMicros", "estimated_saving_micros")
+_BEFORE_KEYS = ("tokensBefore", "tokens_before")
+_AFTER_KEYS = ("tokensAfter", "tokens_after")
+
+
+def _first_int(d: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = d.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def decision_saved_micros(decision: dict[str, Any]) -> int | None:
+    """The saving a decision states in micro-dollars, when it states one (either naming style)."""
+    return _first_int(decision, _SAVED_MICROS_KEYS)
+
+
+def decision_tokens_saved(decision: dict[str, Any]) -> int | None:
+    """Input tokens a decision removed (before - after), when it says both and removed some."""
+    before, after = _first_int(decision, _BEFORE_KEYS), _first_int(decision, _AFTER_KEYS)
+    if before is not None and after is not None and before > after:
+        return before - after
+    return None

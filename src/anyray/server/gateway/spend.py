@@ -16,21 +16,9 @@ from anyray.pricing import PriceBook
 from anyray.server.gateway.call import Call, Usage
 from anyray.server.gateway.metrics import GatewayMetrics
 from anyray.store import SpendRecord, SpendWriter, default_spill_dir, open_store, sanitize_decisions
+from anyray.store.records import decision_saved_micros, decision_tokens_saved
 
 log = logging.getLogger("anyray.spend")
-
-_SAVED_MICROS_KEYS = ("savedMicros", "saved_micros", "estimatedSavingMicros", "estimated_saving_micros")
-_BEFORE_KEYS = ("tokensBefore", "tokens_before")
-_AFTER_KEYS = ("tokensAfter", "tokens_after")
-
-
-def _first_int(d: dict[str, Any], keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        value = d.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
 
 def _text(value: Any, limit: int = 128) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
@@ -90,13 +78,13 @@ class SpendRecorder:
         """Explicit micro-dollar savings when a decision states them, else input tokens saved x input price."""
         total = 0
         for decision in decisions:
-            explicit = _first_int(decision, _SAVED_MICROS_KEYS)
+            explicit = decision_saved_micros(decision)
             if explicit is not None:
                 total += max(0, explicit)
                 continue
-            before, after = _first_int(decision, _BEFORE_KEYS), _first_int(decision, _AFTER_KEYS)
-            if provider and before is not None and after is not None and before > after:
-                total += self.prices.input_saving(provider, model, before - after, usage, self._region(provider)) or 0
+            saved = decision_tokens_saved(decision)
+            if provider and saved is not None:
+                total += self.prices.input_saving(provider, model, saved, usage, self._region(provider)) or 0
         return total
 
     def build(self, call: Call) -> SpendRecord:
