@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import anthropic
+import httpx
 import pytest
 
 from anyray.store import SpendRecord, SpendWriter, open_store
@@ -110,6 +111,8 @@ def test_postgres_stopped_and_restarted_during_a_run_loses_nothing(fake, sa_key_
     assert not errors, errors
     _wait(lambda: writer.backlog == 0 and writer.written >= 40, "the kept records to be written")
     assert writer.lost == 0 and writer.failures >= 1
+    metrics = httpx.get(f"{gw.url}/metrics").text
+    assert "anyray_spend_records_lost_total 0.0" in metrics and "anyray_spend_records_backlog 0.0" in metrics
 
     gw.server.stop()
     count, unique, inputs, outputs = _totals(pg.url)
