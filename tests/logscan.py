@@ -139,6 +139,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not hits:
         if reporter is not None:
+            reporter.write_line("")
             reporter.write_line(f"log scan: {len(CAPTURE.lines)} log lines, {len(values)} secrets/prompts, none found")
         return
     lines = [f"log scan: {len(hits)} log line(s) hold a test secret or prompt text:"]
