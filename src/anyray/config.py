@@ -55,12 +55,38 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class RetrySettings(_Section):
+    """Retrying a failed upstream call on the same target, before the first byte reached the client."""
+
+    attempts: int = Field(2, ge=0, le=10, description="extra tries on the same target after a retryable failure")
+    base_ms: int = Field(500, ge=0, description="first backoff; doubles each try, full jitter")
+    max_ms: int = Field(8000, ge=0, description="cap on one backoff wait (an upstream's retry-after may be longer)")
+    budget_s: float = Field(20.0, ge=0, description="total waiting time for one request across all its retries")
+
+
+class LimitSettings(_Section):
+    """Input and load limits; each refusal is an error in the caller's dialect."""
+
+    max_header_bytes: int = Field(
+        64 * 1024, gt=0, le=1024 * 1024, description="all request headers together; larger gets a 431"
+    )
+    max_json_depth: int | None = Field(
+        64, ge=2, le=254, description="deeper request JSON gets a 400 (orjson cannot write 255+); unset: no check"
+    )
+    max_concurrent_upstream: int | None = Field(
+        None, gt=0, description="model calls in flight at once; unset: unlimited"
+    )
+    queue_timeout_s: float = Field(5.0, ge=0, description="how long a call waits for a free slot before a 429")
+
+
 class GatewaySettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=0, le=65535)
     max_body_bytes: int = Field(32 * 1024 * 1024, gt=0, description="larger request bodies get a 413")
     upstream_timeout_s: float = Field(600.0, gt=0)
     connect_timeout_s: float = Field(10.0, gt=0)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
 
 class StrategySetting(_Section):

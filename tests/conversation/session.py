@@ -63,7 +63,7 @@ def requests(messages: list[dict[str, Any]], **extra: Any) -> list[dict[str, Any
 async def optimize(optimizer: Optimizer, request: dict[str, Any], kinds: list[str] | None,
                    settings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     if settings is not None:
-        optimizer.put_settings({"strategies": settings})
+        await optimizer.put_settings({"strategies": settings})
     message: dict[str, Any] = {"endpoint": "/v1/messages", "request": request,
                                "route": {"provider": "anthropic", "model": "claude-sonnet-4-5"}}
     if kinds is not None:

@@ -149,7 +149,7 @@ def test_body_over_the_limit_is_a_413(fake_openai, sa_key_file, start_gateway):
 
 
 def test_upstream_openai_errors_pass_through_unchanged(gw, client, fake_openai):
-    fake_openai.inject(500, path_contains="/chat/completions")
+    fake_openai.inject(500, times=3, path_contains="/chat/completions", retry_after_ms=1)
     with pytest.raises(openai.InternalServerError) as info:
         client.chat.completions.create(model="gpt-4o", messages=HI)
     assert info.value.body == {"message": "injected fault 500", "type": "server_error", "param": None, "code": None}

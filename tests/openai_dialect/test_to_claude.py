@@ -379,14 +379,14 @@ def test_upstream_errors_arrive_in_openai_shape(gw, client, fake_openai):
     assert body["type"] == "invalid_request_error" and body["code"] == "invalid_request_error"
     assert "injected fault 400" in body["message"] and body["message"].startswith("vertex:")
 
-    fake_openai.inject(429, path_contains=":rawPredict")
+    fake_openai.inject(429, times=3, path_contains=":rawPredict", retry_after_ms=1)  # outlasts retries
     with pytest.raises(openai.RateLimitError) as info:
         client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "hi"}])
     assert info.value.body["type"] == "rate_limit_error"
 
 
 def test_fallback_from_vertex_to_anthropic_translates_the_same_way(gw, client, fake_openai):
-    fake_openai.inject(529, path_contains=":rawPredict")
+    fake_openai.inject(529, times=3, path_contains=":rawPredict", retry_after_ms=1)
     raw = client.chat.completions.with_raw_response.create(
         model="claude-opus-4-1", messages=[{"role": "user", "content": "fall back"}]
     )
@@ -403,7 +403,7 @@ def test_fallback_across_dialects_openai_to_claude(fake_openai, sa_key_file, sta
     }
     gw = start_gateway(config)
     client = openai.OpenAI(base_url=gw.url + "/v1", api_key=CLIENT_KEY, max_retries=0)
-    fake_openai.inject(503, path_contains="/chat/completions")
+    fake_openai.inject(503, times=3, path_contains="/chat/completions", retry_after_ms=1)
     chunks = list(
         client.chat.completions.with_raw_response.create(
             model="gpt-resilient", messages=[{"role": "user", "content": "either way"}], stream=True
@@ -411,7 +411,8 @@ def test_fallback_across_dialects_openai_to_claude(fake_openai, sa_key_file, sta
     )
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello from fake-vertex! You said: either way."
     paths = [r.path for r in fake_openai.received if "token" not in r.path]
-    assert paths[0] == "/v1/chat/completions" and paths[1].endswith(":streamRawPredict")
+    assert paths[:3] == ["/v1/chat/completions"] * 3  # the first try and two retries
+    assert paths[3].endswith(":streamRawPredict")
 
 
 def test_a_stream_cut_by_the_upstream_ends_with_an_error_the_sdk_raises(gw, client, fake_openai):

@@ -71,13 +71,15 @@ def test_metrics_count_fail_opens_and_upstream_fallbacks(fake, sa_key_file, star
     config["optimizer"] = {"url": f"http://127.0.0.1:{_closed_port()}", "budget_ms": 500}
     gw = start_gateway(config)
     client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
-    fake.inject(529, times=1, path_contains="claude-opus-4-1@20250805")  # Vertex overloaded -> Anthropic fallback
+    # Vertex overloaded for the first try and both retries -> Anthropic fallback
+    fake.inject(529, times=3, path_contains="claude-opus-4-1@20250805", retry_after_ms=1)
     message = client.messages.create(
         model="claude-opus-4-1", max_tokens=20, messages=[{"role": "user", "content": "fallback please"}]
     )
     assert message.content[0].text
     samples = scrape(gw.url)
     assert value(samples, "anyray_optimizer_fail_open_total", dialect="anthropic") == 1
+    assert value(samples, "anyray_upstream_retries_total", provider="vertex", reason="retry_529") == 2
     assert value(samples, "anyray_upstream_retries_total", provider="vertex", reason="fallback_529") == 1
     labels = {"dialect": "anthropic", "provider": "anthropic", "model": "claude-opus-4-1", "status": "200"}
     assert value(samples, "anyray_requests_total", **labels) == 1

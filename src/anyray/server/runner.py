@@ -13,7 +13,54 @@ import socket
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import orjson
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# httptools buffers a request head of any size (8 MB went through in a trial); this caps it in the
+# protocol, before the app runs. Heads under the cap reach the app, whose own (configurable, lower)
+# gateway.limits.max_header_bytes answers a 431 in the caller's dialect.
+HEAD_HARD_CAP_BYTES = 1024 * 1024
+
+
+class BoundedHeadHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing a request head larger than `max_head_bytes` with a 431."""
+
+    max_head_bytes = HEAD_HARD_CAP_BYTES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head: int | None = 0  # bytes of the current request head so far; None once it is complete
+        self._tail = b""
+
+    def data_received(self, data: bytes) -> None:
+        if self._head is not None:
+            joined = self._tail + data
+            end = joined.find(b"\r\n\r\n")
+            seen = self._head + (len(data) if end < 0 else end - len(self._tail))
+            if seen > self.max_head_bytes:
+                self._refuse_head()
+                return
+            if end < 0:
+                self._head, self._tail = seen, joined[-3:]
+            else:
+                self._head, self._tail = None, b""
+        super().data_received(data)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head, self._tail = 0, b""  # a kept-alive connection's next request starts a new head
+
+    def _refuse_head(self) -> None:
+        message = f"request headers exceed the server's hard limit of {self.max_head_bytes} bytes"
+        # readable by both SDKs: Anthropic's {type, error{type, message}} and OpenAI's error{message, code}
+        body = orjson.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": message,
+                                                        "param": None, "code": "headers_too_large"}})
+        head = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+                b"connection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n")
+        self._head = None
+        self.transport.write(head + body)
+        self.transport.close()
 
 
 class _QuietServer(uvicorn.Server):
@@ -41,7 +88,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def _server(app: Any, host: str, port: int) -> _QuietServer:
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", http="httptools", access_log=False
+        app, host=host, port=port, log_level="warning", lifespan="on", http=BoundedHeadHttpTools, access_log=False
     )
     return _QuietServer(config)
 

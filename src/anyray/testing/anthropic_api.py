@@ -7,15 +7,15 @@ One handler serves both: Vertex takes the same Messages body, with the model in 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
+from anyray.server.gateway.streaming import RelayResponse
 from anyray.testing.prompt_cache import TooManyBreakpoints
 from anyray.testing.reply import (
     anthropic_turn,
@@ -246,20 +246,11 @@ def stream_events(message: dict[str, Any]) -> list[bytes]:
 
 
 def sse_response(fake: FakeUpstream, events: list[bytes], headers: dict[str, str] | None = None) -> Response:
-    cut_after = fake.take_stream_cut()
-    hold = fake.take_stream_hold()
-
     async def body() -> AsyncIterator[bytes]:
-        for i, event in enumerate(events):
-            if cut_after is not None and i >= cut_after:
-                raise ConnectionResetError("fake upstream cut the stream")  # closes without the last chunk
-            if hold is not None and i == hold[0] and not await asyncio.to_thread(hold[1].wait, 10):
-                raise ConnectionResetError("nobody released the held stream")  # a buffering hop never does
-            if fake.chunk_delay_s:
-                await asyncio.sleep(fake.chunk_delay_s)
+        for event in events:
             yield event
 
-    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+    return RelayResponse(fake.steer(body()), media_type="text/event-stream", headers=headers)
 
 
 async def messages(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import math
@@ -14,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
+from anyray.server.gateway.streaming import RelayResponse
 from anyray.testing.reply import Turn, estimate_tokens, example_for, reply_text, short_id, split_words
 
 if TYPE_CHECKING:
@@ -142,23 +142,7 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
         return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": usage})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     chunks = _chunks(base, message, finish, usage if include_usage else None)
-    return StreamingResponse(_steered(fake, chunks), media_type="text/event-stream")
-
-
-async def _steered(fake: FakeUpstream, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """The fake's stream faults, as for Anthropic streams: cut after n chunks, or hold until released."""
-    cut_after = fake.take_stream_cut()
-    hold = fake.take_stream_hold()
-    i = 0
-    async for chunk in chunks:
-        if cut_after is not None and i >= cut_after:
-            raise ConnectionResetError("fake upstream cut the stream")
-        if hold is not None and i == hold[0] and not await asyncio.to_thread(hold[1].wait, 10):
-            raise ConnectionResetError("nobody released the held stream")
-        if fake.chunk_delay_s:
-            await asyncio.sleep(fake.chunk_delay_s)
-        i += 1
-        yield chunk
+    return RelayResponse(fake.steer(chunks), media_type="text/event-stream")
 
 
 async def _chunks(

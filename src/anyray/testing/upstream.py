@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,16 @@ DEFAULT_VERTEX_TOOL_TYPES = frozenset(
 VERTEX = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
 
 
+async def _released(gate: threading.Event, timeout_s: float) -> bool:
+    """Wait for a test thread's Event without a worker thread, so a hang-up cancels the wait at once."""
+    deadline = time.monotonic() + timeout_s
+    while not gate.is_set():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
 @dataclass(slots=True)
 class Received:
     method: str
@@ -72,6 +82,17 @@ class Fault:
     retry_after: float | None = None
     path_contains: str | None = None
     body: Any = None
+    retry_after_ms: int | None = None
+    extra_headers: dict[str, str] | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = dict(self.extra_headers or {})
+        if self.retry_after is not None:
+            value = self.retry_after
+            headers["retry-after"] = str(int(value)) if float(value).is_integer() else str(value)
+        if self.retry_after_ms is not None:
+            headers["retry-after-ms"] = str(self.retry_after_ms)
+        return headers
 
 
 class FakeUpstream:
@@ -99,6 +120,10 @@ class FakeUpstream:
         self._stream_cuts: deque[int] = deque()
         self._stream_holds: deque[tuple[int, threading.Event]] = deque()
         self._scripts: deque[list[dict[str, Any]]] = deque()
+        # how each streamed answer ended: "complete", "cut" (by cut_stream_after) or "abandoned" (the
+        # caller closed the connection mid-stream); `streams_open` counts those still being sent
+        self.stream_endings: list[str] = []
+        self.streams_open = 0
         # an agent's brain for whole-session tests: given the Messages body, the reply's content (or None
         # for the derived reply); consulted after the scripted queue is empty
         self.responder: Callable[[dict[str, Any]], list[dict[str, Any]] | None] | None = None
@@ -128,9 +153,15 @@ class FakeUpstream:
         retry_after: float | None = None,
         path_contains: str | None = None,
         body: Any = None,
+        retry_after_ms: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """The next `times` matching calls answer `status` in the provider's error shape."""
-        self.faults.append(Fault(status, times, retry_after, path_contains, body))
+        """The next `times` matching calls answer `status` in the provider's error shape.
+
+        `retry_after` (seconds) and `retry_after_ms` become the `retry-after` / `retry-after-ms` headers
+        the real APIs send with a 429 or 529; `headers` adds any other (`x-should-retry`).
+        """
+        self.faults.append(Fault(status, times, retry_after, path_contains, body, retry_after_ms, headers))
 
     def cut_stream_after(self, events: int) -> None:
         """The next streamed answer stops after `events` SSE events, without a proper end."""
@@ -146,6 +177,33 @@ class FakeUpstream:
         self._stream_holds.append((events, gate))
         return gate
 
+    async def steer(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """A streamed answer with the fake's stream faults applied: cut after n chunks, or held until released.
+
+        Served through RelayResponse, which closes the generator when the response ends, so a hang-up is
+        recorded ("abandoned") at once rather than whenever the abandoned generator is collected.
+        """
+        cut_after = self.take_stream_cut()
+        hold = self.take_stream_hold()
+        ending = "abandoned"
+        self.streams_open += 1
+        try:
+            i = 0
+            async for chunk in chunks:
+                if cut_after is not None and i >= cut_after:
+                    ending = "cut"
+                    raise ConnectionResetError("fake upstream cut the stream")  # closes without the last chunk
+                if hold is not None and i == hold[0] and not await _released(hold[1], 10.0):
+                    raise ConnectionResetError("nobody released the held stream")  # a buffering hop never does
+                if self.chunk_delay_s:
+                    await asyncio.sleep(self.chunk_delay_s)
+                i += 1
+                yield chunk
+            ending = "complete"
+        finally:
+            self.streams_open -= 1
+            self.stream_endings.append(ending)
+
     def take_stream_hold(self) -> tuple[int, threading.Event] | None:
         return self._stream_holds.popleft() if self._stream_holds else None
 
@@ -158,7 +216,9 @@ class FakeUpstream:
         self.responses.clear()
         self.faults.clear()
         self._stream_cuts.clear()
+        self._stream_holds.clear()
         self._scripts.clear()
+        self.stream_endings.clear()
 
     def next_script(self, body: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
         if self._scripts:
@@ -203,7 +263,7 @@ class FakeUpstream:
             fault = self._take_fault(request.url.path)
             if fault is None:
                 return body, None
-            headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+            headers = fault.headers()
             if fault.body is not None:
                 return body, JSONResponse(fault.body, fault.status, headers=headers)
             if "/chat/completions" in request.url.path or "/embeddings" in request.url.path:

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from anyray.errors import anthropic_error, anthropic_error_body, as_anthropic_error_body
 from anyray.providers.base import Endpoint, ProviderRefusal
@@ -25,6 +25,7 @@ from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
+from anyray.server.gateway.streaming import RelayResponse, let_go
 from anyray.server.gateway.upstream import read_whole
 from anyray.server.gateway.usage import AnthropicStreamUsage
 
@@ -75,7 +76,7 @@ async def _handle(
     call = Call("anthropic", "/v1/messages" if endpoint is Endpoint.MESSAGES else "/v1/messages/count_tokens")
     try:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
-        payload = parse_object(raw)
+        payload = parse_object(raw, gateway.config.gateway.limits.max_json_depth)
     except BodyTooLarge as exc:
         return anthropic_error(413, str(exc))
     except BadJSON as exc:
@@ -106,6 +107,8 @@ async def _handle(
         if outcome is not None and outcome.changed:
             payload, raw = outcome.request, None
 
+    if not await gateway.slots.take(request.scope):
+        return gateway.busy(request)
     try:
         result = await gateway.forwarder.send(endpoint, payload, route, request.headers, raw)
     except ProviderRefusal as exc:
@@ -114,7 +117,8 @@ async def _handle(
         call.finish(result.status)
         gateway.completed(call)
         body = as_anthropic_error_body(result.status, result.body, result.provider)
-        return Response(body, result.status, headers=_result_header(call), media_type="application/json")
+        headers = {**result.headers(), **_result_header(call)}
+        return Response(body, result.status, headers=headers, media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
     return await _relay(gateway, call, result, outcome, payload)
 
@@ -169,12 +173,19 @@ async def _relay(
         gateway.completed(call)
         gateway.after_answer(call, outcome, payload, answer if isinstance(answer, dict) else None)
         return Response(body, response.status, headers=_response_headers(opened, call), media_type=content_type)
-    return StreamingResponse(
+    return RelayResponse(
         _stream(response, gateway=gateway, call=call, outcome=outcome, payload=payload),
         response.status,
         headers=_response_headers(opened, call),
         media_type=content_type,
+        on_end=let_go(response, gateway, call),
     )
+
+
+def _cut_event() -> bytes:
+    """Anthropic's own mid-stream error: the SDKs raise it as an APIStatusError with this message."""
+    error = orjson.loads(anthropic_error_body(502, "upstream stream ended before the message was complete"))
+    return b"event: error\ndata: " + orjson.dumps(error) + b"\n\n"
 
 
 async def _stream(  # type: ignore[no-untyped-def]
@@ -199,13 +210,16 @@ async def _stream(  # type: ignore[no-untyped-def]
                 assembler.feed(chunk)
             yield chunk
         done = True
+        if tap is not None and not tap.complete:  # the upstream closed cleanly, but mid-message
+            cut = True
+            if not tap.errored:  # an upstream error event already told the client
+                log.warning("upstream stream ended before message_stop")
+                yield _cut_event()
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True
-        if not sse:
-            return
-        error = orjson.loads(anthropic_error_body(502, "upstream stream ended before the message was complete"))
-        yield b"event: error\ndata: " + orjson.dumps(error) + b"\n\n"
+        if sse:
+            yield _cut_event()
     finally:
         if done:
             response.release()
@@ -215,7 +229,7 @@ async def _stream(  # type: ignore[no-untyped-def]
             call.partial = not (tap is not None and tap.complete)
             # 499: the client went away mid-stream (nginx's convention); 502: the upstream cut it
             # a client may hang up right after message_stop, before the upstream closes: still a success
-            finished = done or (tap is not None and tap.complete)
+            finished = (done and not cut) or (tap is not None and tap.complete)
             call.finish(response.status if finished else 502 if cut else 499)
             gateway.completed(call)
             whole = assembler.message if assembler is not None and not assembler.broken else None
@@ -242,9 +256,10 @@ async def proxy(request: Request) -> Response:
         return anthropic_error(502, f"anthropic: upstream unreachable: {type(exc).__name__}")
     content_type = response.headers.get("content-type", "application/json")
     headers = {k: response.headers[k] for k in _PASSED_RESPONSE_HEADERS if k in response.headers}
-    return StreamingResponse(
+    return RelayResponse(
         _stream(response, sse=content_type.startswith("text/event-stream")),
         response.status,
         headers=headers,
         media_type=content_type,
+        on_end=let_go(response),
     )

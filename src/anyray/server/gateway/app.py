@@ -18,9 +18,11 @@ from anyray.config import Config
 from anyray.console import console_for_gateway
 from anyray.logs import install_redaction
 from anyray.server.gateway import anthropic_routes as anthropic
+from anyray.server.gateway import openai_proxy
 from anyray.server.gateway import openai_routes as openai
 from anyray.server.gateway.auth import KeyCheck
 from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.limits import Limits
 from anyray.server.gateway.metrics import CONTENT_TYPE
 
 VERTEX_PATH = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
@@ -82,13 +84,16 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),
         Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
-        Route("/v1/models", openai.models, methods=["GET"]),
-        Route("/v1/models/{model_id:path}", openai.model, methods=["GET"]),
+        Route("/v1/models", openai_proxy.models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", openai_proxy.model, methods=["GET"]),
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
-        Route("/v1/{path:path}", openai.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/v1/{path:path}", openai_proxy.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
     key_check = Middleware(KeyCheck, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
                            optimizer_token=os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[key_check])
+    # the limits run first: an oversized header is refused before anything else reads it
+    limits = Middleware(Limits, max_header_bytes=config.gateway.limits.max_header_bytes, slots=gw.slots,
+                        on_refused=gw.metrics.limit_refused_inc)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[limits, key_check])
     app.state.gateway = gw
     return app

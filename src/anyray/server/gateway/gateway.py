@@ -7,12 +7,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from anyray.config import Config, secret_value
 from anyray.keys import KeyRing
 from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
 from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.call import Call, CallListener
+from anyray.server.gateway.limits import UpstreamSlots, busy
 from anyray.server.gateway.metrics import GatewayMetrics
 from anyray.server.gateway.optimizer_client import (
     HttpOptimizerClient,
@@ -22,6 +26,7 @@ from anyray.server.gateway.optimizer_client import (
     build_message,
 )
 from anyray.server.gateway.pipeline import Forwarder
+from anyray.server.gateway.retry import RetryPolicy
 from anyray.server.gateway.spend import SpendRecorder
 from anyray.server.gateway.upstream import UpstreamClient
 from anyray.server.optimizer.engine import Optimizer
@@ -61,7 +66,11 @@ class Gateway:
         self.router = Router(config, available=set(self.providers))
         settings = config.gateway
         self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
-        self.forwarder = Forwarder(self.providers, self.upstream)
+        retry = settings.retry
+        policy = RetryPolicy(retry.attempts, retry.base_ms / 1000, retry.max_ms / 1000, retry.budget_s)
+        self.forwarder = Forwarder(self.providers, self.upstream, policy)
+        limits = settings.limits
+        self.slots = UpstreamSlots(limits.max_concurrent_upstream, limits.queue_timeout_s)
         self.optimizer = optimizer_client
         # called once per finished call (after the last byte): spend records, metrics, post-call hooks
         self.listeners: list[CallListener] = []
@@ -133,6 +142,11 @@ class Gateway:
                                              "usage": call.usage.as_anthropic()}
         self.optimizer.report({"endpoint": call.endpoint, "response": summary, "route": route,
                                "metadata": call.metadata, "decisions": call.decisions})
+
+    def busy(self, request: Request) -> Response:
+        """No upstream slot came free in time: a 429 the caller's SDK backs off from and retries."""
+        self.metrics.limit_refused_inc("concurrent_upstream")
+        return busy(request.scope, request.headers, self.slots.limit or 0)
 
     def completed(self, call: Call) -> None:
         for listener in self.listeners:

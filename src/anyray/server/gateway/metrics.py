@@ -94,7 +94,7 @@ class GatewayMetrics:
         )
         self.retries = Counter(
             "anyray_upstream_retries",
-            "Upstream calls repeated: corrected or sent to a fallback.",
+            "Upstream calls repeated: retried on the same target, corrected, or sent to a fallback.",
             ["provider", "reason"],
             registry=r,
         )
@@ -114,6 +114,13 @@ class GatewayMetrics:
         self.auth_refused = Counter(
             "anyray_auth_refused", "API calls refused for want of a valid gateway key.", ["reason"], registry=r
         )
+
+        self.limit_refused = Counter(
+            "anyray_limit_refused", "Requests refused by a gateway limit (docs/reliability.md).", ["limit"], registry=r
+        )
+
+    def limit_refused_inc(self, limit: str) -> None:
+        self.limit_refused.labels(limit).inc()
 
     def auth_refused_inc(self, reason: str) -> None:
         self.auth_refused.labels(reason).inc()

@@ -1,4 +1,4 @@
-"""The OpenAI dialect: /v1/chat/completions, /v1/models, and every other OpenAI path proxied.
+"""The OpenAI dialect: /v1/chat/completions (`/v1/models` and the proxied rest: openai_proxy).
 
 A chat request goes where the model map says. To an OpenAI model it is forwarded as the client sent it
 (the exact bytes, unless the optimizer changed it) and the answer relayed as it arrives. To a Claude
@@ -21,13 +21,12 @@ from typing import Any
 import aiohttp
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response
 
 from anyray.errors_openai import as_openai_error_body, openai_error
 from anyray.pricing import fold_openai_usage
-from anyray.providers.base import Endpoint, ProviderRefusal, UpstreamRequest
+from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import Route, UnknownModel
-from anyray.server.gateway import anthropic_routes
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
@@ -35,6 +34,7 @@ from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler
+from anyray.server.gateway.streaming import RelayResponse, let_go
 from anyray.server.gateway.upstream import UpstreamFailure, read_whole
 from anyray.server.gateway.usage import OpenAIStreamTap
 from anyray.translate import (
@@ -52,7 +52,7 @@ log = logging.getLogger("anyray.gateway.openai")
 
 DROPPED_HEADER = "x-anyray-dropped-params"
 DROP_REQUEST_HEADER = "x-anyray-drop-params"
-_PASSED_OPENAI_HEADERS = (
+PASSED_OPENAI_HEADERS = (
     "x-request-id",
     "openai-processing-ms",
     "openai-version",
@@ -133,13 +133,14 @@ async def _send(
     drop_params: bool,
 ) -> _Sent:
     sent: _Sent | None = None
+    budget = gateway.forwarder.retry.budget()  # one retry budget for the request, across both dialects
     for group in _groups(route):
         if group.targets[0].provider in CLAUDE_PROVIDERS:
             settings = gateway.config.translate
             translated = chat_to_messages(
                 payload, drop_params=drop_params, default_max_tokens=settings.default_max_tokens
             )
-            result = await gateway.forwarder.send(Endpoint.MESSAGES, translated.payload, group, headers, None)
+            result = await gateway.forwarder.send(Endpoint.MESSAGES, translated.payload, group, headers, None, budget)
             sent = _Sent(result, translated)
         else:
             body, body_raw, hide = payload, raw, False
@@ -148,7 +149,7 @@ async def _send(
                 # spend records need the usage only the final chunk carries; the client is spared that chunk
                 body = {**payload, "stream_options": {**(options or {}), "include_usage": True}}
                 body_raw, hide = None, True
-            result = await gateway.forwarder.send(Endpoint.CHAT_COMPLETIONS, body, group, headers, body_raw)
+            result = await gateway.forwarder.send(Endpoint.CHAT_COMPLETIONS, body, group, headers, body_raw, budget)
             sent = _Sent(result, None, hide)
         if isinstance(result, Opened) or result.status not in FALLBACK_STATUSES:
             return sent
@@ -168,7 +169,7 @@ async def chat_completions(request: Request) -> Response:
     call = Call("openai", "/v1/chat/completions")
     try:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
-        payload = parse_object(raw)
+        payload = parse_object(raw, gateway.config.gateway.limits.max_json_depth)
     except BodyTooLarge as exc:
         return openai_error(413, str(exc), code="request_too_large")
     except BadJSON as exc:
@@ -195,6 +196,8 @@ async def chat_completions(request: Request) -> Response:
     if outcome is not None and outcome.changed:
         payload, body_raw = outcome.request, None
 
+    if not await gateway.slots.take(request.scope):
+        return gateway.busy(request)
     try:
         sent = await _send(gateway, payload, body_raw, route, request.headers, _wants_drop(gateway, request.headers))
     except TranslationError as exc:
@@ -206,7 +209,7 @@ async def chat_completions(request: Request) -> Response:
         call.finish(result.status)
         gateway.completed(call)
         body = as_openai_error_body(result.status, result.body, result.provider)
-        return Response(body, result.status, media_type="application/json")
+        return Response(body, result.status, headers=result.headers(), media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
     headers = _response_headers(result, sent.translated)
     if call.optimization:
@@ -260,7 +263,7 @@ def _cached_answer(gateway: Gateway, call: Call, outcome: OptimizeOutcome, paylo
 
 def _response_headers(opened: Opened, translated: Translated | None) -> dict[str, str]:
     upstream = opened.response.headers
-    headers = {k: upstream[k] for k in _PASSED_OPENAI_HEADERS if k in upstream}
+    headers = {k: upstream[k] for k in PASSED_OPENAI_HEADERS if k in upstream}
     if translated is None:
         headers.update({k: v for k, v in upstream.items() if k.lower().startswith("x-ratelimit-")})
     elif "request-id" in upstream:
@@ -302,11 +305,12 @@ async def _relay_translated(
     def assemble(message: dict[str, Any]) -> dict[str, Any]:
         return message_to_completion(message, model=model, json_tool=translated.json_tool)
 
-    return StreamingResponse(
+    return RelayResponse(
         _translated_stream(response, translator, gateway, call, post, assemble),
         response.status,
         headers=headers,
         media_type="text/event-stream",
+        on_end=let_go(response, gateway, call),
     )
 
 
@@ -367,8 +371,9 @@ async def _relay_openai(
         post(data if isinstance(data, dict) else None)
         return Response(body, response.status, headers=headers, media_type=content_type)
     tap = OpenAIStreamTap(call.usage, hide_usage_chunk)
-    return StreamingResponse(
-        _openai_stream(response, tap, gateway, call, post), response.status, headers=headers, media_type=content_type
+    return RelayResponse(
+        _openai_stream(response, tap, gateway, call, post), response.status, headers=headers, media_type=content_type,
+        on_end=let_go(response, gateway, call),
     )
 
 
@@ -384,6 +389,10 @@ async def _openai_stream(
         if rest := tap.flush():
             yield rest
         done = True
+        if not tap.complete:  # the upstream closed cleanly, but before `data: [DONE]`
+            cut = True
+            if not tap.errored:  # an upstream error event already told the client
+                yield stream_error("upstream stream ended before the answer was complete")
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True
@@ -396,118 +405,3 @@ async def _openai_stream(
         call.partial = not tap.complete
         _finish(gateway, call, 502 if cut else response.status if done or tap.complete else 499)
         post(None)  # a direct OpenAI stream is reported, not cached (no assembler for OpenAI chunks here)
-
-
-# ---------------------------------------------------------------------------------------------- models
-
-
-def _model_entry(model_id: str, owner: str) -> dict[str, Any]:
-    return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
-
-
-async def _upstream_models(gateway: Gateway, request: Request) -> list[str]:
-    """The OpenAI provider's own list, when one is ready: ids a glob like `gpt-*` sends there."""
-    provider = gateway.providers.get("openai")
-    if provider is None or not provider.readiness().ready:
-        return []
-    upstream = provider.passthrough("GET", "/v1/models", "", request.headers, b"")
-    assert upstream is not None
-    upstream.stream = False
-    try:
-        response = await gateway.forwarder.client.open(upstream)
-        try:
-            body = await response.read()
-        finally:
-            response.release()
-        data = orjson.loads(body) if response.status == 200 else None
-    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
-        log.info("could not list the OpenAI provider's models: %s", type(exc).__name__)
-        return []
-    items = data.get("data") if isinstance(data, dict) else None
-    return [m["id"] for m in items or () if isinstance(m, dict) and isinstance(m.get("id"), str)]
-
-
-def _is_glob(pattern: str) -> bool:
-    return any(c in pattern for c in "*?[")
-
-
-async def models(request: Request) -> Response:
-    """`GET /v1/models`: the configured models, in OpenAI's list shape (Anthropic clients are proxied)."""
-    if anthropic_dialect(request.headers, request.url.path):
-        return await anthropic_routes.proxy(request)
-    gateway: Gateway = request.app.state.gateway
-    data, seen = [], set()
-    candidates = [p for p in gateway.router.patterns if not _is_glob(p)]
-    candidates += await _upstream_models(gateway, request)
-    for model_id in candidates:
-        if model_id in seen:
-            continue
-        try:
-            route = gateway.router.resolve(model_id)
-        except UnknownModel:
-            continue
-        seen.add(model_id)
-        data.append(_model_entry(model_id, route.primary.provider))
-    return JSONResponse({"object": "list", "data": data})
-
-
-async def model(request: Request) -> Response:
-    """`GET /v1/models/{id}`: one configured model, or OpenAI's 404."""
-    if anthropic_dialect(request.headers, request.url.path):
-        return await anthropic_routes.proxy(request)
-    gateway: Gateway = request.app.state.gateway
-    model_id = request.path_params["model_id"]
-    try:
-        route = gateway.router.resolve(model_id)
-    except UnknownModel as exc:
-        return openai_error(404, str(exc), param="model", code="model_not_found")
-    return JSONResponse(_model_entry(model_id, route.primary.provider))
-
-
-# ---------------------------------------------------------------------------------------------- the rest
-
-
-async def proxy(request: Request) -> Response:
-    """Every other `/v1/...` path: Anthropic clients to Anthropic, the rest unchanged to OpenAI."""
-    if anthropic_dialect(request.headers, request.url.path):
-        return await anthropic_routes.proxy(request)
-    gateway: Gateway = request.app.state.gateway
-    provider = gateway.providers.get("openai")
-    if provider is None or not provider.readiness().ready:
-        return openai_error(
-            404,
-            f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "
-            "(providers.openai.api_key or OPENAI_API_KEY)",
-            code="unknown_url",
-        )
-    try:
-        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
-    except BodyTooLarge as exc:
-        return openai_error(413, str(exc), code="request_too_large")
-    upstream: UpstreamRequest | None = provider.passthrough(
-        request.method, request.url.path, request.url.query, request.headers, raw
-    )
-    assert upstream is not None
-    try:
-        response = await gateway.forwarder.client.open(upstream)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        return openai_error(502, f"openai: upstream unreachable: {type(exc).__name__}")
-    content_type = response.headers.get("content-type", "application/json")
-    headers = {k: response.headers[k] for k in _PASSED_OPENAI_HEADERS if k in response.headers}
-    headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")})
-    return StreamingResponse(_passthrough(response), response.status, headers=headers, media_type=content_type)
-
-
-async def _passthrough(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    done = False
-    try:
-        async for chunk in response.content.iter_any():
-            yield chunk
-        done = True
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("upstream body ended early: %s", type(exc).__name__)
-    finally:
-        if done:
-            response.release()
-        else:
-            response.close()

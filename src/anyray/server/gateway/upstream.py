@@ -19,6 +19,11 @@ class UpstreamFailure:
     status: int
     body: bytes
     provider: str
+    # the upstream's own retry-after (seconds), passed on so a client that retries waits as long as asked
+    retry_after: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": self.retry_after} if self.retry_after else {}
 
 
 class UpstreamClient:
@@ -35,6 +40,19 @@ class UpstreamClient:
     async def close(self) -> None:
         if self._session:
             await self._session.close()
+
+    def connections_in_use(self) -> int:
+        """Upstream connections currently lent out (not idle in the pool): 0 once every call let go.
+
+        Reads aiohttp's private `_acquired` set: there is no public count, and a leak check needs one.
+        """
+        connector = self._session.connector if self._session is not None else None
+        return len(getattr(connector, "_acquired", ()))
+
+    def pooled_connections(self) -> int:
+        """Idle keep-alive connections in the pool (aiohttp's private `_conns`, for the same reason)."""
+        connector = self._session.connector if self._session is not None else None
+        return sum(len(c) for c in getattr(connector, "_conns", {}).values())
 
     async def open(self, req: UpstreamRequest) -> aiohttp.ClientResponse:
         """Send and return once headers arrive; the caller reads or streams the body, then releases."""

@@ -18,13 +18,16 @@ class AnthropicStreamUsage:
         self.usage = usage
         self._tail = b""
         self.complete = False
+        self.errored = False  # the upstream itself ended the stream with an `event: error`
 
     def feed(self, chunk: bytes) -> None:
         data = self._tail + chunk
         lines = data.split(b"\n")
         self._tail = lines.pop()
         for line in lines:
-            if line.startswith(b"data:") and (b'"usage"' in line or b"message_stop" in line):
+            if line.startswith(b"event:") and line[6:].strip() == b"error":
+                self.errored = True
+            elif line.startswith(b"data:") and (b'"usage"' in line or b"message_stop" in line):
                 try:
                     event = orjson.loads(line[5:])
                 except orjson.JSONDecodeError:
@@ -50,6 +53,7 @@ class OpenAIStreamTap:
         self.usage = usage
         self.hide = hide_usage_chunk
         self.complete = False
+        self.errored = False  # the upstream sent its own `{"error": ...}` event
         self._tail = b""
 
     def _inspect(self, event: bytes) -> bool:
@@ -60,6 +64,8 @@ class OpenAIStreamTap:
             data = line[5:].strip()
             if data == b"[DONE]":
                 self.complete = True
+            elif data.startswith(b'{"error"'):
+                self.errored = True
             elif b'"usage":{' in data or b'"usage": {' in data:
                 try:
                     chunk = orjson.loads(data)

@@ -1,0 +1,144 @@
+"""The OpenAI dialect's other paths: `/v1/models` (the configured models) and everything else, proxied.
+
+Split from openai_routes (chat completions) to keep each module small. Paths both APIs have are told
+apart by headers (openai_routes.anthropic_dialect): Anthropic clients go to the Anthropic proxy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from anyray.errors_openai import openai_error
+from anyray.providers.base import UpstreamRequest
+from anyray.routing import UnknownModel
+from anyray.server.gateway import anthropic_routes
+from anyray.server.gateway.body import BodyTooLarge, read_body
+from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.openai_routes import PASSED_OPENAI_HEADERS, anthropic_dialect
+from anyray.server.gateway.streaming import RelayResponse, let_go
+
+log = logging.getLogger("anyray.gateway.openai")
+
+
+# ---------------------------------------------------------------------------------------------- models
+
+
+def _model_entry(model_id: str, owner: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
+
+
+async def _upstream_models(gateway: Gateway, request: Request) -> list[str]:
+    """The OpenAI provider's own list, when one is ready: ids a glob like `gpt-*` sends there."""
+    provider = gateway.providers.get("openai")
+    if provider is None or not provider.readiness().ready:
+        return []
+    upstream = provider.passthrough("GET", "/v1/models", "", request.headers, b"")
+    assert upstream is not None
+    upstream.stream = False
+    try:
+        response = await gateway.forwarder.client.open(upstream)
+        try:
+            body = await response.read()
+        finally:
+            response.release()
+        data = orjson.loads(body) if response.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+        log.info("could not list the OpenAI provider's models: %s", type(exc).__name__)
+        return []
+    items = data.get("data") if isinstance(data, dict) else None
+    return [m["id"] for m in items or () if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+async def models(request: Request) -> Response:
+    """`GET /v1/models`: the configured models, in OpenAI's list shape (Anthropic clients are proxied)."""
+    if anthropic_dialect(request.headers, request.url.path):
+        return await anthropic_routes.proxy(request)
+    gateway: Gateway = request.app.state.gateway
+    data, seen = [], set()
+    candidates = [p for p in gateway.router.patterns if not _is_glob(p)]
+    candidates += await _upstream_models(gateway, request)
+    for model_id in candidates:
+        if model_id in seen:
+            continue
+        try:
+            route = gateway.router.resolve(model_id)
+        except UnknownModel:
+            continue
+        seen.add(model_id)
+        data.append(_model_entry(model_id, route.primary.provider))
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def model(request: Request) -> Response:
+    """`GET /v1/models/{id}`: one configured model, or OpenAI's 404."""
+    if anthropic_dialect(request.headers, request.url.path):
+        return await anthropic_routes.proxy(request)
+    gateway: Gateway = request.app.state.gateway
+    model_id = request.path_params["model_id"]
+    try:
+        route = gateway.router.resolve(model_id)
+    except UnknownModel as exc:
+        return openai_error(404, str(exc), param="model", code="model_not_found")
+    return JSONResponse(_model_entry(model_id, route.primary.provider))
+
+
+# ---------------------------------------------------------------------------------------------- the rest
+
+
+async def proxy(request: Request) -> Response:
+    """Every other `/v1/...` path: Anthropic clients to Anthropic, the rest unchanged to OpenAI."""
+    if anthropic_dialect(request.headers, request.url.path):
+        return await anthropic_routes.proxy(request)
+    gateway: Gateway = request.app.state.gateway
+    provider = gateway.providers.get("openai")
+    if provider is None or not provider.readiness().ready:
+        return openai_error(
+            404,
+            f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "
+            "(providers.openai.api_key or OPENAI_API_KEY)",
+            code="unknown_url",
+        )
+    try:
+        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
+    except BodyTooLarge as exc:
+        return openai_error(413, str(exc), code="request_too_large")
+    upstream: UpstreamRequest | None = provider.passthrough(
+        request.method, request.url.path, request.url.query, request.headers, raw
+    )
+    assert upstream is not None
+    try:
+        response = await gateway.forwarder.client.open(upstream)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return openai_error(502, f"openai: upstream unreachable: {type(exc).__name__}")
+    content_type = response.headers.get("content-type", "application/json")
+    headers = {k: response.headers[k] for k in PASSED_OPENAI_HEADERS if k in response.headers}
+    headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")})
+    return RelayResponse(
+        _passthrough(response), response.status, headers=headers, media_type=content_type, on_end=let_go(response)
+    )
+
+
+async def _passthrough(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    done = False
+    try:
+        async for chunk in response.content.iter_any():
+            yield chunk
+        done = True
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("upstream body ended early: %s", type(exc).__name__)
+    finally:
+        if done:
+            response.release()
+        else:
+            response.close()
