@@ -148,6 +148,51 @@ def test_gateway_stopped_while_postgres_is_down_spills_and_the_next_start_replay
     assert (inputs, outputs) == (sum(u[0] for u in seen), sum(u[1] for u in seen))
 
 
+def test_a_gateway_started_while_postgres_is_down_serves_and_writes_once_it_answers(
+    fake, sa_key_file, start_gateway, pg, tmp_path
+):
+    """Without gateway keys (auth.required: false) a store outage at start costs no request."""
+    pg.stop()  # a fresh cluster: not even the migrations are applied yet
+    config = _config(fake, sa_key_file, pg.url, tmp_path / "spill") | {"auth": {"required": False}}
+    gw = start_gateway(config)
+    writer = gw.gateway.spend.writer
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
+    seen = [_ask(client, i) for i in range(6)]
+    assert writer.store_down and writer.written == 0
+
+    pg.start()
+    seen += [_ask(client, i) for i in range(6, 9)]
+    _wait(lambda: writer.backlog == 0 and writer.written == 9, "the kept records to be written")
+    gw.server.stop()
+    count, unique, inputs, outputs = _totals(pg.url)
+    assert (count, unique) == (9, 9)
+    assert (inputs, outputs) == (sum(u[0] for u in seen), sum(u[1] for u in seen))
+
+
+def test_keys_that_cannot_be_read_at_start_fail_closed_until_the_store_answers(
+    fake, sa_key_file, start_gateway, pg, tmp_path
+):
+    """auth.required unset: whether keys exist is unknown while the store is down, so nobody gets in."""
+    pg.stop()
+    config = _config(fake, sa_key_file, pg.url, tmp_path / "spill") | {"auth": {"refresh_s": 0.2}}
+    gw = start_gateway(config)
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as refused:
+        _ask(client, 0)
+    assert refused.value.status_code == 503 and refused.value.body["type"] == "error"
+    assert not [r for r in fake.received if "/messages" in r.path or "Predict" in r.path]
+
+    pg.start()
+    _wait(lambda: gw.gateway.keys.ready, "the keys to be read")
+    seen = [_ask(client, i) for i in range(1, 4)]  # no key was ever created: open again
+    writer = gw.gateway.spend.writer
+    _wait(lambda: writer.backlog == 0 and writer.written >= 3, "the records")
+    gw.server.stop()
+    count, _unique, inputs, _outputs = _totals(pg.url)
+    # the refused call never reached an upstream, so it cost nothing and is not a spend record
+    assert count == 3 and inputs == sum(u[0] for u in seen)
+
+
 # ---------------------------------------------------------------------------- unit level
 
 

@@ -26,7 +26,9 @@ class PostgresStore(SpendStore):
     placeholder = "%s"
     id_type = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 5.0, lazy: bool = False
+    ) -> None:
         super().__init__(url)
         try:
             import psycopg
@@ -47,7 +49,9 @@ class PostgresStore(SpendStore):
                 check=ConnectionPool.check_connection,
                 kwargs={"connect_timeout": max(1, int(timeout_s))},
             )
-            self._pool.open(wait=True, timeout=10)
+            # lazy (the gateway): a server that is down now is an outage the writer rides out, so the
+            # pool keeps connecting in the background; eager (the CLI): say at once why it cannot connect
+            self._pool.open(wait=not lazy, timeout=10)
         except Exception as exc:
             raise StoreError(f"cannot connect to spend store {redact(url)}: {exc}") from None
 

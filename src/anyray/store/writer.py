@@ -63,17 +63,30 @@ class SpendWriter:
         self.lost = 0  # every record lost, whatever the reason (dropped included)
         self.failures = 0  # failed store writes (each retried)
         self.store_down = False
+        self._needs_migrate = False
         self._delay = retry_min_s
         self._next_try = 0.0
         self._last_log: dict[str, float] = {}
 
     # ------------------------------------------------------------------ the request side
     def start(self) -> None:
-        """Apply migrations, then start writing. Blocking: call it from a thread at startup."""
+        """Apply migrations, then start writing. Blocking: call it from a thread at startup.
+
+        A store that cannot be reached now is an outage like any other, not a reason to refuse traffic:
+        records wait (memory, spill) and the migrations are applied before the first write that works.
+        """
+        try:
+            self._migrate()
+        except Exception as exc:
+            self._needs_migrate = True
+            self._down(exc, "spend store unreachable at start; serving anyway, keeping records until it answers")
+        self._thread.start()
+
+    def _migrate(self) -> None:
         applied = self.store.migrate()
+        self._needs_migrate = False
         if applied:
             log.info("spend store %s: applied migrations %s", type(self.store).__name__, applied)
-        self._thread.start()
 
     def submit(self, record: SpendRecord) -> bool:
         try:
@@ -159,19 +172,22 @@ class SpendWriter:
             for marker in markers:
                 marker.set()
 
+    def _down(self, exc: Exception, first_words: str) -> None:
+        self.failures += 1
+        if not self.store_down:
+            log.error("%s: %s", first_words, str(exc)[:300])
+        self.store_down = True
+        self._next_try = time.monotonic() + self._delay
+        self._delay = min(self._delay * 2, self.retry_max_s)
+        self._log_every("down", logging.WARNING, "spend store still unreachable; %d record(s) waiting", self.backlog)
+
     def _insert(self, batch: list[SpendRecord]) -> bool:
         try:
+            if self._needs_migrate:
+                self._migrate()
             self.store.insert(batch)
         except Exception as exc:
-            self.failures += 1
-            if not self.store_down:
-                log.error("spend store unreachable, keeping records and retrying: %s", str(exc)[:300])
-            self.store_down = True
-            self._next_try = time.monotonic() + self._delay
-            self._delay = min(self._delay * 2, self.retry_max_s)
-            self._log_every(
-                "down", logging.WARNING, "spend store still unreachable; %d record(s) waiting", self.backlog
-            )
+            self._down(exc, "spend store unreachable, keeping records and retrying")
             return False
         if self.store_down:
             log.warning("spend store reachable again; writing the %d record(s) kept meanwhile", self.backlog)
@@ -211,6 +227,10 @@ class SpendWriter:
         if self.spill is None:
             self._lose(len(batch), "the store is down, memory is full and no spill directory is set")
             return
+        self._to_spill(batch)
+
+    def _to_spill(self, batch: list[SpendRecord]) -> None:
+        assert self.spill is not None
         try:
             did_not_fit = self.spill.append(batch)
         except OSError as exc:
@@ -246,10 +266,11 @@ class SpendWriter:
                     self._lose(bad, "unreadable lines in a spill file")
                     if batch and not self._insert(batch):
                         done = False
+                        self._to_spill(batch)
                         break
                     count += len(batch)
                 if not done:
-                    # keep them: copy what is left into our own spill, retried with everything else
+                    # keep them: the failed batch and what is left go into our own spill, retried with the rest
                     self._adopt(fh)
                 self.replayed += count
                 path.unlink(missing_ok=True)
@@ -257,10 +278,6 @@ class SpendWriter:
 
     def _adopt(self, fh) -> None:  # type: ignore[no-untyped-def]
         assert self.spill is not None
-        for batch, _offset, _bad in read_batches(fh, self.max_batch):
-            try:
-                did_not_fit = self.spill.append(batch)
-            except OSError as exc:
-                log.error("cannot write the spill file %s: %s", self.spill.path, exc)
-                did_not_fit = len(batch)
-            self._lose(did_not_fit, "the spill file is full")
+        for batch, _offset, bad in read_batches(fh, self.max_batch):
+            self._lose(bad, "unreadable lines in a spill file")
+            self._to_spill(batch)

@@ -46,7 +46,7 @@ class SpendRecorder:
         if config.store.enabled and config.store.url:
             settings = config.store
             writer = SpendWriter(
-                open_store(settings.url),
+                open_store(settings.url, lazy=True),
                 settings.queue_size,
                 settings.batch_size,
                 spill_dir=settings.spill_dir or default_spill_dir(settings.url),
