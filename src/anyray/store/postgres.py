@@ -36,6 +36,13 @@ class PostgresStore(SpendStore):
         except ImportError:
             raise StoreError("a postgresql:// store needs psycopg: pip install 'anyray[postgres]'") from None
         self._psycopg = psycopg
+        if not lazy:
+            # one plain connection first: a refused or unknown server fails in a second with libpq's own
+            # reason ("Connection refused", "password authentication failed"), not a pool timeout
+            try:
+                psycopg.connect(url, connect_timeout=max(1, int(timeout_s))).close()
+            except Exception as exc:
+                raise StoreError(f"cannot connect to spend store {redact(url)}: {str(exc).strip()}") from None
         try:
             # check: a connection left over from before a server restart is found dead and replaced when
             # it is taken, not when a batch fails on it; timeout: a down server costs the writer thread
