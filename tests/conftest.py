@@ -20,6 +20,8 @@ from anyray.config import load_config
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
 from anyray.testing import FakeUpstream, ServerThread, make_service_account_key
+from tests import logscan
+from tests.logscan import pytest_configure, pytest_sessionfinish  # noqa: F401 - the log scan plugin's hooks
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "node"
@@ -31,9 +33,12 @@ CLIENT_KEY = "sk-ant-client-key-that-must-never-go-upstream-BBBB"
 @pytest.fixture
 def fake() -> Iterator[FakeUpstream]:
     upstream = FakeUpstream(anthropic_key=ANTHROPIC_KEY)
-    with ServerThread(upstream.app) as server:
-        upstream.url = server.url  # type: ignore[attr-defined]
-        yield upstream
+    try:
+        with ServerThread(upstream.app) as server:
+            upstream.url = server.url  # type: ignore[attr-defined]
+            yield upstream
+    finally:  # the Google tokens it issued must never show up in a log line (tests/logscan.py)
+        logscan.register(*(t.token for t in upstream.tokens_issued), *upstream.tokens.refresh_tokens)
 
 
 @pytest.fixture
@@ -41,6 +46,7 @@ def sa_key_file(fake: FakeUpstream, tmp_path: Path) -> Path:
     """A real-format service-account key whose token_uri is the fake token endpoint."""
     info = make_service_account_key(token_uri=f"{fake.url}/token", project_id="anyray-test")
     fake.trust_service_account(info)
+    logscan.register(info["private_key"].splitlines()[2])  # one line of the private key's body
     path = tmp_path / "sa.json"
     path.write_text(json.dumps(info))
     path.chmod(0o600)

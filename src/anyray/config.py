@@ -144,6 +144,15 @@ class StoreSettings(_Section):
     enabled: bool = True
     queue_size: int = Field(10_000, ge=1, description="records waiting to be written; beyond this they are dropped")
     batch_size: int = Field(500, ge=1)
+    spill_dir: Path | None = Field(
+        None,
+        description="where records wait on disk while the store is down; default: next to the SQLite file, "
+        "or $ANYRAY_HOME/spill (~/.anyray/spill) for PostgreSQL",
+    )
+    spill_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="bound of the spill file; records beyond it are lost and counted"
+    )
+    retry_max_s: float = Field(30.0, gt=0, description="longest wait between two tries of a down store")
 
     @field_validator("url")
     @classmethod

@@ -13,6 +13,7 @@ refreshed from the store in the background, so checking a key costs one hash and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -160,30 +161,34 @@ class KeyRing:
         if self.store_url is None:
             return
         if self._store is None:
-            self._store = KeyStore(open_store(self.store_url))
+            self._store = KeyStore(open_store(self.store_url, lazy=True))
         keys = self._store.by_digest()
         self._keys, self._any_key, self.loaded = keys, bool(keys), True
 
-    async def start(self) -> None:
+    async def start(self, first_read_s: float = 3.0) -> None:
+        """Read the keys, then keep them fresh. The first read normally takes milliseconds; a store that
+        does not answer holds start-up back at most `first_read_s` (the ring stays not ready meanwhile)."""
         if self.store_url is None or self.forced is False:
             return
-        try:
-            await asyncio.to_thread(self.load)
-        except Exception as exc:  # any store failure: keep trying in the background
-            log.error("gateway keys cannot be read yet (%s); API calls get 503 until they can", type(exc).__name__)
-        self._task = asyncio.create_task(self._refresh_forever(), name="anyray-keys-refresh")
+        first_read = asyncio.Event()
+        self._task = asyncio.create_task(self._refresh_forever(first_read), name="anyray-keys-refresh")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(first_read.wait(), first_read_s)
+        if not self.loaded:
+            log.error("gateway keys cannot be read yet; API calls get 503 until they can")
 
-    async def _refresh_forever(self) -> None:
+    async def _refresh_forever(self, first_read: asyncio.Event) -> None:
         failures = 0
         while True:
-            await asyncio.sleep(self.refresh_s)
             try:
                 await asyncio.to_thread(self.load)
                 failures = 0
-            except Exception as exc:  # keep the last known keys
+            except Exception as exc:  # any store failure: keep the last known keys, try again
                 failures += 1
                 if failures == 1 or failures % 60 == 0:
-                    log.warning("gateway keys not refreshed (%s); keeping the last known set", type(exc).__name__)
+                    log.warning("gateway keys not read (%s); keeping the last known set", type(exc).__name__)
+            first_read.set()
+            await asyncio.sleep(self.refresh_s)
 
     async def close(self) -> None:
         if self._task is not None:

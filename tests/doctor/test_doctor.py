@@ -227,3 +227,37 @@ def test_gateway_keys_check_follows_the_listen_address_and_the_keys_store(tmp_pa
     assert CliRunner().invoke(app, ["keys", "revoke", key_id, "--store", store]).exit_code == 0
     code, report, _ = doctor("--config", exposed, "--gateway", "http://127.0.0.1:9")
     assert by_check(report)["gateway keys"]["status"] == "fail" and code != 0
+
+
+def test_spend_store_check_says_whether_it_answers_and_what_waits_in_spill_files(tmp_path: Path):
+    from anyray.store import SpendRecord, open_store
+    from anyray.store.migrations import LATEST
+    from anyray.store.spill import Spill
+
+    url = f"sqlite:///{tmp_path / 'spend.db'}"
+    spill = tmp_path / "spill"
+    config = write(tmp_path, {"store": {"url": url, "spill_dir": str(spill)}})
+    _, report, _ = doctor("--config", config, "--gateway", "http://127.0.0.1:9")
+    fresh = by_check(report)["spend store"]
+    assert fresh["status"] == "ok" and "creates it" in fresh["found"]
+
+    store = open_store(url)
+    store.migrate()
+    store.close()
+    # a gateway that stopped while the store was down left two records on disk
+    left = Spill(spill, 1 << 20)
+    left.append([SpendRecord(1, f"r{i}", "anthropic", "/v1/messages", "claude-sonnet-4-5", 200)
+                 for i in range(2)])
+    left.close()
+    _, report, _ = doctor("--config", config, "--gateway", "http://127.0.0.1:9")
+    checks = by_check(report)
+    assert checks["spend store"] == {"check": "spend store", "status": "ok",
+                                     "found": f"answers; schema version {LATEST}", "fix": ""}
+    assert checks["spend store spill"]["status"] == "warn"
+    assert checks["spend store spill"]["found"] == f"2 record(s) wait in 1 spill file(s) in {spill}"
+
+    down = write(tmp_path, {"store": {"url": "postgresql://anyray@127.0.0.1:1/anyray", "spill_dir": str(spill)}},
+                 name="down.yaml")
+    code, report, _ = doctor("--config", down, "--gateway", "http://127.0.0.1:9")
+    check = by_check(report)["spend store"]
+    assert code != 0 and check["status"] == "fail" and "Connection refused" in check["found"]

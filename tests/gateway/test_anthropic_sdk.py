@@ -206,6 +206,9 @@ def test_each_finished_call_carries_the_upstream_usage_streamed_or_not(gateway):
         model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "b"}]
     ) as stream:
         streamed = stream.get_final_message()
+    deadline = time.monotonic() + 10  # the listener runs after the last byte, which can trail the SDK's return
+    while len(finished) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert [c.stream for c in finished] == [False, True]
     for call, message in zip(finished, (plain, streamed), strict=True):
         assert call.status == 200 and not call.partial

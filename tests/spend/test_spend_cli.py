@@ -136,12 +136,15 @@ def test_spend_reads_the_store_from_the_config(tmp_path, sqlite_url):
 
 def test_the_writer_drops_when_full_and_flushes_at_close(sqlite_url):
     writer = SpendWriter(open_store(sqlite_url), max_queue=2)
-    record = SpendRecord(
-        ts_ms=1, request_id="x", dialect="anthropic", endpoint="/v1/messages", model_asked="m", status=200
-    )
-    assert writer.submit(record) and writer.submit(record)
-    assert not writer.submit(record)  # the request path never waits on a slow store
-    assert writer.dropped == 1
+
+    def record(n: int) -> SpendRecord:
+        return SpendRecord(
+            ts_ms=1, request_id=f"x{n}", dialect="anthropic", endpoint="/v1/messages", model_asked="m", status=200
+        )
+
+    assert writer.submit(record(1)) and writer.submit(record(2))
+    assert not writer.submit(record(3))  # the request path never waits on a slow store
+    assert writer.dropped == 1 and writer.lost == 1  # counted, never silent
     writer.start()
     writer.close()
     assert writer.written == 2

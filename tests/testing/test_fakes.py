@@ -132,3 +132,11 @@ def test_openai_sdk_against_the_fake(fake):
     vectors = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
     assert len(vectors.data) == 2 and len(vectors.data[0].embedding) == 64
     assert vectors.data[0].embedding != vectors.data[1].embedding
+
+
+def test_the_openai_fake_types_tools_like_the_api(fake):
+    """Found by the fuzz test: a non-array `tools` was a 500 from the fake, where the API answers 400."""
+    client = openai.OpenAI(base_url=f"{fake.url}/v1", api_key="sk-any", max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], tools=True)
+    assert refused.value.body["param"] == "tools" and refused.value.body["code"] == "invalid_type"

@@ -8,6 +8,7 @@ from anyray import __version__
 from anyray.cli import bench, console, deploy, doctor, keys, render, serve, spend, up
 from anyray.cli.connect import connect
 from anyray.cli.redirect import redirect
+from anyray.logs import install_redaction, setup_logging
 
 app = typer.Typer(
     name="anyray",
@@ -40,7 +41,9 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """anyray: point ANTHROPIC_BASE_URL / OPENAI_BASE_URL at the gateway; it does the rest."""
+    install_redaction()
 
 
 def main() -> None:
+    setup_logging()  # warnings and errors to stderr, credentials masked (anyray.logs)
     app()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from anyray.doctor import Check, Situation, access, local, run_checks
+from anyray.doctor import Check, Situation, access, local, run_checks, store
 from anyray.doctor import credentials as creds
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -22,6 +22,7 @@ def checks_for(situation: Situation) -> list[tuple[str, Check]]:
         ("config", local.config),
         ("local stack", local.stack),
         ("gateway keys", access.keys),
+        ("spend store", store.spend_store),
         ("vertex", creds.vertex),
         ("keys", creds.keys),
         ("clients", local.clients),

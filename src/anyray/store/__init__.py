@@ -16,6 +16,7 @@ __all__ = [
     "SpendWriter",
     "StoreError",
     "Summary",
+    "default_spill_dir",
     "default_store_url",
     "open_store",
     "sanitize_decisions",
@@ -28,7 +29,18 @@ def default_store_url() -> str:
     return f"sqlite:///{home / 'spend.db'}"
 
 
-def open_store(url: str) -> SpendStore:
+def default_spill_dir(url: str) -> Path:
+    """Next to the SQLite file; for a server store, the state directory ($ANYRAY_HOME or ~/.anyray)."""
+    if url.startswith("sqlite:"):
+        from anyray.store.sqlite import sqlite_path
+
+        return sqlite_path(url).parent / "spill"
+    return Path(os.environ.get("ANYRAY_HOME") or Path.home() / ".anyray") / "spill"
+
+
+def open_store(url: str, lazy: bool = False) -> SpendStore:
+    """The store for a URL. `lazy`: do not wait for a network store to answer (the gateway's writer
+    rides out an outage, including one at start); a CLI wants the failure now, with its reason."""
     if url.startswith("sqlite:"):
         from anyray.store.sqlite import SQLiteStore
 
@@ -36,5 +48,5 @@ def open_store(url: str) -> SpendStore:
     if url.startswith(("postgresql://", "postgres://")):
         from anyray.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, lazy=lazy)
     raise StoreError(f"unsupported store URL {url.split('://')[0]!r}: expected sqlite:///path or postgresql://...")

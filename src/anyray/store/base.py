@@ -134,10 +134,13 @@ class SpendStore(ABC):
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     def insert(self, records: Sequence[SpendRecord]) -> None:
+        """Write a batch in one transaction; a request id already stored is skipped (replays are idempotent)."""
         if not records:
             return
         marks = ", ".join("?" for _ in COLUMNS)
-        sql = self._sql(f"INSERT INTO spend_records ({', '.join(COLUMNS)}) VALUES ({marks})")
+        sql = self._sql(
+            f"INSERT INTO spend_records ({', '.join(COLUMNS)}) VALUES ({marks}) ON CONFLICT (request_id) DO NOTHING"
+        )
         with self._transaction() as cur:
             cur.executemany(sql, [record_row(r) for r in records])
 

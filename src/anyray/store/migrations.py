@@ -66,6 +66,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        3,
+        "spend_records_request_id_unique",
+        [
+            # replays after a store outage (the spill file, a batch whose commit was not acknowledged) may
+            # send a record twice; one row per request id makes that harmless (INSERT ... ON CONFLICT)
+            "DELETE FROM spend_records WHERE id NOT IN (SELECT MIN(id) FROM spend_records GROUP BY request_id)",
+            "CREATE UNIQUE INDEX spend_records_request_id ON spend_records (request_id)",
+        ],
+    ),
 ]
 
 MIGRATIONS_TABLE = """

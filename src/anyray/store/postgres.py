@@ -26,7 +26,9 @@ class PostgresStore(SpendStore):
     placeholder = "%s"
     id_type = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 4) -> None:
+    def __init__(
+        self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 5.0, lazy: bool = False
+    ) -> None:
         super().__init__(url)
         try:
             import psycopg
@@ -34,9 +36,29 @@ class PostgresStore(SpendStore):
         except ImportError:
             raise StoreError("a postgresql:// store needs psycopg: pip install 'anyray[postgres]'") from None
         self._psycopg = psycopg
+        if not lazy:
+            # one plain connection first: a refused or unknown server fails in a second with libpq's own
+            # reason ("Connection refused", "password authentication failed"), not a pool timeout
+            try:
+                psycopg.connect(url, connect_timeout=max(1, int(timeout_s))).close()
+            except Exception as exc:
+                raise StoreError(f"cannot connect to spend store {redact(url)}: {str(exc).strip()}") from None
         try:
-            self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False)
-            self._pool.open(wait=True, timeout=10)
+            # check: a connection left over from before a server restart is found dead and replaced when
+            # it is taken, not when a batch fails on it; timeout: a down server costs the writer thread
+            # seconds per attempt, not the pool's default 30 s (records keep queueing meanwhile)
+            self._pool = ConnectionPool(
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                open=False,
+                timeout=timeout_s,
+                check=ConnectionPool.check_connection,
+                kwargs={"connect_timeout": max(1, int(timeout_s))},
+            )
+            # lazy (the gateway): a server that is down now is an outage the writer rides out, so the
+            # pool keeps connecting in the background; eager (the CLI): say at once why it cannot connect
+            self._pool.open(wait=not lazy, timeout=10)
         except Exception as exc:
             raise StoreError(f"cannot connect to spend store {redact(url)}: {exc}") from None
 

@@ -58,6 +58,11 @@ def _turn(messages: list[Any]) -> Turn:
     return turn
 
 
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", str: "a string", int: "an integer", float: "a decimal", dict: "an object"}
+    return names.get(type(value), "null" if value is None else "an unknown type")
+
+
 def _forced_function(body: dict[str, Any]) -> dict[str, Any] | None:
     tools = [t.get("function") for t in body.get("tools") or () if isinstance(t, dict) and t.get("function")]
     choice = body.get("tool_choice")
@@ -105,6 +110,10 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
         )
     if problem := _tool_message_problem(body["messages"]):
         return openai_error(400, problem, param="messages")
+    if (tools := body.get("tools")) is not None and not isinstance(tools, list):
+        # the API types every parameter before it looks at anything else
+        return openai_error(400, f"Invalid type for 'tools': expected an array, but got {_json_type(tools)} instead.",
+                            param="tools", code="invalid_type")
     prompt_tokens, cached = fake.prompt_cache.openai_cached_tokens(
         request.headers.get("authorization", ""), [body.get("tools"), body["messages"]]
     )

@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from anyray import __version__
 from anyray.config import Config
 from anyray.console import console_for_gateway
+from anyray.logs import install_redaction
 from anyray.server.gateway import anthropic_routes as anthropic
 from anyray.server.gateway import openai_proxy
 from anyray.server.gateway import openai_routes as openai
@@ -60,6 +61,7 @@ async def metrics(request: Request) -> Response:
 
 
 def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:
+    install_redaction()  # no credential in any log line of this process (anyray.logs)
     gw = gateway or Gateway(config)
     console = console_for_gateway(gw)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from anyray.store.records import SpendRecord
 
@@ -100,6 +100,16 @@ class GatewayMetrics:
         )
         self.spend_dropped = Counter(
             "anyray_spend_records_dropped", "Spend records dropped because the store fell behind.", registry=r
+        )
+        self.spend_lost = Counter(
+            "anyray_spend_records_lost",
+            "Spend records lost: queue, memory and spill file all full (or the spill unwritable).",
+            registry=r,
+        )
+        self.spend_backlog = Gauge(
+            "anyray_spend_records_backlog",
+            "Spend records accepted but not yet in the store (queued, in memory, in the spill file).",
+            registry=r,
         )
         self.auth_refused = Counter(
             "anyray_auth_refused", "API calls refused for want of a valid gateway key.", ["reason"], registry=r

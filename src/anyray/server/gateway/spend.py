@@ -15,7 +15,7 @@ from anyray.config import Config
 from anyray.pricing import PriceBook
 from anyray.server.gateway.call import Call, Usage
 from anyray.server.gateway.metrics import GatewayMetrics
-from anyray.store import SpendRecord, SpendWriter, open_store, sanitize_decisions
+from anyray.store import SpendRecord, SpendWriter, default_spill_dir, open_store, sanitize_decisions
 from anyray.store.records import decision_saved_micros, decision_tokens_saved
 
 log = logging.getLogger("anyray.spend")
@@ -44,8 +44,17 @@ class SpendRecorder:
         prices = PriceBook.load(config.pricing.file)
         writer = None
         if config.store.enabled and config.store.url:
-            store = open_store(config.store.url)
-            writer = SpendWriter(store, config.store.queue_size, config.store.batch_size)
+            settings = config.store
+            writer = SpendWriter(
+                open_store(settings.url, lazy=True),
+                settings.queue_size,
+                settings.batch_size,
+                spill_dir=settings.spill_dir or default_spill_dir(settings.url),
+                spill_max_bytes=settings.spill_max_bytes,
+                retry_max_s=settings.retry_max_s,
+                on_lost=metrics.spend_lost.inc,
+            )
+            metrics.spend_backlog.set_function(lambda: writer.backlog)
         return cls(prices, metrics, writer, config.providers.vertex.location)
 
     async def start(self) -> None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from anyray.logs import install_redaction
 from anyray.server.optimizer.engine import PROTOCOL_VERSION, Optimizer, ProtocolError
 from anyray.server.optimizer.settings import SettingsInvalid
 
@@ -46,6 +47,7 @@ def _bearer_ok(request: Request, expected: str | None) -> bool:
 def create_optimizer_app(
     optimizer: Optimizer | None = None, service_token: str | None = None, admin_token: str | None = None
 ) -> Starlette:
+    install_redaction()  # no credential in any log line of this process (anyray.logs)
     engine = optimizer or Optimizer()
     service_token = service_token if service_token is not None else os.environ.get(SERVICE_TOKEN_ENV) or None
     admin_token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
