@@ -23,6 +23,7 @@ from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
+from anyray.server.gateway.passthrough import forward_unchanged
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
 from anyray.server.gateway.streaming import RelayResponse, let_go
@@ -244,22 +245,8 @@ async def proxy(request: Request) -> Response:
         return anthropic_error(
             404, f"{request.url.path} is only served when the Anthropic provider is configured on the gateway"
         )
-    try:
-        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
-    except BodyTooLarge as exc:
-        return anthropic_error(413, str(exc))
-    upstream = provider.passthrough(request.method, request.url.path, request.url.query, request.headers, raw)
-    assert upstream is not None
-    try:
-        response = await gateway.forwarder.client.open(upstream)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        return anthropic_error(502, f"anthropic: upstream unreachable: {type(exc).__name__}")
-    content_type = response.headers.get("content-type", "application/json")
-    headers = {k: response.headers[k] for k in _PASSED_RESPONSE_HEADERS if k in response.headers}
-    return RelayResponse(
-        _stream(response, sse=content_type.startswith("text/event-stream")),
-        response.status,
-        headers=headers,
-        media_type=content_type,
-        on_end=let_go(response),
+    return await forward_unchanged(
+        request, gateway, provider, anthropic_error,
+        lambda response, content_type: _stream(response, sse=content_type.startswith("text/event-stream")),
+        _PASSED_RESPONSE_HEADERS,
     )

@@ -16,13 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from anyray.errors_openai import openai_error
-from anyray.providers.base import UpstreamRequest
 from anyray.routing import UnknownModel
 from anyray.server.gateway import anthropic_routes
-from anyray.server.gateway.body import BodyTooLarge, read_body
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.openai_routes import PASSED_OPENAI_HEADERS, anthropic_dialect
-from anyray.server.gateway.streaming import RelayResponse, let_go
+from anyray.server.gateway.passthrough import forward_unchanged
 
 log = logging.getLogger("anyray.gateway.openai")
 
@@ -109,24 +107,14 @@ async def proxy(request: Request) -> Response:
             "(providers.openai.api_key or OPENAI_API_KEY)",
             code="unknown_url",
         )
-    try:
-        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
-    except BodyTooLarge as exc:
-        return openai_error(413, str(exc), code="request_too_large")
-    upstream: UpstreamRequest | None = provider.passthrough(
-        request.method, request.url.path, request.url.query, request.headers, raw
+    return await forward_unchanged(
+        request, gateway, provider, _refuse, lambda response, _: _passthrough(response), PASSED_OPENAI_HEADERS,
+        passed_prefix="x-ratelimit-",
     )
-    assert upstream is not None
-    try:
-        response = await gateway.forwarder.client.open(upstream)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        return openai_error(502, f"openai: upstream unreachable: {type(exc).__name__}")
-    content_type = response.headers.get("content-type", "application/json")
-    headers = {k: response.headers[k] for k in PASSED_OPENAI_HEADERS if k in response.headers}
-    headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")})
-    return RelayResponse(
-        _passthrough(response), response.status, headers=headers, media_type=content_type, on_end=let_go(response)
-    )
+
+
+def _refuse(status: int, message: str) -> Response:
+    return openai_error(status, message, code="request_too_large" if status == 413 else None)
 
 
 async def _passthrough(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

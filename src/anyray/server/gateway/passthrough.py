@@ -1,0 +1,51 @@
+"""Paths the gateway does not model (batches, files, model lists, embeddings...): forwarded unchanged.
+
+The same few steps for either provider: the body read within the gateway's bound, the provider's own
+signing, the answer relayed as it comes with the headers a client acts on. Only the dialect of the
+gateway's own refusals (413, 502) and the relay differ, and the caller passes those in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+
+import aiohttp
+from starlette.requests import Request
+from starlette.responses import Response
+
+from anyray.providers.base import Provider
+from anyray.server.gateway.body import BodyTooLarge, read_body
+from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.streaming import RelayResponse, let_go
+
+Refuse = Callable[[int, str], Response]
+Relay = Callable[[aiohttp.ClientResponse, str], AsyncIterator[bytes]]
+
+
+async def forward_unchanged(
+    request: Request,
+    gateway: Gateway,
+    provider: Provider,
+    refuse: Refuse,
+    relay: Relay,
+    passed_headers: Iterable[str],
+    passed_prefix: str | None = None,
+) -> Response:
+    try:
+        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
+    except BodyTooLarge as exc:
+        return refuse(413, str(exc))
+    upstream = provider.passthrough(request.method, request.url.path, request.url.query, request.headers, raw)
+    assert upstream is not None
+    try:
+        response = await gateway.forwarder.client.open(upstream)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return refuse(502, f"{provider.name}: upstream unreachable: {type(exc).__name__}")
+    content_type = response.headers.get("content-type", "application/json")
+    headers = {k: response.headers[k] for k in passed_headers if k in response.headers}
+    if passed_prefix:
+        headers.update({k: v for k, v in response.headers.items() if k.lower().startswith(passed_prefix)})
+    return RelayResponse(
+        relay(response, content_type), response.status, headers=headers, media_type=content_type,
+        on_end=let_go(response),
+    )
