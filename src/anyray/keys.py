@@ -194,5 +194,10 @@ class KeyRing:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.to_thread(self.close_store)
+
+    def close_store(self) -> None:
+        """Let the store's connections go (blocking); a later `load` opens it again."""
         if self._store is not None:
-            await asyncio.to_thread(self._store.store.close)
+            self._store.store.close()
+            self._store = None

@@ -67,6 +67,7 @@ def test_cli_creates_lists_and_revokes_keys_storing_only_a_hash(store_url):
     ring = KeyRing.from_store_url(store_url)
     assert ring.verify(made["secret"]) is None
     assert ring.verify(admin["secret"]).admin is True
+    ring.close_store()
     assert runner.invoke(app, ["keys", "revoke", "key_nope", "--store", store_url]).exit_code == 1
     all_rows = json.loads(runner.invoke(app, ["keys", "list", "--store", store_url, "--json", "--all"]).output)
     assert [r["revoked_ms"] is not None for r in all_rows] == [True, False]
@@ -172,6 +173,7 @@ def test_keys_in_postgresql_are_seen_by_a_ring(pg_url):
     found = ring.verify(secret)
     assert found is not None and (found.id, found.team, found.admin) == (key.id, "ops", True)
     assert ring.verify(secret + "x") is None and ring.required
+    ring.close_store()
 
 
 def test_the_optimizer_embeds_through_a_keyed_gateway_with_its_service_token_on_that_path_only(
