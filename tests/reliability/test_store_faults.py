@@ -130,7 +130,7 @@ def test_gateway_stopped_while_postgres_is_down_spills_and_the_next_start_replay
     seen = [_ask(client, i) for i in range(3)]
     pg.stop()
     seen += [_ask(client, i) for i in range(3, 10)]
-    gw.server.stop()  # shutdown: the store is down, so the buffer goes to the spill file
+    gw.server.stop(timeout=30)  # shutdown: the store is down, so the buffer goes to the spill file
     files = list(spill.glob("spend-spill-*.jsonl"))
     assert len(files) == 1 and files[0].stat().st_size > 0
     assert PROMPT.encode() not in files[0].read_bytes()  # records are content-free, on disk too

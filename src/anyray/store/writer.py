@@ -247,8 +247,10 @@ class SpendWriter:
         self._lose(did_not_fit, f"the spill file is full ({self.spill.max_bytes} bytes)")
 
     def _shutdown(self) -> None:
-        """One last try at the store; what it does not take goes to the spill for the next start."""
-        if self._pending or (self.spill and self.spill.records):
+        """One last try at the store (not when it failed moments ago: a shutdown must not wait out another
+        connect timeout); what it does not take goes to the spill for the next start."""
+        backing_off = self.store_down and time.monotonic() < self._next_try
+        if (self._pending or (self.spill and self.spill.records)) and not backing_off:
             self._write_all()
         if self.store_down:
             self._overflow(0)
