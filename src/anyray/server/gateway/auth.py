@@ -17,10 +17,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from anyray.errors import anthropic_error
-from anyray.errors_openai import openai_error
 from anyray.keys import KeyRing
-from anyray.server.gateway.openai_routes import anthropic_dialect
+from anyray.server.gateway.limits import dialect_error
 
 PROTECTED_PREFIX = "/v1/"
 # the optimizer's similarity lookups embed through the gateway with its service token, on this path only
@@ -42,12 +40,9 @@ def presented_key(headers: Headers) -> str | None:
 
 
 def refusal(scope: Scope, headers: Headers, status: int, message: str) -> Response:
-    path = scope["path"]
-    if anthropic_dialect(headers, path) or path.startswith("/v1/projects/"):
-        kind = "authentication_error" if status == 401 else None
-        return anthropic_error(status, message, kind)
-    code = "invalid_api_key" if status == 401 else "service_unavailable"
-    return openai_error(status, message, code=code)
+    if status == 401:
+        return dialect_error(scope, headers, status, message, "invalid_api_key", "authentication_error")
+    return dialect_error(scope, headers, status, message, "service_unavailable")
 
 
 class KeyCheck:

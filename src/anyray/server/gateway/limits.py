@@ -26,13 +26,16 @@ SLOT_KEY = "anyray_upstream_slot"
 BUSY_RETRY_AFTER_S = 1
 
 
-def dialect_error(scope: Scope, headers: Headers, status: int, message: str, code: str) -> Response:
-    """An error for whichever SDK sent the request (the same test the routes use to split shared paths)."""
+def dialect_error(
+    scope: Scope, headers: Headers, status: int, message: str, code: str, anthropic_kind: str | None = None
+) -> Response:
+    """An error for whichever SDK sent the request (the same test the routes use to split shared paths),
+    from middleware that runs before any route: the gateway's limits and its key check."""
     from anyray.server.gateway.openai_routes import anthropic_dialect  # the routes import the gateway
 
     path = scope["path"]
     if anthropic_dialect(headers, path) or path.startswith("/v1/projects/"):
-        return anthropic_error(status, message)
+        return anthropic_error(status, message, anthropic_kind)
     return openai_error(status, message, code=code)
 
 
