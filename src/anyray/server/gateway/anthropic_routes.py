@@ -10,7 +10,6 @@ import logging
 import uuid
 from typing import Any
 
-import aiohttp
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +20,7 @@ from anyray.routing import UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
+from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.passthrough import forward_unchanged
@@ -190,7 +190,7 @@ def _cut_event() -> bytes:
 
 
 async def _stream(  # type: ignore[no-untyped-def]
-    response: aiohttp.ClientResponse,
+    response: UpstreamResponse,
     sse: bool = True,
     gateway: Gateway | None = None,
     call: Call | None = None,
@@ -203,7 +203,7 @@ async def _stream(  # type: ignore[no-untyped-def]
     assembler = AnthropicMessageAssembler() if outcome is not None and outcome.cache_key else None
     done = cut = False
     try:
-        async for chunk in response.content.iter_any():
+        async for chunk in response.iter_chunks():
             if tap is not None:
                 call.first_byte()  # type: ignore[union-attr]
                 tap.feed(chunk)
@@ -216,7 +216,7 @@ async def _stream(  # type: ignore[no-untyped-def]
             if not tap.errored:  # an upstream error event already told the client
                 log.warning("upstream stream ended before message_stop")
                 yield _cut_event()
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (UpstreamError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True
         if sse:

@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +18,7 @@ from anyray.errors_openai import openai_error
 from anyray.routing import UnknownModel
 from anyray.server.gateway import anthropic_routes
 from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.openai_routes import PASSED_OPENAI_HEADERS, anthropic_dialect
 from anyray.server.gateway.passthrough import forward_unchanged
 
@@ -47,7 +47,7 @@ async def _upstream_models(gateway: Gateway, request: Request) -> list[str]:
         finally:
             response.release()
         data = orjson.loads(body) if response.status == 200 else None
-    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+    except (UpstreamError, TimeoutError, orjson.JSONDecodeError) as exc:
         log.info("could not list the OpenAI provider's models: %s", type(exc).__name__)
         return []
     items = data.get("data") if isinstance(data, dict) else None
@@ -117,13 +117,13 @@ def _refuse(status: int, message: str) -> Response:
     return openai_error(status, message, code="request_too_large" if status == 413 else None)
 
 
-async def _passthrough(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+async def _passthrough(response: UpstreamResponse) -> AsyncIterator[bytes]:
     done = False
     try:
-        async for chunk in response.content.iter_any():
+        async for chunk in response.iter_chunks():
             yield chunk
         done = True
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (UpstreamError, TimeoutError) as exc:
         log.warning("upstream body ended early: %s", type(exc).__name__)
     finally:
         if done:

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +29,7 @@ from anyray.routing import Route, UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
+from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
@@ -315,7 +315,7 @@ async def _relay_translated(
 
 
 async def _translated_stream(
-    response: aiohttp.ClientResponse,
+    response: UpstreamResponse,
     translator: ChatStreamTranslator,
     gateway: Gateway,
     call: Call,
@@ -327,7 +327,7 @@ async def _translated_stream(
     # the whole answer is rebuilt (a parse per event) only when the optimizer will cache it
     assembler = AnthropicMessageAssembler() if post.wants_answer else None
     try:
-        async for chunk in response.content.iter_any():
+        async for chunk in response.iter_chunks():
             call.first_byte()
             if assembler is not None:
                 assembler.feed(chunk)
@@ -337,7 +337,7 @@ async def _translated_stream(
         if not translator.complete and not translator.errored:
             cut = True
             yield stream_error("upstream stream ended before the answer was complete")
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (UpstreamError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True
         yield stream_error("upstream stream ended before the answer was complete")
@@ -378,11 +378,11 @@ async def _relay_openai(
 
 
 async def _openai_stream(
-    response: aiohttp.ClientResponse, tap: OpenAIStreamTap, gateway: Gateway, call: Call, post: _PostCall
+    response: UpstreamResponse, tap: OpenAIStreamTap, gateway: Gateway, call: Call, post: _PostCall
 ) -> AsyncIterator[bytes]:
     done = cut = False
     try:
-        async for chunk in response.content.iter_any():
+        async for chunk in response.iter_chunks():
             call.first_byte()
             if out := tap.feed(chunk):
                 yield out
@@ -393,7 +393,7 @@ async def _openai_stream(
             cut = True
             if not tap.errored:  # an upstream error event already told the client
                 yield stream_error("upstream stream ended before the answer was complete")
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (UpstreamError, TimeoutError) as exc:
         log.warning("upstream stream ended early: %s", type(exc).__name__)
         cut = True
         yield stream_error("upstream stream ended before the answer was complete")

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
 
-import aiohttp
 from starlette.requests import Request
 from starlette.responses import Response
 
 from anyray.providers.base import Provider
 from anyray.server.gateway.body import BodyTooLarge, read_body
 from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.streaming import RelayResponse, let_go
 
 Refuse = Callable[[int, str], Response]
-Relay = Callable[[aiohttp.ClientResponse, str], AsyncIterator[bytes]]
+Relay = Callable[[UpstreamResponse, str], AsyncIterator[bytes]]
 
 
 async def forward_unchanged(
@@ -39,7 +39,7 @@ async def forward_unchanged(
     assert upstream is not None
     try:
         response = await gateway.forwarder.client.open(upstream)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (UpstreamError, TimeoutError) as exc:
         return refuse(502, f"{provider.name}: upstream unreachable: {type(exc).__name__}")
     content_type = response.headers.get("content-type", "application/json")
     headers = {k: response.headers[k] for k in passed_headers if k in response.headers}

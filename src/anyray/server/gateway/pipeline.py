@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import google.auth.exceptions
 import orjson
 
 from anyray.providers.base import Endpoint, Provider, UpstreamRequest
 from anyray.routing import Route, Target
+from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_s
 from anyray.server.gateway.upstream import UpstreamClient, UpstreamFailure
 
@@ -33,7 +33,7 @@ MAX_RECOVERIES = 4  # each recovery learns something new, so this bounds distinc
 
 @dataclass(slots=True)
 class Opened:
-    response: aiohttp.ClientResponse
+    response: UpstreamResponse
     target: Target
     request: UpstreamRequest
 
@@ -108,7 +108,7 @@ class Forwarder:
                     body = await response.read()
                 finally:
                     response.release()
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (UpstreamError, TimeoutError) as exc:
                 failure = _failure(502, f"upstream unreachable: {type(exc).__name__}: {exc}", provider.name)
                 reason = "connection"
             else:

@@ -17,11 +17,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from anyray.server.gateway.call import Call
+from anyray.server.gateway.h1 import UpstreamResponse
 
 _WATCHER = os.environ.get("ANYRAY_STREAM_WATCHER", "1") != "0"
 
@@ -83,7 +83,7 @@ class RelayResponse(WatchedStreamingResponse):
                 self.on_end()
 
 
-def let_go(response: aiohttp.ClientResponse, gateway: Any = None, call: Call | None = None) -> Callable[[], None]:
+def let_go(response: UpstreamResponse, gateway: Any = None, call: Call | None = None) -> Callable[[], None]:
     """The `on_end` of a relayed upstream stream: close the upstream connection (a no-op once released)
     and, when the relay never ran, record the call as the client leaving (499, partial, nothing seen)."""
 
