@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from anyray.store.base import SpendStore, StoreError
+from anyray.store.records import COLUMNS
 
 
 def sqlite_path(url: str) -> Path:
@@ -25,6 +26,10 @@ def sqlite_path(url: str) -> Path:
 
 
 class SQLiteStore(SpendStore):
+    # One multi-row INSERT binds every value in C and then runs with the GIL released; executemany let go
+    # of the GIL and took it back once per row, so the gateway's event loop kept waiting for it.
+    rows_per_statement = 500
+
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.path = sqlite_path(url)
@@ -33,6 +38,8 @@ class SQLiteStore(SpendStore):
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            bound = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # 32,766 since 3.32, 999 before
+            self.rows_per_statement = max(1, min(self.rows_per_statement, bound // len(COLUMNS)))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open spend store {self.path}: {exc}") from None
         self._lock = threading.Lock()
