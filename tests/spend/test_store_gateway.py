@@ -222,3 +222,27 @@ def test_a_bad_store_url_is_a_config_error(tmp_path):
         load_config(path, env={})
     assert "store.url (line 2)" in str(info.value)
     assert "sqlite:///" in str(info.value)
+
+
+@pytest.mark.parametrize("size", [1, 31, 32, 150, 777])
+def test_a_batch_of_any_size_is_written_whole_and_a_repeated_id_once(store_url, size):
+    """SQLite writes batches as multi-row INSERTs of a few fixed shapes; PostgreSQL with executemany."""
+    from anyray.store.records import SpendRecord
+
+    def record(i: int) -> SpendRecord:
+        return SpendRecord(ts_ms=1_700_000_000_000 + i, request_id=f"{i:032x}", dialect="anthropic",
+                           endpoint="/v1/messages", model_asked="claude-haiku-4-5", status=200, team=f"t{i % 3}",
+                           input_tokens=i, tags={"n": str(i)})
+
+    store = open_store(store_url)
+    try:
+        store.migrate()
+        batch = [record(i) for i in range(size)]
+        store.insert(batch)
+        store.insert(batch[: size // 2 + 1] + [record(size)])  # a replay, plus one new record
+        rows = store.fetch(limit=10_000)
+        assert [r["request_id"] for r in rows] == [f"{i:032x}" for i in range(size + 1)]
+        assert [r["input_tokens"] for r in rows] == list(range(size + 1))
+        assert rows[-1]["tags"] == {"n": str(size)} and rows[size // 2]["team"] == f"t{(size // 2) % 3}"
+    finally:
+        store.close()

@@ -7,10 +7,11 @@ gateway replicas. The gateway only ever calls `insert` (from the batch writer's 
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,27 @@ def _rows(records: Sequence[SpendRecord]) -> list[tuple[Any, ...]]:
             time.sleep(0)
         rows.extend(record_row(r) for r in records[start:start + ROWS_PER_SLICE])
     return rows
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_statement(placeholder: str, rows: int) -> str:
+    marks = "(" + ", ".join(placeholder for _ in COLUMNS) + ")"
+    return (f"INSERT INTO spend_records ({', '.join(COLUMNS)}) VALUES {', '.join([marks] * rows)}"
+            " ON CONFLICT (request_id) DO NOTHING")
+
+
+def _statement_sizes(rows: int, most: int) -> Iterator[int]:
+    """Rows per statement for a batch: `most` at a time, then powers of two. A few fixed shapes, so SQLite's
+    statement cache keeps each one compiled; a statement per batch size cost more than executemany."""
+    while rows >= most:
+        yield most
+        rows -= most
+    size = most
+    while rows:
+        while size > rows:
+            size //= 2
+        yield size
+        rows -= size
 
 
 def record_row(record: SpendRecord) -> tuple[Any, ...]:
@@ -163,15 +185,14 @@ class SpendStore(ABC):
             if self.rows_per_statement == 1:
                 cur.executemany(self._insert_sql(1), rows)
                 return
-            step = self.rows_per_statement
-            for start in range(0, len(rows), step):
-                chunk = rows[start:start + step]
-                cur.execute(self._insert_sql(len(chunk)), [value for row in chunk for value in row])
+            start = 0
+            for size in _statement_sizes(len(rows), self.rows_per_statement):
+                chunk = rows[start:start + size]
+                cur.execute(self._insert_sql(size), [value for row in chunk for value in row])
+                start += size
 
     def _insert_sql(self, rows: int) -> str:
-        marks = "(" + ", ".join("?" for _ in COLUMNS) + ")"
-        return self._sql(f"INSERT INTO spend_records ({', '.join(COLUMNS)}) VALUES {', '.join([marks] * rows)}"
-                         " ON CONFLICT (request_id) DO NOTHING")
+        return _insert_statement(self.placeholder, rows)
 
     def fetch(self, since_ms: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         """Raw records, oldest first (tests and exports)."""

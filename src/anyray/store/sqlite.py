@@ -26,9 +26,10 @@ def sqlite_path(url: str) -> Path:
 
 
 class SQLiteStore(SpendStore):
-    # One multi-row INSERT binds every value in C and then runs with the GIL released; executemany let go
-    # of the GIL and took it back once per row, so the gateway's event loop kept waiting for it.
-    rows_per_statement = 500
+    # A multi-row INSERT binds its values in C and runs with the GIL released once; executemany lets go
+    # of the GIL and takes it back once per row, competing with the gateway's event loop every time.
+    # 32 rows: 6.0 us a row against executemany's 6.7 (one statement per batch size: 8.5-9.9, compiling).
+    rows_per_statement = 32
 
     def __init__(self, url: str) -> None:
         super().__init__(url)

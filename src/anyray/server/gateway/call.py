@@ -16,8 +16,11 @@ from anyray.routing import Route, Target
 
 
 def _new_id() -> str:
-    """A 128-bit random hex id (uuid4's shape without its urandom syscall: a request id, not a secret)."""
-    return f"{random.getrandbits(128):032x}"
+    """A 128-bit hex id: 48 bits of milliseconds, then 80 random bits (UUIDv7's layout, without its urandom
+    syscall: a request id, not a secret). Ids made later sort later, so the spend store's unique index on
+    them grows at its right edge instead of at random pages (17 vs 17-27 us a row, rising with the table,
+    measured on SQLite)."""
+    return f"{time.time_ns() // 1_000_000:012x}{random.getrandbits(80):020x}"
 
 
 @dataclass(slots=True)
