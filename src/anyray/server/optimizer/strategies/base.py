@@ -28,6 +28,18 @@ class Context:
     headers: dict[str, str]
     handle_for: Callable[[str], str] | None = None
     stashed: dict[str, str] = field(default_factory=dict)
+    # what one strategy derived from a request, for the next ones while the request is the same object
+    # (strategies copy on write, so identity means unchanged): e.g. the tool outputs four strategies walk
+    _derived: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def derived(self, name: str, request: dict[str, Any], make: Callable[[dict[str, Any]], Any]) -> Any:
+        """`make(request)`, computed once per request object (the result must not be mutated)."""
+        kept = self._derived.get(name)
+        if kept is not None and kept[0] is request:
+            return kept[1]
+        value = make(request)
+        self._derived[name] = (request, value)
+        return value
 
     @property
     def model(self) -> str:

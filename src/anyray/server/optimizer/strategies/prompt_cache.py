@@ -129,7 +129,22 @@ def has_breakpoints(request: dict[str, Any]) -> bool:
     return False
 
 
+_MINIMUMS: dict[tuple[str, int], tuple[dict[str, int], int]] = {}
+
+
 def min_cacheable(model: str, table: dict[str, int]) -> int:
+    """The model's minimum cacheable prefix; remembered per (model, table), since matching is glob by glob."""
+    kept = _MINIMUMS.get((model, id(table)))
+    if kept is not None and kept[0] is table:
+        return kept[1]
+    if len(_MINIMUMS) > 1024:
+        _MINIMUMS.clear()
+    minimum = _min_cacheable(model, table)
+    _MINIMUMS[(model, id(table))] = (table, minimum)
+    return minimum
+
+
+def _min_cacheable(model: str, table: dict[str, int]) -> int:
     bare = model.split("@")[0]
     for pattern, minimum in table.items():
         if fnmatch.fnmatchcase(bare, pattern):

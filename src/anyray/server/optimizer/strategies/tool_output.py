@@ -182,7 +182,7 @@ class ContentStrategy(Strategy):
         raise NotImplementedError
 
     def apply(self, request: dict[str, Any], ctx: Context, params: Params) -> Applied | NotApplied:
-        found = outputs(request)
+        found = ctx.derived("tool_outputs", request, outputs)
         if not found:
             return NotApplied("no tool output", quiet=True)
         changes: dict[Where, str] = {}
