@@ -21,6 +21,7 @@ from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
+from anyray.server.gateway.headers import headers_of
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.passthrough import forward_unchanged
@@ -75,6 +76,7 @@ async def _handle(
 ) -> Response:
     gateway: Gateway = request.app.state.gateway
     call = Call("anthropic", "/v1/messages" if endpoint is Endpoint.MESSAGES else "/v1/messages/count_tokens")
+    headers = headers_of(request.scope)
     try:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
         payload = parse_object(raw, gateway.config.gateway.limits.max_json_depth)
@@ -89,7 +91,7 @@ async def _handle(
     if problem := _validate(payload, endpoint):
         return anthropic_error(400, problem)
     try:  # who pays: x-anyray-metadata, Claude Code's session id; a gateway key's team (future) wins
-        call.metadata = attribute(request.headers, payload, getattr(request.state, "key_team", None)).as_dict()
+        call.metadata = attribute(headers, payload, getattr(request.state, "key_team", None)).as_dict()
     except MetadataError as exc:
         return anthropic_error(400, str(exc))
     call.model_asked = payload["model"]
@@ -101,7 +103,7 @@ async def _handle(
 
     outcome = None
     if endpoint is Endpoint.MESSAGES:
-        outcome = await gateway.optimize(call, payload, route, request.headers)
+        outcome = await gateway.optimize(call, payload, route, headers)
         hit = outcome is not None and outcome.cached_response is not None
         if hit and (answer := _cached_answer(gateway, call, outcome)) is not None:  # type: ignore[arg-type]
             return answer
@@ -111,7 +113,7 @@ async def _handle(
     if not await gateway.slots.take(request.scope):
         return gateway.busy(request)
     try:
-        result = await gateway.forwarder.send(endpoint, payload, route, request.headers, raw)
+        result = await gateway.forwarder.send(endpoint, payload, route, headers, raw)
     except ProviderRefusal as exc:
         return anthropic_error(exc.status, exc.message)
     if not isinstance(result, Opened):

@@ -74,16 +74,16 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
             await gw.close()
             await asyncio.to_thread(console.state.console.close)
 
-    routes = [
+    routes = [  # the model calls first: Starlette tries routes in order, with a regex each
+        Route("/v1/messages", anthropic.messages, methods=["POST"]),
+        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/_anyray/selftest", selftest, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/console", app=console),
-        Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),
-        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/models", openai_proxy.models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", openai_proxy.model, methods=["GET"]),
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI

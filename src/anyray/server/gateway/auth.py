@@ -11,13 +11,13 @@ itself goes no further: providers send their own credentials upstream, from an a
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anyray.keys import KeyRing
+from anyray.server.gateway.headers import headers_of
 from anyray.server.gateway.limits import dialect_error
 
 PROTECTED_PREFIX = "/v1/"
@@ -29,7 +29,7 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def presented_key(headers: Headers) -> str | None:
+def presented_key(headers: Mapping[str, str]) -> str | None:
     key = headers.get("x-api-key")
     if key:
         return key.strip()
@@ -39,7 +39,7 @@ def presented_key(headers: Headers) -> str | None:
     return None
 
 
-def refusal(scope: Scope, headers: Headers, status: int, message: str) -> Response:
+def refusal(scope: Scope, headers: Mapping[str, str], status: int, message: str) -> Response:
     if status == 401:
         return dialect_error(scope, headers, status, message, "invalid_api_key", "authentication_error")
     return dialect_error(scope, headers, status, message, "service_unavailable")
@@ -63,7 +63,7 @@ class KeyCheck:
             await self.app(scope, receive, send)
             return
         ring = self.ring()
-        headers = Headers(scope=scope)
+        headers = headers_of(scope)
         presented = presented_key(headers)
         key = ring.verify(presented)
         if key is None and ring.required and self._is_optimizer(scope, presented):

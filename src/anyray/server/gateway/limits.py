@@ -12,22 +12,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anyray.errors import anthropic_error
 from anyray.errors_openai import openai_error
+from anyray.server.gateway.headers import headers_of
 
 SLOT_KEY = "anyray_upstream_slot"
 BUSY_RETRY_AFTER_S = 1
 
 
 def dialect_error(
-    scope: Scope, headers: Headers, status: int, message: str, code: str, anthropic_kind: str | None = None
+    scope: Scope, headers: Mapping[str, str], status: int, message: str, code: str, anthropic_kind: str | None = None
 ) -> Response:
     """An error for whichever SDK sent the request (the same test the routes use to split shared paths),
     from middleware that runs before any route: the gateway's limits and its key check."""
@@ -73,7 +73,7 @@ class UpstreamSlots:
             self._sem.release()
 
 
-def busy(scope: Scope, headers: Headers, limit: int) -> Response:
+def busy(scope: Scope, headers: Mapping[str, str], limit: int) -> Response:
     message = (f"the gateway already has {limit} upstream calls in flight (gateway.limits.max_concurrent_upstream);"
                f" retry after {BUSY_RETRY_AFTER_S}s")
     response = dialect_error(scope, headers, 429, message, "gateway_busy")
@@ -102,7 +102,7 @@ class Limits:
             self.on_refused("header_bytes")
             message = (f"request headers are {size} bytes, over the gateway's limit of {self.max_header_bytes}"
                        " (gateway.limits.max_header_bytes)")
-            await dialect_error(scope, Headers(scope=scope), 431, message, "headers_too_large")(scope, receive, send)
+            await dialect_error(scope, headers_of(scope), 431, message, "headers_too_large")(scope, receive, send)
             return
         try:
             await self.app(scope, receive, send)

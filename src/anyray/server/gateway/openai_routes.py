@@ -30,6 +30,7 @@ from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read
 from anyray.server.gateway.call import Call
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
+from anyray.server.gateway.headers import headers_of
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
@@ -167,6 +168,7 @@ def _wants_drop(gateway: Gateway, headers: Mapping[str, str]) -> bool:
 async def chat_completions(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     call = Call("openai", "/v1/chat/completions")
+    request_headers = headers_of(request.scope)
     try:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
         payload = parse_object(raw, gateway.config.gateway.limits.max_json_depth)
@@ -177,7 +179,7 @@ async def chat_completions(request: Request) -> Response:
     if problem := _validate(payload):
         return problem
     try:  # who pays: x-anyray-metadata; a gateway key's team (when keys exist) wins
-        call.metadata = attribute(request.headers, payload, getattr(request.state, "key_team", None)).as_dict()
+        call.metadata = attribute(request_headers, payload, getattr(request.state, "key_team", None)).as_dict()
     except MetadataError as exc:
         return openai_error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata")
     call.model_asked = payload["model"]
@@ -187,7 +189,7 @@ async def chat_completions(request: Request) -> Response:
     except UnknownModel as exc:
         return openai_error(404, str(exc), param="model", code="model_not_found")
 
-    outcome = await gateway.optimize(call, payload, route, request.headers)
+    outcome = await gateway.optimize(call, payload, route, request_headers)
     hit = outcome is not None and outcome.cached_response is not None
     if hit and (answer := _cached_answer(gateway, call, outcome, payload)) is not None:  # type: ignore[arg-type]
         return answer
@@ -199,7 +201,8 @@ async def chat_completions(request: Request) -> Response:
     if not await gateway.slots.take(request.scope):
         return gateway.busy(request)
     try:
-        sent = await _send(gateway, payload, body_raw, route, request.headers, _wants_drop(gateway, request.headers))
+        sent = await _send(gateway, payload, body_raw, route, request_headers,
+                           _wants_drop(gateway, request_headers))
     except TranslationError as exc:
         return openai_error(400, exc.message, param=exc.param, code=exc.code)
     except ProviderRefusal as exc:
