@@ -100,3 +100,21 @@ def test_unknown_vertex_method_and_unproxied_paths(fake, sa_key_file, start_gate
     # with no Anthropic key the gateway cannot proxy other paths: it says so instead of failing obscurely
     response = httpx.get(gw.url + "/v1/models", headers=HEADERS)
     _assert_anthropic_error(response, 404, "not_found_error", "Anthropic provider")
+
+
+def test_a_gateway_bug_on_a_model_call_is_a_500_in_the_callers_dialect_and_a_logged_traceback(gateway, caplog):
+    """The model-call routes bypass Starlette's error middleware (server/gateway/hot.py); they keep an answer."""
+
+    def broken(model: str):
+        raise RuntimeError("a bug in routing")
+
+    gateway.gateway.router.resolve = broken
+    ask = {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    with caplog.at_level("ERROR", logger="anyray.gateway"):
+        claude = httpx.post(gateway.url + "/v1/messages", json=ask, headers=HEADERS, timeout=10)
+        gpt = httpx.post(gateway.url + "/v1/chat/completions", json=ask, timeout=10,
+                         headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    _assert_anthropic_error(claude, 500, "api_error", "the gateway failed on this request")
+    assert gpt.status_code == 500 and gpt.json()["error"]["code"] == "internal_error"
+    failures = [r for r in caplog.records if "the gateway failed on POST" in r.getMessage()]
+    assert len(failures) == 2 and all("a bug in routing" in str(r.exc_info[1]) for r in failures)

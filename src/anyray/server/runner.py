@@ -99,7 +99,7 @@ def _server(app: Any, host: str, port: int) -> _QuietServer:
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on",
         http=GatewayHttpProtocol if coalesce else BoundedHeadHttpTools,
-        access_log=False,
+        access_log=False, server_header=False,  # no "server: uvicorn" on every answer
     )
     return _QuietServer(config)
 

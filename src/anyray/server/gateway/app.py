@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from anyray import __version__
 from anyray.config import Config
@@ -22,6 +23,7 @@ from anyray.server.gateway import openai_proxy
 from anyray.server.gateway import openai_routes as openai
 from anyray.server.gateway.auth import KeyCheck
 from anyray.server.gateway.gateway import Gateway
+from anyray.server.gateway.hot import HotPaths
 from anyray.server.gateway.limits import Limits
 from anyray.server.gateway.metrics import CONTENT_TYPE
 
@@ -74,26 +76,35 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
             await gw.close()
             await asyncio.to_thread(console.state.console.close)
 
-    routes = [  # the model calls first: Starlette tries routes in order, with a regex each
-        Route("/v1/messages", anthropic.messages, methods=["POST"]),
-        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
+    routes = [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/_anyray/selftest", selftest, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/console", app=console),
+        Route("/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
         Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),
+        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
         Route("/v1/models", openai_proxy.models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", openai_proxy.model, methods=["GET"]),
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
         Route("/v1/{path:path}", openai_proxy.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
-    key_check = Middleware(KeyCheck, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
-                           optimizer_token=os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None)
-    # the limits run first: an oversized header is refused before anything else reads it
-    limits = Middleware(Limits, max_header_bytes=config.gateway.limits.max_header_bytes, slots=gw.slots,
-                        on_refused=gw.metrics.limit_refused_inc)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[limits, key_check])
+    optimizer_token = os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None
+    limits = config.gateway.limits
+
+    def guard(inner: ASGIApp) -> ASGIApp:
+        """The limits first (an oversized header is refused before anything else reads it), then the key check."""
+        checked = KeyCheck(inner, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
+                           optimizer_token=optimizer_token)
+        return Limits(checked, max_header_bytes=limits.max_header_bytes, slots=gw.slots,
+                      on_refused=gw.metrics.limit_refused_inc)
+
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(guard)])
     app.state.gateway = gw
-    return app
+    if os.environ.get("ANYRAY_HOT_PATHS", "1") == "0":
+        return app
+    # the model calls skip Starlette's stack (hot.py); the routes above still serve their other methods
+    return HotPaths(app, {"/v1/messages": anthropic.messages, "/v1/chat/completions": openai.chat_completions},
+                    guard)  # type: ignore[return-value]
