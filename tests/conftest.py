@@ -101,7 +101,7 @@ def start_gateway(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Running
         path.write_text(yaml.safe_dump(raw))
         config = load_config(path, env=env or {})
         gateway = Gateway(config, optimizer_client=default_optimizer_client(config, None))
-        server = ServerThread(create_gateway_app(config, gateway)).start()
+        server = ServerThread(create_gateway_app(config, gateway), production=True).start()
         running.append(server)
         return RunningGateway(server, gateway)
 

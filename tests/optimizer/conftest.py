@@ -55,5 +55,5 @@ class ControllableOptimizer:
 def controllable_optimizer() -> Iterator[tuple[ControllableOptimizer, str]]:
     app = ControllableOptimizer(Config.model_validate(
         {"optimizer": {"strategies": [{"kind": "semantic_cache", "enabled": True}]}}))
-    with ServerThread(app) as server:
+    with ServerThread(app, production=True) as server:
         yield app, server.url

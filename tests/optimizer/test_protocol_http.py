@@ -22,7 +22,7 @@ REQUEST = {"model": "claude-sonnet-4-5", "max_tokens": 64000, "temperature": 0,
 def optimizer_url() -> Iterator[str]:
     config = Config.model_validate({"optimizer": {"strategies": [{"kind": "semantic_cache", "enabled": True}]}})
     app = create_optimizer_app(Optimizer(config), service_token=SERVICE, admin_token=ADMIN)
-    with ServerThread(app) as server:
+    with ServerThread(app, production=True) as server:
         yield server.url
 
 

@@ -42,7 +42,7 @@ def replica(url: str, ceiling: int | None = None) -> ServerThread:
     if ceiling is not None:
         raw["optimizer"]["strategies"] = [{"kind": "param_tuning", "params": {"max_tokens_ceiling": ceiling}}]
     app = create_optimizer_app(Optimizer(Config.model_validate(raw)), service_token="", admin_token=ADMIN)
-    return ServerThread(app).start()
+    return ServerThread(app, production=True).start()
 
 
 def capped(server: ServerThread) -> int:

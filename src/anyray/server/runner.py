@@ -94,14 +94,18 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(app: Any, host: str, port: int) -> _QuietServer:
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """How `anyray up` and `anyray serve` run an app (and the tests run the gateway)."""
     coalesce = os.environ.get("ANYRAY_COALESCE_WRITES", "1") != "0"
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on",
         http=GatewayHttpProtocol if coalesce else BoundedHeadHttpTools,
         access_log=False, server_header=False,  # no "server: uvicorn" on every answer
     )
-    return _QuietServer(config)
+
+
+def _server(app: Any, host: str, port: int) -> _QuietServer:
+    return _QuietServer(server_config(app, host, port))
 
 
 async def serve_stack(

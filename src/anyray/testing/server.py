@@ -18,13 +18,22 @@ import uvicorn
 class ServerThread:
     """One uvicorn server for `app`, serving on 127.0.0.1:<free port> from a daemon thread."""
 
-    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
+                 production: bool = False) -> None:
+        """`production`: serve as `anyray up` does (uvloop, its httptools protocol: the head cap, coalesced
+        writes), for the gateway under test; the provider fakes keep plain h11 on asyncio."""
         self.app = app
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio", http="h11")
+        self.production = production
+        if production:
+            from anyray.server.runner import server_config
+
+            config = server_config(app, host, self.port)
+        else:
+            config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio", http="h11")
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._run, name=f"server:{self.port}", daemon=True)
@@ -35,7 +44,12 @@ class ServerThread:
         return f"http://{self.host}:{self.port}"
 
     def _run(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        if self.production:
+            import uvloop
+
+            self.loop = uvloop.new_event_loop()
+        else:
+            self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._server.serve(sockets=[self._sock]))
