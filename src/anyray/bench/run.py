@@ -28,6 +28,7 @@ class Options:
     requests: int = 2000  # built-in cells, and the TTFB pass of streams when wrk drives
     warmup: int = 200
     soak: int = 0
+    rounds: int = 1  # each workload x connections measured this many times, targets alternating
 
 
 @dataclass(slots=True)
@@ -52,6 +53,7 @@ class Cell:
     rss_mb: float | None = None
     cpu_pct: float | None = None
     cpu_us_per_request: float | None = None  # the target's CPU time per answered request: steadier than req/s
+    rounds_rps: list[float] | None = None  # with --rounds: every round's req/s (the cell is the median round)
 
 
 @dataclass(slots=True)
@@ -183,20 +185,37 @@ def soak(target: Target, requests: int, connections: int = 8) -> Soak:
 
 
 def run_all(stack: Stack, opts: Options, progress: Any = None) -> tuple[list[Cell], Soak | None]:
+    """Every workload x connections, its targets back to back (direct first); with `rounds` > 1 the targets
+    alternate round after round and each keeps its median round, so a minute of a noisy machine touches
+    every target alike instead of one."""
     cells: list[Cell] = []
     for name in opts.scenarios:
         scenario = SCENARIOS[name]
         for connections in opts.connections:
-            for target_name in ["direct", *[t for t in opts.targets if t != "direct"]]:
-                target = stack.targets[target_name]
-                cell = measure(target, scenario, connections, opts)
-                cells.append(cell)
-                if progress is not None:
-                    progress(cell)
+            order = ["direct", *[t for t in opts.targets if t != "direct"]]
+            measured: dict[str, list[Cell]] = {t: [] for t in order}
+            for _ in range(max(1, opts.rounds)):
+                for target_name in order:
+                    cell = measure(stack.targets[target_name], scenario, connections, opts)
+                    measured[target_name].append(cell)
+                    if progress is not None:
+                        progress(cell)
+            cells += [median_round(measured[t]) for t in order]
     soaked = None
     if opts.soak and "anyray" in stack.targets:
         soaked = soak(stack.targets["anyray"], opts.soak)
     return cells, soaked
+
+
+def median_round(rounds: list[Cell]) -> Cell:
+    """The round with the median req/s, whole (its latencies and CPU belong with it); errors of every round."""
+    if len(rounds) == 1:
+        return rounds[0]
+    ordered = sorted(rounds, key=lambda c: c.rps)
+    cell = ordered[(len(ordered) - 1) // 2]
+    cell.rounds_rps = [round(c.rps, 1) for c in rounds]
+    cell.errors = sum(c.errors for c in rounds)
+    return cell
 
 
 def as_json(cells: list[Cell], comparisons: list[Comparison], soaked: Soak | None) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def bench(
     ),
     warmup: int = typer.Option(200, help="Unmeasured requests before each cell."),
     soak: int = typer.Option(0, help="Then send this many requests through anyray and track its RSS (e.g. 100000)."),
+    rounds: int = typer.Option(1, help="Measure each cell this many times, targets alternating; keep each median."),
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure here as JSON."),
 ) -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
@@ -69,7 +70,7 @@ def bench(
     except RuntimeError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    opts = Options(scenarios, conns, targets, gen, duration, requests or 2000, warmup, soak)
+    opts = Options(scenarios, conns, targets, gen, duration, requests or 2000, warmup, soak, rounds)
     console.print(f"load generator: [bold]{gen}[/]"
                   + (" (streams' time to first byte from the built-in generator: wrk cannot see it)"
                      if gen == "wrk" and "stream" in scenarios else ""))
@@ -84,7 +85,8 @@ def bench(
         cells, soaked = run_all(stack, opts, progress)
     comparisons = compare(cells)
     checks = check_targets(comparisons, soaked)
-    per_cell = f"{duration:g}s" if gen == "wrk" else f"{opts.requests} requests"
+    per_cell = (f"{duration:g}s" if gen == "wrk" else f"{opts.requests} requests") + (
+        f", median of {rounds} alternating rounds" if rounds > 1 else "")
     title = f"anyray bench: {gen}, {per_cell} per cell, lean fake upstream"
     print_report(console, cells, comparisons, soaked, checks, title)
     if json_out is not None:
@@ -97,7 +99,8 @@ def bench(
             "machine": machine(),
             "options": {"connections": conns, "workloads": scenarios, "targets": targets,
                         "duration_s": duration if gen == "wrk" else None,
-                        "requests": opts.requests if gen == "builtin" else None, "warmup": warmup, "soak": soak},
+                        "requests": opts.requests if gen == "builtin" else None, "warmup": warmup, "soak": soak,
+                        "rounds": rounds},
             **as_json(cells, comparisons, soaked),
             "targets": checks,
         }

@@ -196,21 +196,19 @@ class UpstreamResponse:
 
     def release(self) -> None:
         """Done with this answer: a connection that finished it cleanly is kept for the next request."""
-        if self._finished:
-            return
-        self._finished = True
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.finished(self._complete and self._error is None)
+        self._let_go(self._complete and self._error is None)
 
     def close(self) -> None:
         """Drop the connection unless the answer already ended (a no-op after `release`)."""
+        self._let_go(False)
+
+    def _let_go(self, reusable: bool) -> None:
         if self._finished:
             return
         self._finished = True
         conn, self._conn = self._conn, None
         if conn is not None:
-            conn.finished(False)
+            conn.finished(reusable)
 
 
 class _Connection(asyncio.Protocol):
