@@ -317,9 +317,11 @@ class Config(_Section):
 
 
 def secret_value(secret: SecretStr | None) -> str | None:
+    """The secret without surrounding whitespace: a key pasted from a file or made with `echo ... | base64`
+    often ends in a newline, which no API key has and no HTTP header may carry."""
     if secret is None:
         return None
-    value = secret.get_secret_value()
+    value = secret.get_secret_value().strip()
     return value or None
 
 

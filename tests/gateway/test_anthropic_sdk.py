@@ -11,7 +11,7 @@ import time
 import anthropic
 import pytest
 
-from tests.conftest import ANTHROPIC_KEY, CLIENT_KEY
+from tests.conftest import ANTHROPIC_KEY, CLIENT_KEY, vertex_and_anthropic_config
 
 WEATHER_TOOL = {
     "name": "get_weather",
@@ -272,3 +272,15 @@ def test_a_client_that_leaves_mid_stream_closes_the_upstream_call(gateway, fake)
         time.sleep(0.05)
     gate.set()
     assert finished and finished[0].status == 499 and finished[0].partial
+
+
+def test_a_provider_key_with_a_trailing_newline_is_sent_without_it(fake, sa_key_file, start_gateway):
+    """`echo $KEY | base64` into a Kubernetes Secret leaves a newline no header may carry: it is trimmed."""
+    config = vertex_and_anthropic_config(fake, sa_key_file)
+    config["providers"]["anthropic"]["api_key"] = "${PASTED_KEY}"
+    gw = start_gateway(config, env={"PASTED_KEY": ANTHROPIC_KEY + "\n"})
+    message = client(gw).messages.create(
+        model="claude-haiku-4-5", max_tokens=16, messages=[{"role": "user", "content": "hi there"}]
+    )
+    assert "hi there" in message.content[0].text
+    assert last_call(fake, "/v1/messages").headers["x-api-key"] == ANTHROPIC_KEY
