@@ -84,8 +84,8 @@ def test_a_kept_alive_connection_serves_every_request_and_the_request_is_sent_as
         async with Server(answer) as server:
             pool = ConnectionPool()
             for i in range(5):
-                response = await pool.request("POST", server.url, {"x-api-key": "k", "content-type": "application/json"},
-                                              b'{"n":%d}' % i)
+                headers = {"x-api-key": "k", "content-type": "application/json"}
+                response = await pool.request("POST", server.url, headers, b'{"n":%d}' % i)
                 assert response.status == 200
                 assert response.headers["content-type"] == "application/json"
                 assert await response.read() == b'{"echo":{"n":%d}}' % i

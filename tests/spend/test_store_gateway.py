@@ -239,7 +239,7 @@ def test_a_batch_of_any_size_is_written_whole_and_a_repeated_id_once(store_url, 
         store.migrate()
         batch = [record(i) for i in range(size)]
         store.insert(batch)
-        store.insert(batch[: size // 2 + 1] + [record(size)])  # a replay, plus one new record
+        store.insert([*batch[: size // 2 + 1], record(size)])  # a replay, plus one new record
         rows = store.fetch(limit=10_000)
         assert [r["request_id"] for r in rows] == [f"{i:032x}" for i in range(size + 1)]
         assert [r["input_tokens"] for r in rows] == list(range(size + 1))
