@@ -27,7 +27,7 @@ from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.passthrough import forward_unchanged
 from anyray.server.gateway.pipeline import Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
-from anyray.server.gateway.streaming import RelayResponse, let_go
+from anyray.server.gateway.streaming import AnswerThen, RelayResponse, let_go
 from anyray.server.gateway.upstream import read_whole
 from anyray.server.gateway.usage import AnthropicStreamUsage
 
@@ -173,9 +173,13 @@ async def _relay(
         if isinstance(answer, dict):
             call.usage.update(answer.get("usage"))
         call.finish(response.status)
-        gateway.completed(call)
-        gateway.after_answer(call, outcome, payload, answer if isinstance(answer, dict) else None)
-        return Response(body, response.status, headers=_response_headers(opened, call), media_type=content_type)
+
+        def then() -> None:
+            gateway.completed(call)
+            gateway.after_answer(call, outcome, payload, answer if isinstance(answer, dict) else None)
+
+        return AnswerThen(body, response.status, headers=_response_headers(opened, call), media_type=content_type,
+                          then=then)
     return RelayResponse(
         _stream(response, gateway=gateway, call=call, outcome=outcome, payload=payload),
         response.status,

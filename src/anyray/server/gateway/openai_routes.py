@@ -35,7 +35,7 @@ from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import OptimizeOutcome
 from anyray.server.gateway.pipeline import FALLBACK_STATUSES, Opened
 from anyray.server.gateway.replay import AnthropicMessageAssembler
-from anyray.server.gateway.streaming import RelayResponse, let_go
+from anyray.server.gateway.streaming import AnswerThen, RelayResponse, let_go
 from anyray.server.gateway.upstream import UpstreamFailure, read_whole
 from anyray.server.gateway.usage import OpenAIStreamTap
 from anyray.translate import (
@@ -299,9 +299,14 @@ async def _relay_translated(
             return openai_error(502, f"{opened.target.provider}: upstream answered with something that is not JSON")
         call.usage.update(message.get("usage"))
         completion = message_to_completion(message, model=model, json_tool=translated.json_tool)
-        _finish(gateway, call, response.status)
-        post(completion)
-        return Response(orjson.dumps(completion), response.status, headers=headers, media_type="application/json")
+        call.finish(response.status)
+
+        def then() -> None:
+            gateway.completed(call)
+            post(completion)
+
+        return AnswerThen(orjson.dumps(completion), response.status, headers=headers, media_type="application/json",
+                          then=then)
     translator = ChatStreamTranslator(
         model=model, include_usage=translated.include_usage, json_tool=translated.json_tool, created=int(time.time())
     )
@@ -370,9 +375,13 @@ async def _relay_openai(
         call.first_byte()
         if isinstance(data, dict):
             fold_openai_usage(data.get("usage"), call.usage)
-        _finish(gateway, call, response.status)
-        post(data if isinstance(data, dict) else None)
-        return Response(body, response.status, headers=headers, media_type=content_type)
+        call.finish(response.status)
+
+        def then() -> None:
+            gateway.completed(call)
+            post(data if isinstance(data, dict) else None)
+
+        return AnswerThen(body, response.status, headers=headers, media_type=content_type, then=then)
     tap = OpenAIStreamTap(call.usage, hide_usage_chunk)
     return RelayResponse(
         _openai_stream(response, tap, gateway, call, post), response.status, headers=headers, media_type=content_type,

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from anyray.server.gateway.call import Call
@@ -81,6 +81,24 @@ class RelayResponse(WatchedStreamingResponse):
                     await aclose()
             if self.on_end is not None:
                 self.on_end()
+
+
+class AnswerThen(Response):
+    """A whole answer, sent before the call's bookkeeping (`then`: the spend record, metrics, the optimizer's
+    post-call report) instead of after it. The client waits for none of it: measured at one connection
+    that work sat on the answer's path. The record's latency still ends where the answer was ready.
+    """
+
+    def __init__(self, *args: Any, then: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.then = then
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+            await asyncio.sleep(0)  # the answer's bytes leave at the next loop turn (coalesce.py): let them
+        finally:
+            self.then()
 
 
 def let_go(response: UpstreamResponse, gateway: Any = None, call: Call | None = None) -> Callable[[], None]:
