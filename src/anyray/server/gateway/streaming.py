@@ -96,9 +96,9 @@ class AnswerThen(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
-            await asyncio.sleep(0)  # the answer's bytes leave at the next loop turn (coalesce.py): let them
         finally:
-            self.then()
+            # the answer's bytes leave at the next loop turn (coalesce.py); this runs right after them
+            asyncio.get_running_loop().call_soon(self.then)
 
 
 def let_go(response: UpstreamResponse, gateway: Any = None, call: Call | None = None) -> Callable[[], None]:
