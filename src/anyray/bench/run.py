@@ -186,16 +186,20 @@ def soak(target: Target, requests: int, connections: int = 8) -> Soak:
 
 def run_all(stack: Stack, opts: Options, progress: Any = None) -> tuple[list[Cell], Soak | None]:
     """Every workload x connections, its targets back to back (direct first); with `rounds` > 1 the targets
-    alternate round after round and each keeps its median round, so a minute of a noisy machine touches
-    every target alike instead of one."""
+    alternate round after round, in a rotated order, and each keeps its median round, so a minute of a
+    noisy machine touches every target alike instead of one."""
     cells: list[Cell] = []
     for name in opts.scenarios:
         scenario = SCENARIOS[name]
         for connections in opts.connections:
-            order = ["direct", *[t for t in opts.targets if t != "direct"]]
+            others = [t for t in opts.targets if t != "direct"]
+            order = ["direct", *others]
             measured: dict[str, list[Cell]] = {t: [] for t in order}
-            for _ in range(max(1, opts.rounds)):
-                for target_name in order:
+            for r in range(max(1, opts.rounds)):
+                # direct first each round; the others take turns going first (a target always measured
+                # right after the same neighbour carried that neighbour's after-effects every round)
+                shift = r % len(others) if others else 0
+                for target_name in ["direct", *others[shift:], *others[:shift]]:
                     cell = measure(stack.targets[target_name], scenario, connections, opts)
                     measured[target_name].append(cell)
                     if progress is not None:
