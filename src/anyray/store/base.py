@@ -183,16 +183,13 @@ class SpendStore(ABC):
         rows = _rows(records)
         with self._transaction() as cur:
             if self.rows_per_statement == 1:
-                cur.executemany(self._insert_sql(1), rows)
+                cur.executemany(_insert_statement(self.placeholder, 1), rows)
                 return
             start = 0
             for size in _statement_sizes(len(rows), self.rows_per_statement):
                 chunk = rows[start:start + size]
-                cur.execute(self._insert_sql(size), [value for row in chunk for value in row])
+                cur.execute(_insert_statement(self.placeholder, size), [value for row in chunk for value in row])
                 start += size
-
-    def _insert_sql(self, rows: int) -> str:
-        return _insert_statement(self.placeholder, rows)
 
     def fetch(self, since_ms: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         """Raw records, oldest first (tests and exports)."""

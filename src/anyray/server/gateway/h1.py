@@ -19,6 +19,7 @@ import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
@@ -156,18 +157,14 @@ class UpstreamResponse:
         assert conn is not None
         if conn.paused:
             conn.resume()
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
-        timer = asyncio.get_running_loop().call_later(conn.read_timeout_s, self._timed_out, waiter)
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(conn.read_timeout_s, _expire, waiter, "no data from {} for {:g}s", conn)
         try:
             await waiter
         finally:
             timer.cancel()
             self._waiter = None
-
-    def _timed_out(self, waiter: asyncio.Future[None]) -> None:
-        if not waiter.done():
-            waiter.set_exception(TimeoutError(f"no data from the upstream for {self._conn.read_timeout_s:g}s"
-                                              if self._conn else "upstream read timed out"))
 
     # -- for the gateway
     async def read(self) -> bytes:
@@ -297,16 +294,12 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         head_future = self._head = loop.create_future()
         self.transport.write(head + body if body else head)
-        timer = loop.call_later(self.read_timeout_s, self._head_timed_out, head_future)
+        timer = loop.call_later(self.read_timeout_s, _expire, head_future, "no answer from {} within {:g}s", self)
         try:
             return await head_future
         finally:
             timer.cancel()
             self._head = None
-
-    def _head_timed_out(self, future: asyncio.Future[UpstreamResponse]) -> None:
-        if not future.done():
-            future.set_exception(TimeoutError(f"no answer from {self.origin.host} within {self.read_timeout_s:g}s"))
 
     def _lost(self, error: UpstreamError) -> None:
         head = self._head
@@ -353,6 +346,13 @@ class _Connection(asyncio.Protocol):
             self.closed = True
             self.transport.abort()
         self.pool.forget(self)
+
+
+def _expire(future: asyncio.Future[Any], message: str, conn: _Connection) -> None:
+    """A read timeout: the waiting caller gets a TimeoutError, unless what it waited for came first.
+    The message is made only here, not for every request that sets the timer."""
+    if not future.done():
+        future.set_exception(TimeoutError(message.format(conn.origin.host, conn.read_timeout_s)))
 
 
 class ConnectionPool:
