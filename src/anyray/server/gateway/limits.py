@@ -57,11 +57,14 @@ class UpstreamSlots:
             return True
         if self._sem is None:  # made on first use, inside the serving loop
             self._sem = asyncio.Semaphore(self.limit)
-        try:
-            async with asyncio.timeout(self.wait_s):
-                await self._sem.acquire()
-        except TimeoutError:
-            return False
+        if self._sem.locked():  # wait in line, within the queue timeout
+            try:
+                async with asyncio.timeout(self.wait_s):
+                    await self._sem.acquire()
+            except TimeoutError:
+                return False
+        else:  # a free slot is taken without waiting: no timer to arm and cancel
+            await self._sem.acquire()
         state[SLOT_KEY] = True
         self.in_use += 1
         return True
