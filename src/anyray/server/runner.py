@@ -15,60 +15,11 @@ import socket
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-import orjson
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from anyray.server.coalesce import CoalescingWrites
+from anyray.server.http11 import HEAD_HARD_CAP_BYTES, Http11Protocol
 
-# httptools buffers a request head of any size (8 MB went through in a trial); this caps it in the
-# protocol, before the app runs. Heads under the cap reach the app, whose own (configurable, lower)
-# gateway.limits.max_header_bytes answers a 431 in the caller's dialect.
-HEAD_HARD_CAP_BYTES = 1024 * 1024
-
-
-class BoundedHeadHttpTools(HttpToolsProtocol):
-    """uvicorn's httptools protocol, refusing a request head larger than `max_head_bytes` with a 431."""
-
-    max_head_bytes = HEAD_HARD_CAP_BYTES
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._head: int | None = 0  # bytes of the current request head so far; None once it is complete
-        self._tail = b""
-
-    def data_received(self, data: bytes) -> None:
-        if self._head is not None:
-            joined = self._tail + data
-            end = joined.find(b"\r\n\r\n")
-            seen = self._head + (len(data) if end < 0 else end - len(self._tail))
-            if seen > self.max_head_bytes:
-                self._refuse_head()
-                return
-            if end < 0:
-                self._head, self._tail = seen, joined[-3:]
-            else:
-                self._head, self._tail = None, b""
-        super().data_received(data)
-
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._head, self._tail = 0, b""  # a kept-alive connection's next request starts a new head
-
-    def _refuse_head(self) -> None:
-        message = f"request headers exceed the server's hard limit of {self.max_head_bytes} bytes"
-        # readable by both SDKs: Anthropic's {type, error{type, message}} and OpenAI's error{message, code}
-        body = orjson.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": message,
-                                                        "param": None, "code": "headers_too_large"}})
-        head = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
-                b"connection: close\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n")
-        self._head = None
-        self.transport.write(head + body)
-        self.transport.close()
-
-
-class GatewayHttpProtocol(CoalescingWrites, BoundedHeadHttpTools):
-    """What `anyray up` / `anyray serve` run: the bounded head, and one send() per response (coalesce.py)."""
+__all__ = ["HEAD_HARD_CAP_BYTES", "PortInUse", "bind", "run", "serve_stack", "server_config", "tune_gc"]
 
 
 class _QuietServer(uvicorn.Server):
@@ -95,11 +46,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    """How `anyray up` and `anyray serve` run an app (and the tests run the gateway)."""
-    coalesce = os.environ.get("ANYRAY_COALESCE_WRITES", "1") != "0"
+    """How `anyray up` and `anyray serve` run an app (and the tests run the gateway): on the gateway's
+    own HTTP/1.1 protocol (http11.py), under uvicorn.Server."""
+    # ANYRAY_HTTP=uvicorn: uvicorn's own httptools protocol, a way back should the gateway's misbehave
+    # (it has no hard cap on a request head and sends a JSON answer in two segments)
+    stock = os.environ.get("ANYRAY_HTTP") == "uvicorn"
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on",
-        http=GatewayHttpProtocol if coalesce else BoundedHeadHttpTools,
+        http="httptools" if stock else Http11Protocol,
         access_log=False, server_header=False,  # no "server: uvicorn" on every answer
     )
 

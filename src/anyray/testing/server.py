@@ -20,7 +20,7 @@ class ServerThread:
 
     def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
                  production: bool = False) -> None:
-        """`production`: serve as `anyray up` does (uvloop, its httptools protocol: the head cap, coalesced
+        """`production`: serve as `anyray up` does (uvloop, its own HTTP/1.1 protocol: the head cap, coalesced
         writes), for the gateway under test; the provider fakes keep plain h11 on asyncio."""
         self.app = app
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -97,7 +97,7 @@ class AnswerThen(Response):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            # the answer's bytes leave at the next loop turn (coalesce.py); this runs right after them
+            # the answer's bytes leave at the next loop turn (http11.py coalesces writes); this runs right after them
             asyncio.get_running_loop().call_soon(self.then)
 
 
