@@ -269,3 +269,11 @@ def test_anyray_http_uvicorn_serves_on_uvicorns_own_protocol(monkeypatch):
             sock.sendall(post("/way-back", b"ok"))
             [(status, _, body)] = Answers(sock).read()
     assert (status, body) == (200, b"POST /way-back 2 ok")
+
+
+def test_an_upgrade_request_is_answered_as_plain_http_then_closed(server):
+    with connect(server) as sock:
+        sock.sendall(b"GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n")
+        [(status, headers, body)] = Answers(sock).read()
+        assert (status, body, headers[b"connection"]) == (200, b"GET /ws 0 ", b"close")
+        assert closed_by_peer(sock)

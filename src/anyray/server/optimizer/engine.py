@@ -50,6 +50,7 @@ class Optimizer:
         self.similar: SimilarityIndex | None = None
         self.embedder: Embedder | None = None
         self.reports = 0
+        self._runnable: dict[tuple[int, str], tuple[list[Planned], list[tuple[Planned, str | None]]]] = {}
         self.shared: SharedSettings | None = None
 
     async def start(self) -> None:
@@ -97,10 +98,9 @@ class Optimizer:
         skipped: list[dict[str, str]] = []
         preserved: list[str] = []
         caching: Planned | None = None
-        for step in plan:
-            if reason := _not_running(step, wanted, ctx.endpoint):
-                if reason != "off":
-                    skipped.append({"kind": step.kind, "reason": reason})
+        for step, reason in self._steps(plan, wanted, ctx.endpoint):
+            if reason is not None:
+                skipped.append({"kind": step.kind, "reason": reason})
                 continue
             if isinstance(step.strategy, SemanticCache):
                 caching = step  # looked up last, on exactly what would be sent
@@ -111,7 +111,8 @@ class Optimizer:
                 log.exception("strategy %s failed; skipped", step.kind)
                 skipped.append({"kind": step.kind, "reason": "internal error (logged)"})
                 continue
-            preserved += [p for p in result.preserved if p not in preserved]
+            if result.preserved:
+                preserved += [p for p in result.preserved if p not in preserved]
             if isinstance(result, Applied):
                 current = result.request
                 decisions.append(result.decision.as_json())
@@ -128,6 +129,20 @@ class Optimizer:
         if caching is not None:
             await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")))
         return answer
+
+    def _steps(self, plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[tuple[Planned, str | None]]:
+        """The plan's steps with why each does not run (None: it runs), "off" ones left out. Without a
+        per-request choice of kinds this depends only on the plan and the endpoint, so it is kept."""
+        if wanted is not None:
+            return _annotated(plan, wanted, endpoint)
+        kept = self._runnable.get((id(plan), endpoint))
+        if kept is not None and kept[0] is plan:
+            return kept[1]
+        steps = _annotated(plan, None, endpoint)
+        if len(self._runnable) > 256:  # plans are few (one per set of matching rules); a bound all the same
+            self._runnable.clear()
+        self._runnable[(id(plan), endpoint)] = (plan, steps)
+        return steps
 
     async def _consult_cache(self, answer: dict[str, Any], step: Planned, ctx: Context, can_short: bool) -> None:
         assert self.cache is not None and isinstance(step.strategy, SemanticCache)
@@ -271,6 +286,10 @@ class Optimizer:
 
     def _use(self, doc: SettingsDocument) -> None:
         self.settings, self.resolver = doc, Resolver(doc)
+
+
+def _annotated(plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[tuple[Planned, str | None]]:
+    return [(step, reason) for step in plan if (reason := _not_running(step, wanted, endpoint)) != "off"]
 
 
 def _not_running(step: Planned, wanted: list[str] | None, endpoint: str) -> str | None:
