@@ -7,6 +7,9 @@ was a fifth of the gateway's whole per-request cost (docs/performance.md). The g
 part of HTTP: one request at a time per connection, a body it already holds as bytes, an answer relayed
 as it arrives. That part is here. Parsing is httptools (llhttp, Node.js's parser), TLS the standard
 library's, so what is hand-written is the pool and the bookkeeping, not the protocol.
+
+Outbound proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, unless `trust_env=False`) are in proxy.py: each
+origin's way there is decided once, as a `Route` that also holds its idle connections.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
+
+from anyray.server.gateway.proxy import EnvironmentProxies, Route
 
 HIGH_WATER = 256 * 1024  # bytes of an answer buffered before the connection stops reading (a slow client)
 MAX_IDLE_PER_ORIGIN = 128
@@ -211,9 +216,10 @@ class UpstreamResponse:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: at most one request in flight."""
 
-    def __init__(self, pool: ConnectionPool, origin: Origin) -> None:
+    def __init__(self, pool: ConnectionPool, route: Route) -> None:
         self.pool = pool
-        self.origin = origin
+        self.route = route
+        self.origin = route.origin
         self.read_timeout_s = pool.read_timeout_s
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -356,15 +362,21 @@ def _expire(future: asyncio.Future[Any], message: str, conn: _Connection) -> Non
 
 
 class ConnectionPool:
-    """Keep-alive connections per origin, most recently used first; idle ones expire after `keepalive_s`."""
+    """Keep-alive connections per origin, most recently used first; idle ones expire after `keepalive_s`.
+
+    `trust_env`: go through the proxies the environment names (read here, once; a proxy this client cannot
+    use is a `ProxyConfigError` here, not at the first request). False for in-cluster services, which a
+    company's egress proxy must never see.
+    """
 
     def __init__(self, connect_timeout_s: float = 10.0, read_timeout_s: float = 600.0, keepalive_s: float = 60.0,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, trust_env: bool = True) -> None:
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.keepalive_s = keepalive_s
         self._ssl = ssl_context
-        self._idle: dict[Origin, list[_Connection]] = {}
+        self._proxies = EnvironmentProxies.read() if trust_env else None
+        self._routes: dict[Origin, Route] = {}
         self._lent: set[_Connection] = set()
         self._closed = False
 
@@ -378,15 +390,18 @@ class ConnectionPool:
         return len(self._lent)
 
     def idle(self) -> int:
-        return sum(len(conns) for conns in self._idle.values())
+        return sum(len(route.idle) for route in self._routes.values())
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None
     ) -> UpstreamResponse:
         """Send, and return once the answer's status and headers arrived."""
         origin, target = split_url(url)
+        route = self._routes.get(origin) or self._route(origin)
+        if route.forward:  # plain http through a proxy
+            target, headers = route.forwarded(target, headers)
         head = request_head(method, origin, target, headers, body)
-        conn = self._take(origin)
+        conn = self._take(route)
         if conn is not None:
             try:
                 return await self._send(conn, head, body)
@@ -394,18 +409,30 @@ class ConnectionPool:
                 if not conn.stale_drop:
                     raise
                 # an idle connection the upstream closed as we wrote: it never saw the request; once more, fresh
-        return await self._send(await self._connect(origin), head, body)
+        return await self._send(await self._connect(route), head, body)
+
+    def _route(self, origin: Origin) -> Route:
+        """The first request to an origin decides how every later one gets there."""
+        proxies = self._proxies
+        route = self._routes[origin] = Route(
+            origin, proxies.proxy_for(origin.scheme, origin.host, origin.port) if proxies else None)
+        return route
 
     async def _send(self, conn: _Connection, head: bytes, body: bytes | None) -> UpstreamResponse:
         self._lent.add(conn)
         try:
-            return await conn.send(head, body)
+            response = await conn.send(head, body)
         except BaseException:  # failed, timed out, or the client went away while we waited: never reuse it
             conn.finished(False)
             raise
+        if response.status == 407 and conn.route.forward:  # the proxy refused us: not the upstream's answer
+            response.close()
+            raise ConnectError(f"cannot connect to {conn.route.describe()}: the proxy answered 407 "
+                               "Proxy Authentication Required")
+        return response
 
-    def _take(self, origin: Origin) -> _Connection | None:
-        idle = self._idle.get(origin)
+    def _take(self, route: Route) -> _Connection | None:
+        idle = route.idle
         now = time.monotonic()
         while idle:
             conn = idle.pop()
@@ -414,27 +441,31 @@ class ConnectionPool:
             conn._drop()
         return None
 
-    async def _connect(self, origin: Origin) -> _Connection:
+    async def _connect(self, route: Route) -> _Connection:
         if self._closed:
             raise ConnectError("the upstream client is closed")
         loop = asyncio.get_running_loop()
+        origin = route.origin
         context = self.ssl_context if origin.tls else None
         try:
-            async with asyncio.timeout(self.connect_timeout_s):
+            async with asyncio.timeout(self.connect_timeout_s):  # with a proxy: TCP, CONNECT and TLS together
+                if route.tunnel:
+                    assert context is not None
+                    return await route.open_tunnel(lambda: _Connection(self, route), context)
                 _, conn = await loop.create_connection(
-                    lambda: _Connection(self, origin), origin.host, origin.port, ssl=context,
+                    lambda: _Connection(self, route), *route.address, ssl=context,
                     server_hostname=origin.host if context else None,
                 )
         except TimeoutError:
-            raise ConnectError(f"cannot connect to {origin.host}:{origin.port}: no answer within "
+            raise ConnectError(f"cannot connect to {route.describe()}: no answer within "
                                f"{self.connect_timeout_s:g}s") from None
-        except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
-            raise ConnectError(f"cannot connect to {origin.host}:{origin.port}: {exc}") from None
+        except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError), a proxy's refusal
+            raise ConnectError(f"cannot connect to {route.describe()}: {exc}") from None
         return conn
 
     def give_back(self, conn: _Connection) -> None:
         self._lent.discard(conn)
-        idle = self._idle.setdefault(conn.origin, [])
+        idle = conn.route.idle
         if self._closed or len(idle) >= MAX_IDLE_PER_ORIGIN:
             conn._drop()
             return
@@ -443,18 +474,17 @@ class ConnectionPool:
 
     def forget(self, conn: _Connection) -> None:
         self._lent.discard(conn)
-        idle = self._idle.get(conn.origin)
-        if idle and conn in idle:
+        idle = conn.route.idle
+        if conn in idle:
             idle.remove(conn)
 
     async def close(self) -> None:
         self._closed = True
-        for conns in list(self._idle.values()):
-            for conn in list(conns):
+        for route in list(self._routes.values()):
+            for conn in list(route.idle):
                 conn._drop()
         for conn in list(self._lent):
             conn._drop()
-        self._idle.clear()
         await asyncio.sleep(0)  # let the transports' connection_lost run
 
     def __repr__(self) -> str:
