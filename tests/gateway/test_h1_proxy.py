@@ -320,6 +320,8 @@ def test_a_proxy_this_client_cannot_use_is_refused_when_the_pool_is_made(url, mo
         ConnectionPool()
     assert "s3cret" not in str(raised.value) and "svc" not in str(raised.value)
     ConnectionPool(trust_env=False)  # an in-cluster client never reads it
+    monkeypatch.setenv("NO_PROXY", "*")
+    ConnectionPool()  # nothing would go through it: no reason to refuse
 
 
 def test_which_proxy_each_origin_gets_follows_the_environment_conventions():

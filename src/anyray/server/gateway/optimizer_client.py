@@ -265,7 +265,8 @@ class HttpOptimizerClient(OptimizerClient):
             self._headers["authorization"] = f"Bearer {token}"
 
     async def start(self) -> None:
-        self._pool = ConnectionPool(connect_timeout_s=max(self.budget_s, 1.0), read_timeout_s=30.0)
+        # an in-cluster service: never through a company proxy named in the environment
+        self._pool = ConnectionPool(connect_timeout_s=max(self.budget_s, 1.0), read_timeout_s=30.0, trust_env=False)
 
     async def close(self) -> None:
         await super().close()

@@ -79,7 +79,8 @@ def parse_proxy_url(url: str, source: str) -> Proxy:
     if parts.scheme != "http":
         raise ProxyConfigError(
             f"{source}={shown}: only http:// proxies are supported (a {parts.scheme}:// proxy is not: TLS to the "
-            "proxy itself and SOCKS are not implemented); https:// upstreams still get TLS end to end via CONNECT")
+            "proxy itself and SOCKS are not implemented); https:// upstreams still get TLS end to end via CONNECT. "
+            "Point it at an http:// proxy, or unset it, or set NO_PROXY to the upstream hosts (or *)")
     try:
         port = parts.port or 80
     except ValueError:
@@ -100,6 +101,9 @@ class EnvironmentProxies:
 
     def __init__(self, found: Mapping[str, str]) -> None:
         self._found = dict(found)  # NO_PROXY is matched against this copy, never re-read from os.environ
+        if found.get("no", "").strip() == "*":  # nothing goes through a proxy: whichever it is does not matter
+            self.https = self.http = None
+            return
         https = found.get("https") or found.get("all")
         http = found.get("http") or found.get("all")
         self.https = parse_proxy_url(https, "HTTPS_PROXY (or ALL_PROXY)") if https else None
