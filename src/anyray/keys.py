@@ -147,7 +147,7 @@ class KeyRing:
         return self.loaded or self.forced is False
 
     def verify(self, secret: str | None) -> GatewayKey | None:
-        if not secret:
+        if not secret or not self._keys:  # no keys made yet: nothing to hash the secret against
             return None
         key = self._keys.get(digest(secret.strip()))
         return key if key is not None and key.active else None

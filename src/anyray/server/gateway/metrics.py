@@ -11,10 +11,10 @@ Money is counted in micro-dollars so the counter only ever adds integers (exact 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
+from anyray.server.gateway.call_metrics import Buckets, CounterFamily, HistogramFamily, Tallies, Tally
 from anyray.store.records import SpendRecord
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
@@ -27,11 +27,11 @@ TOKEN_KINDS = ("input", "output", "cache_write", "cache_read")
 
 @dataclass(slots=True)
 class _Bound:
-    requests: Any
-    latency: Any
-    ttfb: Any
-    tokens: tuple[Any, ...]
-    cost: Any
+    requests: Tally
+    latency: Buckets
+    ttfb: Buckets
+    tokens: tuple[Tally, ...]
+    cost: Tally
 
 
 def _model(name: str | None) -> str:
@@ -44,30 +44,18 @@ class GatewayMetrics:
         self._children: dict[tuple[str, str, str, str, str], _Bound] = {}
         r = self.registry
         call_labels = ["dialect", "provider", "model", "status"]
-        self.requests = Counter("anyray_requests", "Finished requests.", call_labels, registry=r)
-        self.latency = Histogram(
-            "anyray_request_duration_seconds",
-            "Time from request to last byte.",
-            call_labels,
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.ttfb = Histogram(
-            "anyray_time_to_first_byte_seconds",
-            "Time from request to the first byte of the answer.",
-            ["dialect", "provider", "model"],
-            buckets=TTFB_BUCKETS,
-            registry=r,
-        )
-        self.tokens = Counter(
-            "anyray_tokens", "Tokens the upstream reported, by kind.", ["provider", "model", "kind"], registry=r
-        )
-        self.cost = Counter(
-            "anyray_cost_micro_usd",
-            "Cost of the answered requests, in micro-dollars.",
-            ["provider", "model"],
-            registry=r,
-        )
+        # per call: tallies read at scrape (call_metrics.py), not a locked prometheus_client update each
+        self.requests = CounterFamily("anyray_requests", "Finished requests.", call_labels)
+        self.latency = HistogramFamily("anyray_request_duration_seconds", "Time from request to last byte.",
+                                       call_labels, LATENCY_BUCKETS)
+        self.ttfb = HistogramFamily("anyray_time_to_first_byte_seconds",
+                                    "Time from request to the first byte of the answer.",
+                                    ["dialect", "provider", "model"], TTFB_BUCKETS)
+        self.tokens = CounterFamily("anyray_tokens", "Tokens the upstream reported, by kind.",
+                                    ["provider", "model", "kind"])
+        self.cost = CounterFamily("anyray_cost_micro_usd", "Cost of the answered requests, in micro-dollars.",
+                                  ["provider", "model"])
+        r.register(Tallies(self.requests, self.latency, self.ttfb, self.tokens, self.cost))
         self.savings = Counter(
             "anyray_savings_micro_usd",
             "Estimated optimizer savings, in micro-dollars.",
@@ -131,11 +119,11 @@ class GatewayMetrics:
         bound = self._children.get(key)
         if bound is None:
             bound = _Bound(
-                requests=self.requests.labels(dialect, provider, model, status),
-                latency=self.latency.labels(dialect, provider, model, status),
-                ttfb=self.ttfb.labels(dialect, provider, model),
-                tokens=tuple(self.tokens.labels(provider, used, kind) for kind in TOKEN_KINDS),
-                cost=self.cost.labels(provider, used),
+                requests=self.requests.child(dialect, provider, model, status),
+                latency=self.latency.child(dialect, provider, model, status),
+                ttfb=self.ttfb.child(dialect, provider, model),
+                tokens=tuple(self.tokens.child(provider, used, kind) for kind in TOKEN_KINDS),
+                cost=self.cost.child(provider, used),
             )
             self._children[key] = bound
         return bound
@@ -144,7 +132,7 @@ class GatewayMetrics:
         provider = record.provider or "none"
         used = _model(record.model_used or record.model_asked)
         bound = self._bound(record.dialect, provider, _model(record.model_asked), str(record.status), used)
-        bound.requests.inc()
+        bound.requests.value += 1
         if record.latency_ms is not None:
             bound.latency.observe(record.latency_ms / 1000)
         if record.ttfb_ms is not None:
@@ -152,11 +140,11 @@ class GatewayMetrics:
         counts = (record.input_tokens, record.output_tokens, record.cache_write_tokens, record.cache_read_tokens)
         for child, n in zip(bound.tokens, counts, strict=True):
             if n:
-                child.inc(n)
+                child.value += n
         if record.cost_micros is None:
             self.unpriced.labels(provider, used).inc()
         elif record.cost_micros:
-            bound.cost.inc(record.cost_micros)
+            bound.cost.value += record.cost_micros
         if record.savings_micros:
             self.savings.labels(provider, used).inc(record.savings_micros)
         if record.fail_open:

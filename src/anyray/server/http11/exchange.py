@@ -160,11 +160,14 @@ class Exchange:
         """The status line and headers; how the body will be framed is settled only once it is valid."""
         lines = [STATUS_LINES[status]]
         left, chunked, keep_alive, closing = -1, False, self.keep_alive, False
-        for name, value in (*self.conn.server_state.default_headers, *headers):
-            if _BAD_NAME(name):
-                raise RuntimeError("Invalid HTTP header name.")
-            if _BAD_VALUE(value):
-                raise RuntimeError("Invalid HTTP header value.")
+        headers = list(headers)
+        # every name, then every value, checked in one pass each: a forbidden byte anywhere in them stays
+        # one in their concatenation (a line break in a relayed value would split the answer)
+        if _BAD_NAME(b"".join([name for name, _ in headers])):
+            raise RuntimeError("Invalid HTTP header name.")
+        if _BAD_VALUE(b"".join([value for _, value in headers])):
+            raise RuntimeError("Invalid HTTP header value.")
+        for name, value in (*self.conn.server_state.default_headers, *headers):  # uvicorn's date: well formed
             name = name.lower()
             if name == b"content-length":
                 if left < 0 and not chunked:
