@@ -61,7 +61,7 @@ class CounterFamily:
 
     def metric(self) -> Metric:
         counter = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, child in self.children.items():
+        for values, child in list(self.children.items()):  # a snapshot, should a scrape come from a thread
             counter.add_metric(list(values), child.value)
         return counter
 
@@ -81,7 +81,7 @@ class HistogramFamily:
 
     def metric(self) -> Metric:
         histogram = HistogramMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, child in self.children.items():
+        for values, child in list(self.children.items()):  # a snapshot, should a scrape come from a thread
             histogram.add_metric(list(values), child.cumulative(), child.sum)
         return histogram
 
