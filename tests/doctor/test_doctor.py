@@ -261,3 +261,37 @@ def test_spend_store_check_says_whether_it_answers_and_what_waits_in_spill_files
     code, report, _ = doctor("--config", down, "--gateway", "http://127.0.0.1:9")
     check = by_check(report)["spend store"]
     assert code != 0 and check["status"] == "fail" and "Connection refused" in check["found"]
+
+
+def test_egress_says_direct_or_which_proxy_and_whether_it_answers(tmp_path, empty_path):
+    config = {"providers": {"anthropic": {"api_key": ANTHROPIC_KEY},
+                            "openai": {"api_key": "sk-test-openai-key-0000000000000000"}},
+              "models": {"claude-*": {"provider": "anthropic"}}}
+    path = write(tmp_path, config)
+    no_proxies = {name: None for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                                          "all_proxy", "NO_PROXY", "no_proxy")}
+    _, report, _ = doctor("--config", path, env={"PATH": empty_path, **no_proxies})
+    checks = by_check(report)
+    assert checks["egress: anthropic"]["found"] == "api.anthropic.com:443 directly (no proxy applies)"
+
+    with socket.socket() as listening:  # a proxy that accepts connections (what the check looks at)
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        env = {"PATH": empty_path, **no_proxies, "HTTPS_PROXY": f"http://svc:s3cret@127.0.0.1:{port}",
+               "no_proxy": "api.openai.com"}
+        _, report, output = doctor("--config", path, env=env)
+    checks = by_check(report)
+    assert checks["egress: anthropic"]["status"] == "ok"
+    assert f"through proxy 127.0.0.1:{port} with credentials" in checks["egress: anthropic"]["found"]
+    assert checks["egress: openai"]["found"].endswith("directly (no proxy applies)")
+    assert "s3cret" not in output
+
+    env = {"PATH": empty_path, **no_proxies, "HTTPS_PROXY": f"http://127.0.0.1:{free_port()}"}
+    _, report, _ = doctor("--config", path, env=env)
+    assert by_check(report)["egress: anthropic"]["status"] == "fail"
+    assert "unreachable" in by_check(report)["egress: anthropic"]["found"]
+
+    env = {"PATH": empty_path, **no_proxies, "ALL_PROXY": "socks5://127.0.0.1:1080"}
+    code, report, _ = doctor("--config", path, env=env)
+    assert code == 1 and "only http:// proxies" in by_check(report)["egress"]["found"]

@@ -15,6 +15,7 @@ why benchmarks through a proxy use another one (Squid).
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 import subprocess
@@ -28,7 +29,7 @@ import trustme
 import uvloop
 
 from anyray.server.gateway.h1 import ConnectError, ConnectionPool
-from anyray.server.gateway.proxy import EnvironmentProxies, ProxyConfigError
+from anyray.server.gateway.proxy import EnvironmentProxies, ProxyConfigError, proxies_in
 from tests.gateway.test_h1_client import Server, ok, run
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")
@@ -350,3 +351,19 @@ def test_which_proxy_each_origin_gets_follows_the_environment_conventions():
     secret = EnvironmentProxies({"http": "http://u:p%40ss@p:1"}).http
     assert secret is not None and secret.authorization == "Basic dTpwQHNz"  # base64("u:p@ss")
     assert "p@ss" not in repr(secret) and "dTpwQHNz" not in repr(secret)
+
+
+@pytest.mark.parametrize("env", [
+    {"HTTPS_PROXY": "http://a:1", "https_proxy": "http://b:2", "NO_PROXY": "x", "PATH": "/bin"},
+    {"HTTPS_PROXY": "http://a:1", "https_proxy": ""},  # the lower-case one, empty, unsets it
+    {"HTTP_PROXY": "http://a:1", "ALL_PROXY": "http://c:3", "REQUEST_METHOD": "GET"},  # CGI: no HTTP_PROXY
+    {"Https_Proxy": "http://m:4", "no_proxy": ".corp"},
+])
+def test_an_environment_given_as_a_mapping_is_read_as_the_standard_library_reads_its_own(env, monkeypatch):
+    from urllib.request import getproxies_environment
+
+    for name in [n for n in os.environ if n.lower().endswith("_proxy") or n == "REQUEST_METHOD"]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert proxies_in(env) == getproxies_environment()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from anyray.doctor import Check, Situation, access, local, run_checks, store
+from anyray.doctor import Check, Situation, access, egress, local, run_checks, store
 from anyray.doctor import credentials as creds
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -25,6 +25,7 @@ def checks_for(situation: Situation) -> list[tuple[str, Check]]:
         ("spend store", store.spend_store),
         ("vertex", creds.vertex),
         ("keys", creds.keys),
+        ("egress", egress.egress),
         ("clients", local.clients),
     ]
     if situation.compose:

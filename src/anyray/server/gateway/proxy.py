@@ -110,8 +110,9 @@ class EnvironmentProxies:
         self.http = parse_proxy_url(http, "HTTP_PROXY (or ALL_PROXY)") if http else None
 
     @classmethod
-    def read(cls) -> EnvironmentProxies:
-        return cls(getproxies_environment())
+    def read(cls, env: Mapping[str, str] | None = None) -> EnvironmentProxies:
+        """This process's environment (the standard library's reader), or `env` read the same way."""
+        return cls(getproxies_environment() if env is None else proxies_in(env))
 
     def proxy_for(self, scheme: str, host: str, port: int) -> Proxy | None:
         proxy = self.https if scheme == "https" else self.http
@@ -139,6 +140,24 @@ class EnvironmentProxies:
                 except ValueError:
                     continue
         return False
+
+
+def proxies_in(env: Mapping[str, str]) -> dict[str, str]:
+    """`getproxies_environment` for any mapping (`anyray doctor` checks the environment it was given):
+    `<scheme>_proxy` in either case, the lower-case one winning; `HTTP_PROXY` ignored under CGI."""
+    found: dict[str, str] = {}
+    for name, value in env.items():
+        if value and name.lower().endswith("_proxy"):
+            found[name.lower()[:-6]] = value
+    if "REQUEST_METHOD" in env:
+        found.pop("http", None)
+    for name, value in env.items():
+        if name.endswith("_proxy"):  # lower case (or mixed) spelled: it decides, even when empty
+            if value:
+                found[name.lower()[:-6]] = value
+            else:
+                found.pop(name.lower()[:-6], None)
+    return found
 
 
 class Route:
