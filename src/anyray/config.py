@@ -62,6 +62,9 @@ class RetrySettings(_Section):
     base_ms: int = Field(500, ge=0, description="first backoff; doubles each try, full jitter")
     max_ms: int = Field(8000, ge=0, description="cap on one backoff wait (an upstream's retry-after may be longer)")
     budget_s: float = Field(20.0, ge=0, description="total waiting time for one request across all its retries")
+    final_for_clients: bool = Field(
+        True, description="after the gateway spent its retries on a failure, answer it with x-should-retry: false "
+        "so the client's SDK does not retry it again (theirs would multiply ours)")
 
 
 class LimitSettings(_Section):

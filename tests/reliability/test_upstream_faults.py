@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from tests.conftest import CLIENT_KEY
-from tests.reliability.stack import Stack, closed_port, loop_tasks, retries, stack_config, wait_until
+from tests.reliability.stack import FAST_RETRY, Stack, closed_port, loop_tasks, retries, stack_config, wait_until
 
 HI = [{"role": "user", "content": "hello there"}]
 
@@ -144,6 +144,38 @@ def test_an_upstream_saying_x_should_retry_false_is_not_asked_again_but_the_fall
     raw = claude(s).messages.with_raw_response.create(model="claude-opus-4-1", max_tokens=50, messages=HI)
     assert raw.headers["x-anyray-provider"] == "anthropic"
     assert sent(fake, ":rawPredict") == 1 and retries(s.gw, "vertex", "retry_529") == 0
+
+
+@pytest.mark.parametrize("final_for_clients", [True, False])
+def test_the_clients_sdk_does_not_retry_what_the_gateway_already_retried(stack, fake, final_for_clients):
+    """The SDKs retry twice by default; so does the gateway. Unless the gateway says the failure is final,
+    their retries multiply: 3 tries become 9 at the upstream."""
+    s = stack(retry={**FAST_RETRY, "final_for_clients": final_for_clients})
+    fake.inject(529, times=20, path_contains="/v1/messages")
+    sdk = anthropic.Anthropic(base_url=s.url, api_key=CLIENT_KEY, max_retries=2)  # the SDK's default
+    sdk = sdk.with_options(timeout=30)
+    with pytest.raises(anthropic.APIStatusError) as info:
+        sdk.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=HI)
+    assert info.value.status_code == 529
+    if final_for_clients:
+        assert info.value.response.headers["x-should-retry"] == "false"
+        assert sent(fake, "/v1/messages") == 3  # the gateway's try and its two retries; the SDK added none
+    else:
+        assert "x-should-retry" not in info.value.response.headers
+        assert sent(fake, "/v1/messages") == 9
+
+
+def test_a_failure_the_budget_cut_short_is_left_to_the_client_and_the_upstreams_word_is_passed_on(stack, fake):
+    s = stack()
+    fake.inject(429, times=1, path_contains="/v1/messages", retry_after=30)  # beyond the 5 s budget
+    with pytest.raises(anthropic.RateLimitError) as info:
+        claude(s).messages.create(model="claude-haiku-4-5", max_tokens=50, messages=HI)
+    assert "x-should-retry" not in info.value.response.headers  # the client may still wait the 30 s out
+    fake.inject(500, times=1, path_contains="/chat/completions", headers={"x-should-retry": "false"})
+    with pytest.raises(openai.InternalServerError) as oinfo:
+        gpt(s).chat.completions.create(model="gpt-4o", messages=HI)
+    assert oinfo.value.response.headers["x-should-retry"] == "false"
+    assert sent(fake, "/chat/completions") == 1
 
 
 def test_a_client_error_is_neither_retried_nor_sent_to_the_fallback(stack, fake):

@@ -67,7 +67,8 @@ class Gateway:
         settings = config.gateway
         self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
         retry = settings.retry
-        policy = RetryPolicy(retry.attempts, retry.base_ms / 1000, retry.max_ms / 1000, retry.budget_s)
+        policy = RetryPolicy(retry.attempts, retry.base_ms / 1000, retry.max_ms / 1000, retry.budget_s,
+                             retry.final_for_clients)
         self.forwarder = Forwarder(self.providers, self.upstream, policy)
         limits = settings.limits
         self.slots = UpstreamSlots(limits.max_concurrent_upstream, limits.queue_timeout_s)

@@ -126,9 +126,14 @@ class Forwarder:
                 failure = UpstreamFailure(status, body, provider.name, _seconds(asked_s))
                 reason = f"retry_{status}"
                 if response.headers.get("x-should-retry", "").lower() == "false":
-                    return failure  # the upstream says this one will not get better by asking again
+                    failure.final = True  # the upstream says this one will not get better by asking again
+                    return failure
             wait = budget.wait_for(retries, asked_s)
             if wait is None:
+                # retried as often as a client would have: its SDK need not start over. Not when the
+                # budget cut the retries short (a long retry-after): the client may still wait it out.
+                policy = budget.policy
+                failure.final = policy.final_for_clients and 0 < policy.attempts <= retries
                 return failure
             retries += 1
             log.info("upstream %s: %s; retry %d in %.2fs", provider.name, reason, retries, wait)

@@ -24,9 +24,15 @@ class UpstreamFailure:
     provider: str
     # the upstream's own retry-after (seconds), passed on so a client that retries waits as long as asked
     retry_after: str | None = None
+    # retrying it again would not help: the gateway already did (or the upstream said so). The Anthropic
+    # and OpenAI SDKs obey `x-should-retry: false`, so their retries do not multiply the gateway's.
+    final: bool = False
 
     def headers(self) -> dict[str, str]:
-        return {"retry-after": self.retry_after} if self.retry_after else {}
+        headers = {"retry-after": self.retry_after} if self.retry_after else {}
+        if self.final:
+            headers["x-should-retry"] = "false"
+        return headers
 
 
 class UpstreamClient:
