@@ -1,4 +1,4 @@
-"""What one upstream call costs the gateway's client, aiohttp's against the gateway's own (h1.py).
+"""What one upstream call costs the gateway's client, aiohttp's against the gateway's own (server/gateway/h1).
 
     .venv/bin/python benchmarks/upstream_client.py [--requests 20000] [--concurrency 8] [--rounds 3]
 

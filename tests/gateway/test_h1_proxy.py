@@ -1,4 +1,4 @@
-"""The upstream client (h1.py) through a real outbound proxy: proxy.py, in its own process on 127.0.0.1.
+"""The upstream client (server/gateway/h1) through a real outbound proxy: proxy.py, in its own process on 127.0.0.1.
 
 Each proxy is started once for this module on a port the kernel chooses; what it did is read from its
 access log (one line per client connection, written when that connection ends) and, for plain http,
@@ -29,7 +29,7 @@ import trustme
 import uvloop
 
 from anyray.server.gateway.h1 import ConnectError, ConnectionPool
-from anyray.server.gateway.proxy import EnvironmentProxies, ProxyConfigError, proxies_in
+from anyray.server.gateway.h1.proxy import EnvironmentProxies, ProxyConfigError, proxies_in
 from tests.gateway.test_h1_client import Server, ok, run
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")

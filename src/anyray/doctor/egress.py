@@ -10,7 +10,7 @@ from anyray.doctor import Result, Situation
 from anyray.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
 from anyray.providers.openai import DEFAULT_BASE_URL as OPENAI_URL
 from anyray.providers.vertex import vertex_base_url
-from anyray.server.gateway.proxy import EnvironmentProxies, ProxyConfigError
+from anyray.server.gateway.h1.proxy import EnvironmentProxies, ProxyConfigError
 
 
 def _upstreams(config: Config) -> list[tuple[str, str]]:

@@ -253,7 +253,7 @@ class InProcessOptimizerClient(OptimizerClient):
 
 class HttpOptimizerClient(OptimizerClient):
     """A cluster: the optimizer is a Service; keep-alive connections on the gateway's own HTTP/1.1 pool
-    (h1.py: a sixth of aiohttp's CPU per call, and a request here makes two calls: optimize and report)."""
+    (h1: a sixth of aiohttp's CPU per call, and a request here makes two calls: optimize and report)."""
 
     def __init__(self, url: str, budget_ms: int, token: str | None = None, breaker: CircuitBreaker | None = None):
         super().__init__(budget_ms, breaker)

@@ -1,7 +1,7 @@
 """The one HTTP client the gateway uses upstream: pooled keep-alive HTTP/1.1, no buffering of streams.
 
 DESIGN §5: plain httpx's pool cannot keep up on the hot path; aiohttp's client did, and the gateway's
-own (h1.py) costs a sixth of aiohttp's CPU per request, which is why it replaced it.
+own (h1/) costs a sixth of aiohttp's CPU per request, which is why it replaced it.
 """
 
 from __future__ import annotations

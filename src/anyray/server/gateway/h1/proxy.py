@@ -1,4 +1,4 @@
-"""Outbound HTTP proxies for the upstream client (h1.py): which origin goes through which proxy, and the tunnel.
+"""Outbound HTTP proxies for the upstream client (h1): which origin goes through which proxy, and the tunnel.
 
 Why: companies often allow egress only through a proxy named in the environment, so the gateway reads
 `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case) as curl, requests and httpx do,
@@ -31,7 +31,8 @@ from urllib.request import getproxies_environment, proxy_bypass_environment
 import httptools
 
 if TYPE_CHECKING:
-    from anyray.server.gateway.h1 import Origin, _Connection
+    from anyray.server.gateway.h1.connection import Connection
+    from anyray.server.gateway.h1.wire import Origin
 
 MAX_ANSWER_HEAD = 64 * 1024  # a proxy's answer to CONNECT longer than this is not one
 P = TypeVar("P", bound=asyncio.Protocol)
@@ -173,7 +174,7 @@ class Route:
     def __init__(self, origin: Origin, proxy: Proxy | None) -> None:
         self.origin = origin
         self.proxy = proxy
-        self.idle: list[_Connection] = []
+        self.idle: list[Connection] = []
         self.tunnel = proxy is not None and origin.tls
         self.forward = proxy is not None and not origin.tls
         self._prefix = f"http://{origin.host_header}"
