@@ -63,8 +63,9 @@ class RetrySettings(_Section):
     max_ms: int = Field(8000, ge=0, description="cap on one backoff wait (an upstream's retry-after may be longer)")
     budget_s: float = Field(20.0, ge=0, description="total waiting time for one request across all its retries")
     final_for_clients: bool = Field(
-        True, description="after the gateway spent its retries on a failure, answer it with x-should-retry: false "
-        "so the client's SDK does not retry it again (theirs would multiply ours)")
+        False, description="after the gateway spent its retries on a failure, answer it with x-should-retry: false "
+        "so the client's SDK does not retry it again (theirs multiply ours); off by default because some clients "
+        "are more patient than the gateway (Claude Code retries a 529 up to 10 times)")
 
 
 class LimitSettings(_Section):

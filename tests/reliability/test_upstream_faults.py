@@ -148,8 +148,8 @@ def test_an_upstream_saying_x_should_retry_false_is_not_asked_again_but_the_fall
 
 @pytest.mark.parametrize("final_for_clients", [True, False])
 def test_the_clients_sdk_does_not_retry_what_the_gateway_already_retried(stack, fake, final_for_clients):
-    """The SDKs retry twice by default; so does the gateway. Unless the gateway says the failure is final,
-    their retries multiply: 3 tries become 9 at the upstream."""
+    """The SDKs retry twice by default; so does the gateway. Unless the gateway says the failure is final
+    (gateway.retry.final_for_clients, off by default), their retries multiply: 3 tries become 9."""
     s = stack(retry={**FAST_RETRY, "final_for_clients": final_for_clients})
     fake.inject(529, times=20, path_contains="/v1/messages")
     sdk = anthropic.Anthropic(base_url=s.url, api_key=CLIENT_KEY, max_retries=2)  # the SDK's default
@@ -165,16 +165,21 @@ def test_the_clients_sdk_does_not_retry_what_the_gateway_already_retried(stack, 
         assert sent(fake, "/v1/messages") == 9
 
 
-def test_a_failure_the_budget_cut_short_is_left_to_the_client_and_the_upstreams_word_is_passed_on(stack, fake):
-    s = stack()
+def test_a_failure_the_budget_cut_short_is_left_to_the_client_even_when_failures_are_final(stack, fake):
+    s = stack(retry={**FAST_RETRY, "final_for_clients": True})
     fake.inject(429, times=1, path_contains="/v1/messages", retry_after=30)  # beyond the 5 s budget
     with pytest.raises(anthropic.RateLimitError) as info:
         claude(s).messages.create(model="claude-haiku-4-5", max_tokens=50, messages=HI)
     assert "x-should-retry" not in info.value.response.headers  # the client may still wait the 30 s out
+    assert info.value.response.headers["retry-after"] == "30"
+
+
+def test_an_upstreams_own_x_should_retry_false_reaches_the_client(stack, fake):
+    s = stack()  # final_for_clients off: the upstream's word is passed on all the same
     fake.inject(500, times=1, path_contains="/chat/completions", headers={"x-should-retry": "false"})
-    with pytest.raises(openai.InternalServerError) as oinfo:
+    with pytest.raises(openai.InternalServerError) as info:
         gpt(s).chat.completions.create(model="gpt-4o", messages=HI)
-    assert oinfo.value.response.headers["x-should-retry"] == "false"
+    assert info.value.response.headers["x-should-retry"] == "false"
     assert sent(fake, "/chat/completions") == 1
 
 

@@ -47,7 +47,7 @@ class RetryPolicy:
     base_s: float = 0.5
     max_s: float = 8.0
     budget_s: float = 20.0
-    final_for_clients: bool = True  # a failure retried `attempts` times is final for the client too
+    final_for_clients: bool = False  # a failure retried `attempts` times is final for the client too
     clock: Callable[[], float] = time.monotonic
     rand: Callable[[], float] = field(default=random.random)
 
