@@ -16,23 +16,15 @@ import httptools
 import pytest
 
 from anyray.server import http11
-from anyray.testing.server import ServerThread
+from anyray.testing.server import ServerThread, answer_lifespan, whole_body
 
 
 async def app(scope, receive, send):
     """Echoes what it was sent; a few paths misbehave on purpose."""
     if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
-            await send({"type": message["type"] + ".complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
+        return await answer_lifespan(receive, send)
     path = scope["path"]
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await whole_body(receive)
     if path.startswith("/slow"):
         await asyncio.sleep(0.2)
     if path == "/boom":
@@ -242,10 +234,7 @@ def test_a_busy_connection_is_not_swept(server):
 def test_graceful_shutdown_finishes_the_answer_in_progress():
     async def slow(scope, receive, send):
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": message["type"] + ".complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+            return await answer_lifespan(receive, send)
         await receive()
         await asyncio.sleep(0.5)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4")]})

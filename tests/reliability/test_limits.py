@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from anyray.server.gateway.body import BadJSON, parse_object
+from anyray.testing.server import answer_lifespan, whole_body
 from tests.conftest import CLIENT_KEY
 from tests.reliability.stack import Stack, stack_config, wait_until
 
@@ -187,16 +188,8 @@ def test_anyray_up_s_http_server_caps_a_request_head_before_the_app_sees_it():
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": message["type"] + ".complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+            return await answer_lifespan(receive, send)
+        body = await whole_body(receive)
         seen.append(len(body))
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})

@@ -77,3 +77,20 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+async def answer_lifespan(receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    """For a bare ASGI app under test: say yes to startup and shutdown (servers here run lifespan "on")."""
+    while (message := await receive())["type"] != "lifespan.shutdown":
+        await send({"type": message["type"] + ".complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
+async def whole_body(receive: Callable[..., Any]) -> bytes:
+    """A bare ASGI app's request body, every `http.request` message of it."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
