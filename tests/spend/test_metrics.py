@@ -6,6 +6,7 @@ import socket
 
 import anthropic
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import CLIENT_KEY, vertex_and_anthropic_config
@@ -94,3 +95,25 @@ def test_each_gateway_has_its_own_registry(fake, sa_key_file, start_gateway):
     labels = {"dialect": "anthropic", "provider": "anthropic", "model": "claude-haiku-4-5", "status": "200"}
     assert value(scrape(first.url), "anyray_requests_total", **labels) == 1
     assert value(scrape(second.url), "anyray_requests_total", **labels) == 0
+
+
+def test_model_calls_refused_before_any_provider_are_counted_by_reason(fake, sa_key_file, start_gateway):
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file))
+    before = len(fake.received)  # what the gateway's start-up asked of the fake (a Vertex token)
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.create(model="no-such-model", max_tokens=5, messages=[{"role": "user", "content": "x"}])
+    for _ in range(2):
+        bad = httpx.post(f"{gw.url}/v1/messages", content=b'{"model": ', headers={"x-api-key": CLIENT_KEY})
+        assert bad.status_code == 400
+    chat = httpx.post(f"{gw.url}/v1/chat/completions", json={"model": "claude-haiku-4-5", "messages": []},
+                      headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    assert chat.status_code == 400
+    received = len(fake.received) - before
+    samples = scrape(gw.url)
+    assert value(samples, "anyray_refused_requests_total", dialect="anthropic", reason="unknown_model") == 1
+    assert value(samples, "anyray_refused_requests_total", dialect="anthropic", reason="invalid_json") == 2
+    assert value(samples, "anyray_refused_requests_total", dialect="openai", reason="invalid_request") == 1
+    assert received == 0, "a refused call never reaches a provider"
+    labels = {"dialect": "anthropic", "provider": "none", "model": "no-such-model", "status": "404"}
+    assert value(samples, "anyray_requests_total", **labels) == 0  # finished requests are those sent on

@@ -67,7 +67,8 @@ async def vertex_in(request: Request) -> Response:
     if model == "count-tokens" and verb == "rawPredict":
         return await _handle(request, Endpoint.COUNT_TOKENS)
     if not model or verb not in _VERTEX_VERBS:
-        return anthropic_error(404, f"unknown Vertex method {request.path_params['model_verb']!r}")
+        return request.app.state.gateway.refused("anthropic", "unknown_method", anthropic_error(
+            404, f"unknown Vertex method {request.path_params['model_verb']!r}"))
     return await _handle(request, Endpoint.MESSAGES, model=model, stream=_VERTEX_VERBS[verb])
 
 
@@ -81,25 +82,25 @@ async def _handle(
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
         payload = parse_object(raw, gateway.config.gateway.limits.max_json_depth)
     except BodyTooLarge as exc:
-        return anthropic_error(413, str(exc))
+        return gateway.refused("anthropic", "body_too_large", anthropic_error(413, str(exc)))
     except BadJSON as exc:
-        return anthropic_error(400, str(exc))
+        return gateway.refused("anthropic", "invalid_json", anthropic_error(400, str(exc)))
     if model is not None:  # Vertex-shaped: the model and the streaming flag come from the URL
         payload["model"] = model
         payload["stream"] = stream
         raw = None
     if problem := _validate(payload, endpoint):
-        return anthropic_error(400, problem)
+        return gateway.refused("anthropic", "invalid_request", anthropic_error(400, problem))
     try:  # who pays: x-anyray-metadata, Claude Code's session id; a gateway key's team (future) wins
         call.metadata = attribute(headers, payload, getattr(request.state, "key_team", None)).as_dict()
     except MetadataError as exc:
-        return anthropic_error(400, str(exc))
+        return gateway.refused("anthropic", "invalid_metadata", anthropic_error(400, str(exc)))
     call.model_asked = payload["model"]
     call.stream = bool(payload.get("stream"))
     try:
         route = call.route = gateway.router.resolve(payload["model"])
     except UnknownModel as exc:
-        return anthropic_error(404, f"model: {exc}")
+        return gateway.refused("anthropic", "unknown_model", anthropic_error(404, f"model: {exc}"))
 
     outcome = None
     if endpoint is Endpoint.MESSAGES:
@@ -115,7 +116,7 @@ async def _handle(
     try:
         result = await gateway.forwarder.send(endpoint, payload, route, headers, raw)
     except ProviderRefusal as exc:
-        return anthropic_error(exc.status, exc.message)
+        return gateway.refused("anthropic", "provider_refusal", anthropic_error(exc.status, exc.message))
     if not isinstance(result, Opened):
         call.finish(result.status)
         gateway.completed(call)

@@ -144,6 +144,12 @@ class Gateway:
         self.optimizer.report({"endpoint": call.endpoint, "response": summary, "route": route,
                                "metadata": call.metadata, "decisions": call.decisions})
 
+    def refused(self, dialect: str, reason: str, response: Response) -> Response:
+        """A model call answered with an error before any provider was asked: counted (no spend record:
+        nothing was spent), then answered."""
+        self.metrics.refused_inc(dialect, reason)
+        return response
+
     def busy(self, request: Request) -> Response:
         """No upstream slot came free in time: a 429 the caller's SDK backs off from and retries."""
         self.metrics.limit_refused_inc("concurrent_upstream")

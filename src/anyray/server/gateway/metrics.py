@@ -103,12 +103,21 @@ class GatewayMetrics:
             "anyray_auth_refused", "API calls refused for want of a valid gateway key.", ["reason"], registry=r
         )
 
+        self.refused = Counter(
+            "anyray_refused_requests",
+            "Model calls answered with an error before any provider was asked (the reason is one of a fixed set).",
+            ["dialect", "reason"],
+            registry=r,
+        )
         self.limit_refused = Counter(
             "anyray_limit_refused", "Requests refused by a gateway limit (docs/reliability.md).", ["limit"], registry=r
         )
 
     def limit_refused_inc(self, limit: str) -> None:
         self.limit_refused.labels(limit).inc()
+
+    def refused_inc(self, dialect: str, reason: str) -> None:
+        self.refused.labels(dialect, reason).inc()
 
     def auth_refused_inc(self, reason: str) -> None:
         self.auth_refused.labels(reason).inc()

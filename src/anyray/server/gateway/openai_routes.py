@@ -173,21 +173,23 @@ async def chat_completions(request: Request) -> Response:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
         payload = parse_object(raw, gateway.config.gateway.limits.max_json_depth)
     except BodyTooLarge as exc:
-        return openai_error(413, str(exc), code="request_too_large")
+        return gateway.refused("openai", "body_too_large", openai_error(413, str(exc), code="request_too_large"))
     except BadJSON as exc:
-        return openai_error(400, str(exc), code="invalid_json")
+        return gateway.refused("openai", "invalid_json", openai_error(400, str(exc), code="invalid_json"))
     if problem := _validate(payload):
-        return problem
+        return gateway.refused("openai", "invalid_request", problem)
     try:  # who pays: x-anyray-metadata; a gateway key's team (when keys exist) wins
         call.metadata = attribute(request_headers, payload, getattr(request.state, "key_team", None)).as_dict()
     except MetadataError as exc:
-        return openai_error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata")
+        return gateway.refused("openai", "invalid_metadata",
+                               openai_error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata"))
     call.model_asked = payload["model"]
     call.stream = payload.get("stream") is True
     try:
         route = call.route = gateway.router.resolve(payload["model"])
     except UnknownModel as exc:
-        return openai_error(404, str(exc), param="model", code="model_not_found")
+        return gateway.refused("openai", "unknown_model",
+                               openai_error(404, str(exc), param="model", code="model_not_found"))
 
     outcome = await gateway.optimize(call, payload, route, request_headers)
     hit = outcome is not None and outcome.cached_response is not None
@@ -204,9 +206,10 @@ async def chat_completions(request: Request) -> Response:
         sent = await _send(gateway, payload, body_raw, route, request_headers,
                            _wants_drop(gateway, request_headers))
     except TranslationError as exc:
-        return openai_error(400, exc.message, param=exc.param, code=exc.code)
+        return gateway.refused("openai", "untranslatable",
+                               openai_error(400, exc.message, param=exc.param, code=exc.code))
     except ProviderRefusal as exc:
-        return openai_error(exc.status, exc.message)
+        return gateway.refused("openai", "provider_refusal", openai_error(exc.status, exc.message))
     result = sent.result
     if not isinstance(result, Opened):
         call.finish(result.status)
