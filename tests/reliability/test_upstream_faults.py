@@ -183,6 +183,31 @@ def test_an_upstreams_own_x_should_retry_false_reaches_the_client(stack, fake):
     assert sent(fake, "/chat/completions") == 1
 
 
+def test_a_provider_without_its_key_is_answered_by_the_gateway_and_its_fallback_still_tried(stack, fake):
+    """No API key and the public API as upstream: the call could only be refused there (and an SDK would
+    read the 401 as its own key's fault), so the gateway says what is missing, and tries the fallback."""
+
+    def keyless_anthropic(config):
+        config["providers"]["anthropic"] = {"api_key_env": "ANYRAY_TEST_NO_SUCH_KEY"}  # api.anthropic.com, no key
+        config["models"]["claude-keyless"] = {
+            "provider": "anthropic", "model": "claude-haiku-4-5-20251001",
+            "fallbacks": [{"provider": "vertex", "model": "claude-sonnet-4-5@20250929"}]}
+
+    s = stack(config_edit=keyless_anthropic)
+    before = len(fake.received)
+    with pytest.raises(anthropic.InternalServerError) as info:
+        claude(s).messages.create(model="claude-haiku-4-5", max_tokens=50, messages=HI)
+    assert info.value.status_code == 503
+    assert "no API key for anthropic" in info.value.body["error"]["message"]
+    assert "ANYRAY_TEST_NO_SUCH_KEY" in info.value.body["error"]["message"]
+    assert info.value.response.headers["x-should-retry"] == "false"
+    assert len(fake.received) == before, "nothing was sent anywhere"
+
+    raw = claude(s).messages.with_raw_response.create(model="claude-keyless", max_tokens=50, messages=HI)
+    assert raw.headers["x-anyray-provider"] == "vertex"
+    assert "hello there" in raw.parse().content[0].text
+
+
 def test_a_client_error_is_neither_retried_nor_sent_to_the_fallback(stack, fake):
     s = stack()
     fake.inject(400, times=1, path_contains=":rawPredict")

@@ -14,6 +14,7 @@ from anyray.providers.base import (
     Readiness,
     UpstreamRequest,
     dump_json,
+    keyless,
 )
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -40,6 +41,9 @@ class AnthropicProvider(Provider):
         if not self._key:
             return Readiness(False, f"no API key (set {self.settings.api_key_env} or providers.anthropic.api_key)")
         return Readiness(True, f"API key ...{self._key[-4:]} at {self.base_url}")
+
+    def unusable(self) -> str | None:
+        return keyless(self.name, self._key, self.settings.base_url, self.settings.api_key_env)
 
     def _headers(self, client: Mapping[str, str]) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": DEFAULT_VERSION}

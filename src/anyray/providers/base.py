@@ -60,6 +60,15 @@ def dump_json(payload: Any) -> bytes:
     return orjson.dumps(payload)
 
 
+def keyless(name: str, key: str | None, base_url: str | None, key_env: str) -> str | None:
+    """For a provider signed with an API key: none configured, and the provider's public API as the upstream.
+    (A configured base_url may be a company endpoint that authenticates otherwise: calls go there as before.)"""
+    if key or base_url:
+        return None
+    return (f"the gateway holds no API key for {name}: set {key_env} (or providers.{name}.api_key) where the "
+            "gateway runs; `anyray doctor` checks it")
+
+
 class Provider(ABC):
     name: ClassVar[str]
 
@@ -71,6 +80,11 @@ class Provider(ABC):
 
     @abstractmethod
     def readiness(self) -> Readiness: ...
+
+    def unusable(self) -> str | None:
+        """Why no call to this provider can succeed, known from the config alone (None: try it). The gateway
+        then answers by itself instead of sending a call the upstream can only refuse."""
+        return None
 
     @abstractmethod
     async def prepare(

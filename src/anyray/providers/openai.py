@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from anyray.config import OpenAISettings, secret_value
-from anyray.providers.base import Endpoint, Provider, ProviderRefusal, Readiness, UpstreamRequest, dump_json
+from anyray.providers.base import (
+    Endpoint,
+    Provider,
+    ProviderRefusal,
+    Readiness,
+    UpstreamRequest,
+    dump_json,
+    keyless,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # the request's API contract, passed through from the client; the client's own key never is
@@ -30,6 +38,9 @@ class OpenAIProvider(Provider):
         if not self._key:
             return Readiness(False, f"no API key (set {self.settings.api_key_env} or providers.openai.api_key)")
         return Readiness(True, f"API key ...{self._key[-4:]} at {self.base_url}")
+
+    def unusable(self) -> str | None:
+        return keyless(self.name, self._key, self.settings.base_url, self.settings.api_key_env)
 
     def _headers(self, client: Mapping[str, str]) -> dict[str, str]:
         headers = {"content-type": "application/json"}

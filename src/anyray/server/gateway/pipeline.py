@@ -93,6 +93,10 @@ class Forwarder:
         raw_body: bytes | None,
         budget: RetryBudget,
     ) -> Opened | UpstreamFailure:
+        if (why := provider.unusable()) is not None:
+            failure = _failure(503, why, provider.name)
+            failure.final = True  # asking again cannot help until the gateway is configured; the fallback may
+            return failure
         try:
             request = await provider.prepare(endpoint, payload, target.model, headers, raw_body=raw_body)
         except google.auth.exceptions.GoogleAuthError as exc:
