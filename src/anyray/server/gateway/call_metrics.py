@@ -11,7 +11,8 @@ with the same names, labels and buckets, when Prometheus scrapes.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
@@ -46,43 +47,51 @@ class Buckets:
         return out
 
 
-class CounterFamily:
+C = TypeVar("C", Tally, Buckets)
+
+
+class _Family(Generic[C]):
+    """One metric's children by label values, each made on first use by `make`."""
+
+    def __init__(self, name: str, documentation: str, labels: Sequence[str], make: Callable[[], C]) -> None:
+        self.name, self.documentation, self.labels, self._make = name, documentation, list(labels), make
+        self.children: dict[tuple[str, ...], C] = {}
+
+    def child(self, *values: str) -> C:
+        found = self.children.get(values)
+        if found is None:
+            found = self.children[values] = self._make()
+        return found
+
+    def snapshot(self) -> list[tuple[list[str], C]]:
+        """The label sets as they are now, should a scrape come from a thread."""
+        return [(list(values), child) for values, child in list(self.children.items())]
+
+
+class CounterFamily(_Family[Tally]):
     """A counter's tallies by label values."""
 
     def __init__(self, name: str, documentation: str, labels: Sequence[str]) -> None:
-        self.name, self.documentation, self.labels = name, documentation, list(labels)
-        self.children: dict[tuple[str, ...], Tally] = {}
-
-    def child(self, *values: str) -> Tally:
-        found = self.children.get(values)
-        if found is None:
-            found = self.children[values] = Tally()
-        return found
+        super().__init__(name, documentation, labels, Tally)
 
     def metric(self) -> Metric:
         counter = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, child in list(self.children.items()):  # a snapshot, should a scrape come from a thread
-            counter.add_metric(list(values), child.value)
+        for values, child in self.snapshot():
+            counter.add_metric(values, child.value)
         return counter
 
 
-class HistogramFamily:
+class HistogramFamily(_Family[Buckets]):
     """A histogram's buckets by label values."""
 
     def __init__(self, name: str, documentation: str, labels: Sequence[str], bounds: Sequence[float]) -> None:
-        self.name, self.documentation, self.labels, self.bounds = name, documentation, list(labels), tuple(bounds)
-        self.children: dict[tuple[str, ...], Buckets] = {}
-
-    def child(self, *values: str) -> Buckets:
-        found = self.children.get(values)
-        if found is None:
-            found = self.children[values] = Buckets(self.bounds)
-        return found
+        bounds = tuple(bounds)
+        super().__init__(name, documentation, labels, lambda: Buckets(bounds))
 
     def metric(self) -> Metric:
         histogram = HistogramMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, child in list(self.children.items()):  # a snapshot, should a scrape come from a thread
-            histogram.add_metric(list(values), child.cumulative(), child.sum)
+        for values, child in self.snapshot():
+            histogram.add_metric(values, child.cumulative(), child.sum)
         return histogram
 
 
@@ -99,7 +108,5 @@ class Tallies:
         for family in self.families:
             yield family.metric()
 
-    def describe(self) -> Iterator[Metric]:  # names only, so the registry can refuse a clash at registration
-        for family in self.families:
-            kind = HistogramMetricFamily if isinstance(family, HistogramFamily) else CounterMetricFamily
-            yield kind(family.name, family.documentation, labels=family.labels)
+    def describe(self) -> Iterator[Metric]:  # the registry reads the names, to refuse a clash at registration
+        return self.collect()
