@@ -206,7 +206,7 @@ class PriceBook:
             + write_1h * rates.cache_write_1h
             + usage.cache_read_input_tokens * rates.cache_read
         )  # tokens x USD/MTok = micro-dollars
-        if price.regional_uplift and provider == "vertex" and region and region != "global":
+        if price.regional_uplift and region and region != "global":  # only regional endpoints set one
             total *= 1 + price.regional_uplift
         return Cost(to_micros(total), rates, rates is not price.base)
 
@@ -218,7 +218,7 @@ class PriceBook:
         if price is None or tokens_saved <= 0:
             return None if price is None else 0
         total = tokens_saved * price.rates_for(usage).input
-        if price.regional_uplift and provider == "vertex" and region and region != "global":
+        if price.regional_uplift and region and region != "global":  # only regional endpoints set one
             total *= 1 + price.regional_uplift
         return to_micros(total)
 

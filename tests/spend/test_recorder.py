@@ -14,13 +14,14 @@ from anyray.server.gateway.spend import SpendRecorder
 from anyray.store import sanitize_decisions
 
 
-def recorder(region: str = "us-east5") -> SpendRecorder:
-    return SpendRecorder(PriceBook.load(), GatewayMetrics(), writer=None, vertex_region=region)
+def recorder() -> SpendRecorder:
+    return SpendRecorder(PriceBook.load(), GatewayMetrics(), writer=None)
 
 
-def finished(provider: str, model: str, usage: Usage, decisions=None) -> Call:
+def finished(provider: str, model: str, usage: Usage, decisions=None, region: str | None = None) -> Call:
     call = Call("anthropic", "/v1/messages", model_asked="claude-haiku-4-5")
     call.target, call.upstream_model, call.usage = Target(provider, model), model, usage
+    call.region = region  # the provider's (Vertex: its location), set by the gateway when the target answers
     call.decisions = decisions or []
     call.first_byte()
     call.finish(200)
@@ -42,16 +43,19 @@ def test_savings_come_from_token_counts_or_explicit_micro_dollars():
 
 
 def test_vertex_regional_savings_carry_the_premium_too():
-    call = finished(
-        "vertex",
-        "claude-sonnet-4-5@20250929",
-        Usage(input_tokens=100),
-        [{"kind": "context_compression", "tokens_before": 1100, "tokens_after": 100}],
-    )
+    def call(region: str) -> Call:
+        return finished(
+            "vertex",
+            "claude-sonnet-4-5@20250929",
+            Usage(input_tokens=100),
+            [{"kind": "context_compression", "tokens_before": 1100, "tokens_after": 100}],
+            region,
+        )
+
     # 1000 x $3 x 1.1 = 3300 µ$; cost 100 x $3 x 1.1 = 330 µ$
-    record = recorder("us-east5").build(call)
+    record = recorder().build(call("us-east5"))
     assert (record.savings_micros, record.cost_micros) == (3_300, 330)
-    assert recorder("global").build(call).savings_micros == 3_000
+    assert recorder().build(call("global")).savings_micros == 3_000
 
 
 def test_decisions_keep_kinds_and_numbers_only():

@@ -31,6 +31,7 @@ def anthropic_model_id(model: str) -> str:
 
 class AnthropicProvider(Provider):
     name = "anthropic"
+    speaks = "anthropic"
 
     def __init__(self, settings: AnthropicSettings) -> None:
         self.settings = settings

@@ -71,6 +71,11 @@ def keyless(name: str, key: str | None, base_url: str | None, key_env: str) -> s
 
 class Provider(ABC):
     name: ClassVar[str]
+    # the wire this upstream speaks: "anthropic" (Messages) or "openai" (Chat Completions); a client
+    # dialect picks how to reach it by this (a translation, or none), never by the provider's name
+    speaks: ClassVar[str]
+    # where calls are served, when the price depends on it (Vertex regions); None: one price everywhere
+    region: str | None = None
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire what the provider needs before serving (credentials, background refreshers)."""

@@ -78,9 +78,11 @@ def _used_tool_names(payload: dict[str, Any]) -> set[str]:
 
 class VertexProvider(Provider):
     name = "vertex"
+    speaks = "anthropic"
 
     def __init__(self, settings: VertexSettings, tokens: GoogleTokenSource | None = None) -> None:
         self.settings = settings
+        self.region = settings.location
         self.base_url = (settings.base_url or vertex_base_url(settings.location)).rstrip("/")
         self.tokens = tokens or GoogleTokenSource(settings.credentials_file, settings.token_refresh_margin_s)
         self._allow_all = "*" in settings.betas

@@ -65,6 +65,7 @@ class Call:
     stream: bool = False
     route: Route | None = None
     target: Target | None = None
+    region: str | None = None  # where the target serves, when its price depends on it
     upstream_model: str = ""
     status: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)

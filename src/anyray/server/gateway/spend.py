@@ -32,12 +32,10 @@ class SpendRecorder:
         prices: PriceBook,
         metrics: GatewayMetrics,
         writer: SpendWriter | None = None,
-        vertex_region: str | None = None,
     ) -> None:
         self.prices = prices
         self.metrics = metrics
         self.writer = writer
-        self.vertex_region = vertex_region
 
     @classmethod
     def from_config(cls, config: Config, metrics: GatewayMetrics) -> SpendRecorder:
@@ -55,7 +53,7 @@ class SpendRecorder:
                 on_lost=metrics.spend_lost.inc,
             )
             metrics.spend_backlog.set_function(lambda: writer.backlog)
-        return cls(prices, metrics, writer, config.providers.vertex.location)
+        return cls(prices, metrics, writer)
 
     async def start(self) -> None:
         if self.writer is not None:
@@ -71,10 +69,9 @@ class SpendRecorder:
         if self.writer is not None and not self.writer.submit(record):
             self.metrics.spend_dropped.inc()
 
-    def _region(self, provider: str | None) -> str | None:
-        return self.vertex_region if provider == "vertex" else None
-
-    def _savings(self, decisions: list[dict[str, Any]], provider: str | None, model: str, usage: Usage) -> int:
+    def _savings(
+        self, decisions: list[dict[str, Any]], provider: str | None, model: str, usage: Usage, region: str | None
+    ) -> int:
         """Explicit micro-dollar savings when a decision states them, else input tokens saved x input price."""
         total = 0
         for decision in decisions:
@@ -84,7 +81,7 @@ class SpendRecorder:
                 continue
             saved = decision_tokens_saved(decision)
             if provider and saved is not None:
-                total += self.prices.input_saving(provider, model, saved, usage, self._region(provider)) or 0
+                total += self.prices.input_saving(provider, model, saved, usage, region) or 0
         return total
 
     def build(self, call: Call) -> SpendRecord:
@@ -100,7 +97,7 @@ class SpendRecorder:
         )
         cost_micros: int | None = 0
         if any(tokens):
-            cost = self.prices.cost(provider, priced_model, usage, self._region(provider)) if provider else None
+            cost = self.prices.cost(provider, priced_model, usage, call.region) if provider else None
             cost_micros = cost.micros if cost is not None else None
         decisions = sanitize_decisions(call.decisions)
         meta = call.metadata if isinstance(call.metadata, dict) else {}
@@ -130,7 +127,7 @@ class SpendRecorder:
             cache_write_1h_tokens=usage.cache_creation_1h_input_tokens,
             cache_read_tokens=usage.cache_read_input_tokens,
             cost_micros=cost_micros,
-            savings_micros=self._savings(decisions, provider, priced_model, usage),
+            savings_micros=self._savings(decisions, provider, priced_model, usage, call.region),
             decisions=decisions,
             latency_ms=None if duration is None else round(duration * 1000, 3),
             ttfb_ms=None if call.first_byte_s is None else round(call.first_byte_s * 1000, 3),
