@@ -83,6 +83,13 @@ class LimitSettings(_Section):
     queue_timeout_s: float = Field(5.0, ge=0, description="how long a call waits for a free slot before a 429")
 
 
+class RetrieveSettings(_Section):
+    """The retrieve tool the gateway offers a model when the optimizer elided part of its prompt."""
+
+    enabled: bool = Field(True, description="offer anyray_retrieve and answer its calls from the stash")
+    max_rounds: int = Field(4, ge=1, le=16, description="upstream calls at most for one answer, retrievals included")
+
+
 class GatewaySettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=0, le=65535)
@@ -91,6 +98,7 @@ class GatewaySettings(_Section):
     connect_timeout_s: float = Field(10.0, gt=0)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
 
 
 class StrategySetting(_Section):

@@ -17,7 +17,7 @@ from anyray.server.optimizer.engine import Optimizer
 KEY = base64.urlsafe_b64encode(b"t" * 32).decode()
 CONTENT_KINDS = ["context_dedupe", "command_digest", "code_graph", "code_skeleton", "relevance_filter",
                  "context_compression", "durable_blobs"]
-HANDLE = re.compile(r"stash_[0-9a-f]{32}")
+HANDLE = re.compile(r"h_[0-9a-f]{16}")
 
 
 def make_optimizer() -> Optimizer:

@@ -70,7 +70,7 @@ def test_retrieve_returns_each_stashed_original_byte_for_byte(optimizer_url, kin
                 checked += 1
     assert checked >= 2, f"{kind} stashed nothing on any workload"
     with httpx.Client(base_url=optimizer_url) as client:
-        assert client.post("/v1/retrieve", json={"handle": "stash_" + "0" * 32}).status_code == 404
+        assert client.post("/v1/retrieve", json={"handle": "h_" + "0" * 16}).status_code == 404
 
 
 def test_every_handle_in_the_full_pipeline_resolves(optimizer_url):

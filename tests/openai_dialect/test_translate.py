@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from anyray.server.gateway.call import Usage
-from anyray.server.gateway.openai_routes import anthropic_dialect
+from anyray.server.gateway.dialects import anthropic_dialect
 from anyray.server.gateway.usage import OpenAIStreamTap
 from anyray.testing.anthropic_api import stream_events
 from anyray.translate import (

@@ -119,7 +119,11 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
     )
     function = _forced_function(body)
     message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
-    if function is not None:
+    scripted = fake.next_script(body)
+    if scripted is not None:  # the same scripts and responder as the Messages fake, in this API's shape
+        message.update(_from_blocks(scripted))
+        finish = "tool_calls" if message.get("tool_calls") else "stop"
+    elif function is not None:
         arguments = orjson.dumps(example_for(function.get("parameters", {}))).decode()
         message["tool_calls"] = [
             {
@@ -154,6 +158,15 @@ async def chat_completions(fake: FakeUpstream, request: Request, body: dict[str,
     return RelayResponse(fake.steer(chunks), media_type="text/event-stream")
 
 
+def _from_blocks(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Messages-API content blocks (what tests script) as a chat message: text joined, tool_use as tool_calls."""
+    text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+    calls = [{"id": b.get("id") or short_id("call_", b), "type": "function",
+              "function": {"name": b["name"], "arguments": orjson.dumps(b.get("input", {})).decode()}}
+             for b in blocks if b.get("type") == "tool_use"]
+    return {"content": text or None, **({"tool_calls": calls} if calls else {})}
+
+
 async def _chunks(
     base: dict[str, Any], message: dict[str, Any], finish: str, usage: dict[str, Any] | None
 ) -> AsyncIterator[bytes]:
@@ -165,13 +178,15 @@ async def _chunks(
         return b"data: " + orjson.dumps(data) + b"\n\n"
 
     yield chunk({"role": "assistant", "content": "", "refusal": None})
-    if message.get("tool_calls"):
-        call = message["tool_calls"][0]
+    if message.get("content"):
+        for piece in split_words(message["content"]):
+            yield chunk({"content": piece})
+    for index, call in enumerate(message.get("tool_calls") or ()):
         yield chunk(
             {
                 "tool_calls": [
                     {
-                        "index": 0,
+                        "index": index,
                         "id": call["id"],
                         "type": "function",
                         "function": {"name": call["function"]["name"], "arguments": ""},
@@ -181,10 +196,7 @@ async def _chunks(
         )
         args = call["function"]["arguments"]
         for i in range(0, len(args), 5):
-            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[i : i + 5]}}]})
-    else:
-        for piece in split_words(message["content"]):
-            yield chunk({"content": piece})
+            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": args[i : i + 5]}}]})
     yield chunk({}, finish)
     if usage is not None:
         yield (

@@ -18,9 +18,8 @@ from anyray import __version__
 from anyray.config import Config
 from anyray.console import console_for_gateway
 from anyray.logs import install_redaction
-from anyray.server.gateway import anthropic_routes as anthropic
 from anyray.server.gateway import openai_proxy
-from anyray.server.gateway import openai_routes as openai
+from anyray.server.gateway import routes as calls
 from anyray.server.gateway.auth import KeyCheck
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.hot import HotPaths
@@ -82,10 +81,11 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         Route("/_anyray/selftest", selftest, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/console", app=console),
-        Route("/v1/messages", anthropic.messages, methods=["POST"]),
-        Route("/v1/messages/count_tokens", anthropic.count_tokens, methods=["POST"]),
-        Route(VERTEX_PATH, anthropic.vertex_in, methods=["POST"]),
-        Route("/v1/chat/completions", openai.chat_completions, methods=["POST"]),
+        Route("/v1/messages", calls.messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", calls.count_tokens, methods=["POST"]),
+        Route(VERTEX_PATH, calls.vertex_in, methods=["POST"]),
+        Route("/v1/chat/completions", calls.chat_completions, methods=["POST"]),
+        Route("/v1/retrieve", calls.retrieve, methods=["POST"]),
         Route("/v1/models", openai_proxy.models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", openai_proxy.model, methods=["GET"]),
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
@@ -106,5 +106,5 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
     if os.environ.get("ANYRAY_HOT_PATHS", "1") == "0":
         return app
     # the model calls skip Starlette's stack (hot.py); the routes above still serve their other methods
-    return HotPaths(app, {"/v1/messages": anthropic.messages, "/v1/chat/completions": openai.chat_completions},
+    return HotPaths(app, {"/v1/messages": calls.messages, "/v1/chat/completions": calls.chat_completions},
                     guard)  # type: ignore[return-value]

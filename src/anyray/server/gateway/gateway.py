@@ -64,6 +64,7 @@ class Gateway:
         self.config = config
         self.providers = dict(providers) if providers is not None else build_providers(config)
         self.router = Router(config, available=set(self.providers))
+        self.speaks = {name: provider.speaks for name, provider in self.providers.items()}
         settings = config.gateway
         self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
         retry = settings.retry
@@ -125,9 +126,7 @@ class Gateway:
                              "preserved": outcome.preserved}
         return outcome
 
-    def after_answer(
-        self, call: Call, outcome: OptimizeOutcome | None, request: dict[str, Any], response: dict[str, Any] | None
-    ) -> None:
+    def after_answer(self, call: Call, outcome: OptimizeOutcome | None, response: dict[str, Any] | None) -> None:
         """Post-call hooks, never awaited: cache write-back when asked for, and the optimize-response report."""
         if self.optimizer is None or outcome is None:
             return

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anyray.errors import anthropic_error
 from anyray.errors_openai import openai_error
+from anyray.server.gateway.dialects.openai import anthropic_dialect
 from anyray.server.gateway.headers import headers_of
 
 SLOT_KEY = "anyray_upstream_slot"
@@ -31,8 +32,6 @@ def dialect_error(
 ) -> Response:
     """An error for whichever SDK sent the request (the same test the routes use to split shared paths),
     from middleware that runs before any route: the gateway's limits and its key check."""
-    from anyray.server.gateway.openai_routes import anthropic_dialect  # the routes import the gateway
-
     path = scope["path"]
     if anthropic_dialect(headers, path) or path.startswith("/v1/projects/"):
         return anthropic_error(status, message, anthropic_kind)

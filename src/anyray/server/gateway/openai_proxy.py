@@ -1,7 +1,7 @@
 """The OpenAI dialect's other paths: `/v1/models` (the configured models) and everything else, proxied.
 
-Split from openai_routes (chat completions) to keep each module small. Paths both APIs have are told
-apart by headers (openai_routes.anthropic_dialect): Anthropic clients go to the Anthropic proxy.
+Chat completions go through the one model-call pipeline (routes.py). Paths both APIs have are told
+apart by headers (dialects.openai.anthropic_dialect): Anthropic clients go to the Anthropic proxy.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, Response
 
 from anyray.errors_openai import openai_error
 from anyray.routing import UnknownModel
-from anyray.server.gateway import anthropic_routes
+from anyray.server.gateway.dialects.openai import PASSED_HEADERS, anthropic_dialect
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
-from anyray.server.gateway.openai_routes import PASSED_OPENAI_HEADERS, anthropic_dialect
 from anyray.server.gateway.passthrough import forward_unchanged
+from anyray.server.gateway.routes import anthropic_proxy
 
 log = logging.getLogger("anyray.gateway.openai")
 
@@ -61,7 +61,7 @@ def _is_glob(pattern: str) -> bool:
 async def models(request: Request) -> Response:
     """`GET /v1/models`: the configured models, in OpenAI's list shape (Anthropic clients are proxied)."""
     if anthropic_dialect(request.headers, request.url.path):
-        return await anthropic_routes.proxy(request)
+        return await anthropic_proxy(request)
     gateway: Gateway = request.app.state.gateway
     data, seen = [], set()
     candidates = [p for p in gateway.router.patterns if not _is_glob(p)]
@@ -81,7 +81,7 @@ async def models(request: Request) -> Response:
 async def model(request: Request) -> Response:
     """`GET /v1/models/{id}`: one configured model, or OpenAI's 404."""
     if anthropic_dialect(request.headers, request.url.path):
-        return await anthropic_routes.proxy(request)
+        return await anthropic_proxy(request)
     gateway: Gateway = request.app.state.gateway
     model_id = request.path_params["model_id"]
     try:
@@ -97,7 +97,7 @@ async def model(request: Request) -> Response:
 async def proxy(request: Request) -> Response:
     """Every other `/v1/...` path: Anthropic clients to Anthropic, the rest unchanged to OpenAI."""
     if anthropic_dialect(request.headers, request.url.path):
-        return await anthropic_routes.proxy(request)
+        return await anthropic_proxy(request)
     gateway: Gateway = request.app.state.gateway
     provider = gateway.providers.get("openai")
     if provider is None or not provider.readiness().ready:
@@ -108,7 +108,7 @@ async def proxy(request: Request) -> Response:
             code="unknown_url",
         )
     return await forward_unchanged(
-        request, gateway, provider, _refuse, lambda response, _: _passthrough(response), PASSED_OPENAI_HEADERS,
+        request, gateway, provider, _refuse, lambda response, _: _passthrough(response), PASSED_HEADERS,
         passed_prefix="x-ratelimit-",
     )
 

@@ -41,6 +41,8 @@ class OptimizeOutcome:
     applied: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     preserved: list[str] = field(default_factory=list)
+    # handles of what the optimizer elided and stashed, as the request's markers name them
+    retrievable: frozenset[str] = frozenset()
 
 
 def build_message(
@@ -154,6 +156,7 @@ class OptimizerClient:
             [a for a in _strings(answer.get("applied")) if isinstance(a, str)],
             [s for s in _strings(answer.get("skipped")) if isinstance(s, dict)],
             [p for p in _strings(answer.get("preserved")) if isinstance(p, str)],
+            frozenset(h for h in _strings(answer.get("retrievable")) if isinstance(h, str)) if changed else frozenset(),
         )
 
     def _failed(self, reason: str, trip: bool = True) -> None:
@@ -168,6 +171,20 @@ class OptimizerClient:
     def report(self, message: dict[str, Any]) -> None:
         """`/v1/optimize-response`: the answer already went to the client; nobody waits for this."""
         self._spawn("/v1/optimize-response", message)
+
+    async def retrieve(self, handle: str, team: str | None) -> str | None:
+        """What the optimizer stashed under `handle` for `team`, or None (unknown, expired, another team's).
+        Within the budget, like every call the gateway waits on; a failure is a miss, never an error."""
+        message: dict[str, Any] = {"handle": handle}
+        if team:
+            message["team"] = team
+        try:
+            answer = await within(self.budget_s, self._call("/v1/retrieve", message))
+        except Exception as exc:
+            log.info("optimizer /v1/retrieve failed: %s", type(exc).__name__)
+            return None
+        content = answer.get("content") if isinstance(answer, dict) else None
+        return content if isinstance(content, str) else None
 
     def write_back(self, message: dict[str, Any]) -> None:
         """`/v1/cache`: store a live answer the optimizer said it would cache."""
@@ -225,6 +242,7 @@ class InProcessOptimizerClient(OptimizerClient):
             "/v1/optimize": optimizer.optimize,
             "/v1/optimize-response": optimizer.optimize_response,
             "/v1/cache": optimizer.cache_write,
+            "/v1/retrieve": optimizer.retrieve,
         }
 
     async def start(self) -> None:
@@ -284,6 +302,8 @@ class HttpOptimizerClient(OptimizerClient):
 
     async def _call(self, path: str, message: dict[str, Any]) -> Any:
         status, body = await self._exchange("POST", path, orjson.dumps(message))
+        if status == 404 and path == "/v1/retrieve":
+            return None  # an unknown or expired handle: a miss
         if status != 200:
             raise RuntimeError(f"optimizer HTTP {status}")
         return orjson.loads(body)

@@ -36,6 +36,9 @@ class Opened:
     response: UpstreamResponse
     target: Target
     request: UpstreamRequest
+    # a non-streamed answer's whole body, read here: an upstream that cuts it is retried like a dropped
+    # connection, before anything reached the client (None: a stream, relayed as it arrives)
+    body: bytes | None = None
 
 
 def _failure(status: int, message: str, provider: str) -> UpstreamFailure:
@@ -107,7 +110,9 @@ class Forwarder:
             try:
                 response = await self.client.open(request)
                 if response.status < 400:
-                    return Opened(response, target, request)
+                    if request.stream:
+                        return Opened(response, target, request)
+                    return Opened(response, target, request, await _whole(response))
                 try:
                     body = await response.read()
                 finally:
@@ -143,6 +148,17 @@ class Forwarder:
             log.info("upstream %s: %s; retry %d in %.2fs", provider.name, reason, retries, wait)
             self._count(provider.name, reason)
             await asyncio.sleep(wait)
+
+
+async def _whole(response: UpstreamResponse) -> bytes:
+    """The whole body; a cut one drops the connection and raises, as a connection that failed would."""
+    try:
+        body = await response.read()
+    except BaseException:
+        response.close()
+        raise
+    response.release()
+    return body
 
 
 def _seconds(asked_s: float | None) -> str | None:

@@ -61,6 +61,11 @@ class AnthropicMessageAssembler:
         self.message: dict[str, Any] | None = None
         self.broken = False
 
+    @property
+    def so_far(self) -> dict[str, Any] | None:
+        """The message as far as the events went (its blocks complete once their content_block_stop came)."""
+        return self._message
+
     def feed(self, chunk: bytes) -> None:
         if self.broken:
             return

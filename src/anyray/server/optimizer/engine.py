@@ -126,6 +126,8 @@ class Optimizer:
                 skipped.append({"kind": kind, "reason": "unknown kind"})
         answer: dict[str, Any] = {"request": current, "decisions": decisions, "applied": applied,
                                   "skipped": skipped, "preserved": preserved}
+        if ctx.stashed and current is not request:
+            answer["retrievable"] = sorted(ctx.stashed)
         if caching is not None:
             await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")))
         return answer
@@ -244,7 +246,7 @@ class Optimizer:
         if self.stash is None:
             await self.start()
         assert self.stash is not None
-        content = await self.stash.get(message["handle"])
+        content = await self.stash.get(message["handle"], message.get("team"))
         if content is None:
             raise ProtocolError("handle", "unknown or expired handle", status=404)
         return {"handle": message["handle"], "content": content}

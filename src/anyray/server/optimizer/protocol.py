@@ -66,6 +66,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "cacheHit": {"type": "boolean"},
             "cachedResponse": {"type": "object", "description": "present only when cacheHit"},
             "cacheKey": {"type": "string", "description": "cacheable miss: write the live answer back under it"},
+            "retrievable": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "handles of what was elided and stashed: a caller that can, offers a retrieve tool",
+            },
             "skipped": {"type": "array", "items": {"type": "object"}},
             "preserved": {"type": "array", "items": {"type": "string"}},
         },
@@ -113,7 +118,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["handle"],
         "additionalProperties": False,
-        "properties": {"handle": {"type": "string", "minLength": 1}},
+        "properties": {
+            "handle": {"type": "string", "minLength": 1},
+            "team": {"type": "string", "description": "the team the caller authenticated: stashes are team-scoped"},
+        },
     },
 }
 _VALIDATORS = {name: Draft202012Validator(schema) for name, schema in SCHEMAS.items()}

@@ -105,10 +105,12 @@ class ResponseCache:
 
 
 class Stash:
-    """What reversible strategies elide, reachable by handle through /v1/retrieve.
+    """What reversible strategies elide, reachable by handle through /v1/retrieve and the gateway's retrieve tool.
 
     A handle is a keyed hash of the content, so the same elision yields the same handle on every turn
-    and in every process: the marker text a strategy leaves in the prompt stays byte-identical.
+    and in every process: the marker text a strategy leaves in the prompt stays byte-identical. It is
+    short (64 bits) because every marker repeats it. An entry is stored under the handle *and* the team
+    that stashed it, and sealed with both as associated data: another team's handle reads as unknown.
     """
 
     def __init__(self, backend: Backend, sealer: Sealer, ttl_s: int) -> None:
@@ -117,7 +119,10 @@ class Stash:
         self.ttl_s = ttl_s
 
     def handle_for(self, content: str) -> str:
-        return "stash_" + self.sealer.mac(content.encode())[:32]
+        return "h_" + self.sealer.mac(content.encode())[:16]
+
+    def _key(self, handle: str, team: str | None) -> str:
+        return f"{handle}.{self.sealer.mac(b'stash-team:' + (team or DEFAULT_TEAM).encode())[:16]}"
 
     async def put(self, content: str, team: str | None = None) -> str:
         handle = self.handle_for(content)
@@ -125,14 +130,16 @@ class Stash:
         return handle
 
     async def store(self, handle: str, content: str, team: str | None = None) -> None:
-        await self.backend.put(handle, self.sealer.seal(content.encode(), handle.encode()), self.ttl_s,
+        key = self._key(handle, team)
+        await self.backend.put(key, self.sealer.seal(content.encode(), key.encode()), self.ttl_s,
                                team or DEFAULT_TEAM, "")
 
-    async def get(self, handle: str) -> str | None:
-        blob = await self.backend.get(handle)
+    async def get(self, handle: str, team: str | None = None) -> str | None:
+        key = self._key(handle, team)
+        blob = await self.backend.get(key)
         if blob is None:
             return None
         try:
-            return self.sealer.open(blob, handle.encode()).decode()
+            return self.sealer.open(blob, key.encode()).decode()
         except Exception:
             return None
