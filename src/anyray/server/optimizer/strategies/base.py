@@ -28,6 +28,8 @@ class Context:
     headers: dict[str, str]
     handle_for: Callable[[str], str] | None = None
     stashed: dict[str, str] = field(default_factory=dict)
+    # the question each long text was first shrunk for (content/first_seen.py): None, the text's own turn's
+    first_seen: Any = None
     # what one strategy derived from a request, for the next ones while the request is the same object
     # (strategies copy on write, so identity means unchanged): e.g. the tool outputs four strategies walk
     _derived: dict[str, tuple[Any, Any]] = field(default_factory=dict)

@@ -14,6 +14,7 @@ import re
 
 from pydantic import Field
 
+from anyray.server.optimizer.content import salience
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
 from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
@@ -59,7 +60,10 @@ class CommandDigest(ContentStrategy):
         if sum(matched) < max(params.min_pass_lines, len(lines) * params.min_share):  # cheap test first
             return None
         errors = elide.lines_with(text, (), elide.ERRORS)  # a "pass" line that mentions an error stays
-        passing = [m and i not in errors for i, m in enumerate(matched)]
+        # so does one the question points at: "which test checks X" is answered by a passing test's name
+        pattern = salience.anchors(output.query, text.lower(), len(lines), rare_share=0.05)
+        asked = {i for i, line in enumerate(lines) if pattern is not None and pattern.search(line.lower())}
+        passing = [m and i not in errors and i not in asked for i, m in enumerate(matched)]
         count = sum(passing)
         if count < params.min_pass_lines or count < len(lines) * params.min_share:
             return None

@@ -16,21 +16,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from anyray.server.optimizer.strategies.tool_output import MARKER
-
-# Lines an agent almost always needs: what went wrong. Deliberately broad; keeping too much costs tokens,
-# dropping one costs the answer. One case-sensitive pass over the lower-cased text (~3 ms for 300 KB);
-# the same alternation with IGNORECASE run line by line costs ~100 ms.
-ERROR_WORDS = (
-    "error", "fail", "fatal", "exception", "traceback", "panic", "critical", "denied", "refused", "timeout",
-    "timed out", "warn", "oom", "killed", "crash", "backoff", "unhealthy", "invalid", "not found", "abort",
-    "assert", "unable", "cannot", "can't", "could not", "missing", "conflict", "rejected", "evicted", "deadlock",
-    "segfault", "firing", "destroy", "must be replaced", "forces replacement",
-)
-_STATUS = r'(?:status|code|http/\d(?:\.\d)?")\W{0,3}[45]\d\d\b'
-# Run on lower-cased text. Two patterns, not one: sre scans a pure-literal alternation fast, and the mixed
-# one four times slower.
-ERRORS = (re.compile("|".join(re.escape(w) for w in ERROR_WORDS)), re.compile(_STATUS))
+from anyray.server.optimizer.content.salience import ERRORS, STOPWORDS
+from anyray.server.optimizer.content.units import MARKER
 
 
 def is_errorish(text: str) -> bool:
@@ -58,16 +45,6 @@ def lines_with(text: str, words: Sequence[str], patterns: Sequence[re.Pattern[st
 
 _WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/@-]*[A-Za-z0-9_]|[A-Za-z0-9_]")
 _SPLIT = re.compile(r"[._:/@-]+")
-_STOP = (
-    "the a an and or but if then else of to in on at by for with from into onto over under about as is are was "
-    "were be been being do does did done have has had this that these those it its it's i me my we our you your "
-    "they them their he she his her what which who whom whose why how when where there here all any some each "
-    "most more less least much many few not no nor only own same so than too very can could should would will "
-    "shall may might must just also please tell show find give get make let use used using see look file files "
-    "line lines output tool run ran running command result results check read latest last first next one two "
-    "again still now why's what's whats need needs want know thing things"
-)
-STOPWORDS = frozenset(_STOP.split())
 
 
 def terms(text: str) -> list[str]:

@@ -1,45 +1,32 @@
-"""Where agents' tool output lives in a request, and how a content strategy rewrites it copy-on-write.
+"""How a content strategy rewrites the long texts of a request, one piece at a time, copy-on-write.
 
 Content strategies (context_dedupe, command_digest, code_skeleton, relevance_filter, context_compression,
-durable_blobs) only ever change the *text* of tool output: Anthropic `tool_result` blocks (string content
-or their `text` parts) and OpenAI `role: tool` messages. Ids, order, `is_error`, `cache_control` and every
-other field stay as they were, so tool_use/tool_result pairing can never break.
+durable_blobs) only ever change the *text* of a piece (content/pieces.py: tool results, user and
+assistant texts, system prompts, documents, in either dialect). Ids, order, `is_error`, `cache_control`
+and every other field stay as they were, so tool_use/tool_result pairing can never break. Each strategy
+says which slots it works on.
 
-Prefix stability is built in here: each output carries the question that was live when the tool ran (the
-nearest earlier user text) and the tool call's own input, never anything from later turns. A transform
-that reads only an output, its question and earlier outputs makes the same bytes on every later turn.
+Prefix stability is built in: each piece carries the question it was given to answer, never anything
+from later turns. A transform that reads only a piece, its question and earlier pieces makes the same
+bytes on every later turn.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from anyray.server.optimizer import tokens
+from anyray.server.optimizer.content.pieces import Path, Piece, pieces, replace
+from anyray.server.optimizer.content.units import MARKER
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Params, Strategy
 
-Where = tuple[int, int | None, int | None]  # message index, content block index, text-part index
-MARKER = "[anyray:"  # every elision marker starts with this, and later strategies always keep such lines
+Where = Path
+__all__ = ["MARKER", "ContentStrategy", "Output", "Where", "is_source_read", "outputs", "replace", "tool_path"]
 
 
-@dataclass(slots=True)
-class Output:
-    where: Where
-    text: str
-    tool_id: str
-    tool_name: str
-    tool_input: Any
-    question: str
-
-    @property
-    def query(self) -> str:
-        """What the tool was asked and why: the live question plus the call's own arguments."""
-        return f"{self.question}\n{_flatten(self.tool_input)}"
+Output = Piece  # what a content strategy rewrites: any long text of the request (content/pieces.py)
 
 
 _SOURCE_TOOLS = re.compile(r"read|view|cat|open|edit|write|notebook", re.IGNORECASE)
@@ -66,115 +53,27 @@ def is_source_read(output: Output) -> bool:
     return bool(_SOURCE_TOOLS.search(output.tool_name)) or bool(NUMBERED.match(output.text))
 
 
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return " ".join(_flatten(v) for v in value.values())
-    if isinstance(value, list):
-        return " ".join(_flatten(v) for v in value)
-    return "" if value is None else str(value)
+def _seen(found: list[Piece], ctx: Context) -> list[Piece]:
+    """Each piece with the question it was first shrunk for (once per request, shared by every strategy)."""
+    if ctx.first_seen is not None:
+        for piece in found:
+            if len(piece.text) >= ContentStrategy.min_chars:
+                piece.seen_for = ctx.first_seen.question(piece.key, piece.latest)
+    return found
 
 
-def _user_text(content: Any) -> str:
-    """The human part of a user message (Claude Code's `<system-reminder>` blocks are not the question)."""
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content if isinstance(content, list) else ():
-        if isinstance(block, dict) and block.get("type") in ("text", "input_text"):
-            text = block.get("text")
-            if isinstance(text, str) and not text.lstrip().startswith("<system-reminder>"):
-                parts.append(text)
-    return "\n".join(parts)
-
-
-def outputs(request: dict[str, Any]) -> list[Output]:
-    """Every tool output in prompt order, for either dialect (the shape tells them apart)."""
-    return list(_walk(request))
-
-
-def _walk(request: dict[str, Any]) -> Iterator[Output]:
-    messages = request.get("messages")
-    if not isinstance(messages, list):
-        return
-    calls: dict[str, tuple[str, Any]] = {}
-    question = ""
-    for mi, message in enumerate(messages):
-        if not isinstance(message, dict):
-            continue
-        role, content = message.get("role"), message.get("content")
-        if role == "assistant":
-            for block in content if isinstance(content, list) else ():
-                if isinstance(block, dict) and block.get("type") == "tool_use":
-                    calls[str(block.get("id"))] = (str(block.get("name", "")), block.get("input"))
-            for call in message.get("tool_calls") or ():
-                if isinstance(call, dict) and isinstance(call.get("function"), dict):
-                    arguments = call["function"].get("arguments")
-                    if isinstance(arguments, str):
-                        with contextlib.suppress(ValueError):
-                            arguments = json.loads(arguments)
-                    calls[str(call.get("id"))] = (str(call["function"].get("name", "")), arguments)
-        elif role == "tool":
-            tool_id = str(message.get("tool_call_id"))
-            name, arguments = calls.get(tool_id, ("", None))
-            if isinstance(content, str):
-                yield Output((mi, None, None), content, tool_id, name, arguments, question)
-            elif isinstance(content, list):
-                for pi, part in enumerate(content):
-                    if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                        yield Output((mi, None, pi), part["text"], tool_id, name, arguments, question)
-        elif role == "user":
-            for bi, block in enumerate(content if isinstance(content, list) else ()):
-                if not isinstance(block, dict) or block.get("type") != "tool_result":
-                    continue
-                tool_id = str(block.get("tool_use_id"))
-                name, arguments = calls.get(tool_id, ("", None))
-                inner = block.get("content")
-                if isinstance(inner, str):
-                    yield Output((mi, bi, None), inner, tool_id, name, arguments, question)
-                elif isinstance(inner, list):
-                    for pi, part in enumerate(inner):
-                        if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                            yield Output((mi, bi, pi), part["text"], tool_id, name, arguments, question)
-            if text := _user_text(content).strip():
-                question = text
-
-
-def replace(request: dict[str, Any], changes: dict[Where, str]) -> dict[str, Any]:
-    """A new request with the given outputs' text replaced, sharing every part that did not change."""
-    if not changes:
-        return request
-    messages = list(request["messages"])
-    by_message: dict[int, list[tuple[Where, str]]] = {}
-    for where, text in changes.items():
-        by_message.setdefault(where[0], []).append((where, text))
-    for mi, items in by_message.items():
-        message = dict(messages[mi])
-        for (_, bi, pi), text in items:
-            if bi is None:  # OpenAI tool message
-                if pi is None:
-                    message["content"] = text
-                else:
-                    parts = list(message["content"])
-                    parts[pi] = {**parts[pi], "text": text}
-                    message["content"] = parts
-                continue
-            blocks = message["content"] = list(message["content"])
-            block = blocks[bi] = dict(blocks[bi])
-            if pi is None:
-                block["content"] = text
-            else:
-                parts = block["content"] = list(block["content"])
-                parts[pi] = {**parts[pi], "text": text}
-        messages[mi] = message
-    return {**request, "messages": messages}
+def outputs(request: dict[str, Any]) -> list[Piece]:
+    """Every piece of text a content strategy may rewrite, in prompt order (content/pieces.py)."""
+    return pieces(request)
 
 
 class ContentStrategy(Strategy):
-    """A strategy that rewrites tool output one piece at a time; subclasses say how one piece shrinks."""
+    """A strategy that rewrites long texts one piece at a time; subclasses say how one piece shrinks."""
 
-    changed_what: str = "tool output"
+    changed_what: str = "text"
+    # where it works: tool results by default; a subclass widens it (system prompts need care)
+    slots: ClassVar[frozenset[str]] = frozenset({"tool_result"})
+    min_chars: ClassVar[int] = 200  # shorter pieces are not worth a look
 
     def transform(self, output: Output, ctx: Context, params: Any, earlier: list[Output]) -> str | None:
         """The new text of one output, or None to leave it; `earlier` holds the outputs before it as this
@@ -182,13 +81,18 @@ class ContentStrategy(Strategy):
         raise NotImplementedError
 
     def apply(self, request: dict[str, Any], ctx: Context, params: Params) -> Applied | NotApplied:
-        found = ctx.derived("tool_outputs", request, outputs)
-        if not found:
-            return NotApplied("no tool output", quiet=True)
+        every = ctx.derived("pieces", request, lambda r: _seen(pieces(r, str(ctx.metadata.get("team") or "")), ctx))
+        mine = [p for p in every if p.slot in self.slots]
+        found = [p for p in mine if len(p.text) >= self.min_chars]
+        if not found:  # nothing long enough to look at (a short chat): not worth reporting
+            return NotApplied("no_candidate_blocks", quiet=True)
         changes: dict[Where, str] = {}
         before = after = 0
-        done: list[Output] = []  # earlier outputs as this strategy leaves them
-        for output in found:
+        done: list[Output] = []  # earlier pieces as this strategy leaves them (short ones too: a traceback)
+        for output in mine:
+            if len(output.text) < self.min_chars:
+                done.append(output)
+                continue
             new = self.transform(output, ctx, params, done)
             old_tokens = tokens.estimate(output.text)
             new_tokens = old_tokens if new is None else tokens.estimate(new)
@@ -199,7 +103,8 @@ class ContentStrategy(Strategy):
             changes[output.where] = new
             before, after = before + old_tokens, after + new_tokens
         if not changes:
-            return NotApplied(f"nothing to shrink in {len(found)} tool output(s)")
+            longest = max(len(p.text) for p in found)
+            return NotApplied("below_min_tokens" if longest < getattr(params, "min_chars", 0) else "would_not_pay_back")
         total = tokens.estimate(request)
         decision = Decision(self.kind, f"shrank {len(changes)} of {len(found)} {self.changed_what}(s)", total,
                             total - (before - after), {"outputsChanged": len(changes), "outputTokensBefore": before,

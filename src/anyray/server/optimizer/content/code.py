@@ -1,0 +1,192 @@
+"""Source code as its skeleton: every name stays, long bodies go.
+
+Names are facts: every line that declares something (an import, a class, a function or method
+signature, a test (`def test_...`, `it("...")`, `describe(...)`, `func TestX`), a route
+(`@app.get("/x")`, `router.post("/x", ...)`), a constant) stays, and so does every statement outside a
+function body. A function body is elided only when it is long, is a leaf (a body that declares further
+names, like a `describe` block holding `it`s, is opened up instead), and neither the question nor an
+earlier traceback points into it. Python is read with the standard library's `ast`; other languages by
+their braces. Numbered reads (`  12→...`, `cat -n`) keep their numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import warnings
+from dataclasses import dataclass
+
+from anyray.server.optimizer.content import salience
+from anyray.server.optimizer.content.units import Marks
+
+NUMBERED = re.compile(r"^\s*\d+(?:→|\t)")
+_OPENS = re.compile(
+    r"^\s*(?:(?:export|default|public|private|protected|internal|static|final|abstract|async|override|virtual|"
+    r"unsafe|extern|inline|synchronized|pub(?:\([^)]*\))?)\s+)*"
+    r"(?:(?:function\*?|class|interface|struct|enum|trait|impl|fn|func|object|module|namespace)\b.*"
+    r"|[\w<>\[\],.?]+(?:\s+[\w<>\[\],.?]+)*\s+\w+\s*\(.*\)\s*(?:throws [\w., ]+)?"
+    r"|(?:const|let|var)\s+\w+\s*=.*(?:=>|function\b).*"
+    r"|(?:describe|context|it|test|suite|beforeEach|afterEach|beforeAll|afterAll)(?:\.\w+)?\s*\(.*"
+    r"|(?:app|router|r|api|server|mux|e|g|route|routes)\.\w+\s*\(.*"
+    r"|\w+\s*\([^;]*\)\s*(?::\s*[\w<>\[\], |.]+)?"
+    r")\{\s*(?://.*)?$"
+)
+_NAME = re.compile(r"(?:function\*?|class|interface|struct|enum|trait|fn|func|def)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
+                   r"|(?:describe|context|it|test|suite)(?:\.\w+)?\s*\(\s*(['\"`][^'\"`]*['\"`])"
+                   r"|\.(?:get|post|put|patch|delete|all|use|route)\s*\(\s*(['\"`][^'\"`]*['\"`])"
+                   r"|(?:const|let|var)\s+([A-Za-z_]\w*)\s*="
+                   r"|([A-Za-z_]\w*)\s*\(")
+_STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`|//[^\n]*')
+_CONTROL = re.compile(r"^\s*(?:\}\s*)?(?:if|else|for|foreach|while|switch|catch|with|do|try|finally|return|using|lock|"
+                      r"synchronized|match|loop|unsafe\s*\{)\b")
+_PY_DEF = re.compile(r"^\s*(?:async\s+)?(def|class)\s+([A-Za-z_]\w*).*:\s*(?:#.*)?$")
+_FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(|\b([A-Za-z_]\w*)\(\)?\s*$')
+
+
+@dataclass(slots=True)
+class Body:
+    first: int  # line indexes of the body's own lines (between the opener and the closer)
+    last: int
+    name: str
+    nested: list[Body]
+
+
+def _source(lines: list[str]) -> tuple[list[str], bool]:
+    """The code without read line numbers (when most lines carry them)."""
+    numbered = sum(1 for x in lines[:40] if NUMBERED.match(x)) >= min(len(lines), 40) * 0.6
+    return ([NUMBERED.sub("", x, count=1) for x in lines] if numbered else list(lines)), numbered
+
+
+# ------------------------------------------------------------------------------------------- Python
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(source: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _python(source: list[str]) -> list[Body] | None:
+    tree = _parse("\n".join(source))
+    if tree is None or not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                               for n in ast.walk(tree)):
+        return None
+
+    def bodies(nodes: list[ast.stmt]) -> list[Body]:
+        out = []
+        for node in nodes:
+            if isinstance(node, ast.ClassDef):
+                out += bodies(node.body)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                statements = node.body
+                if (statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value,
+                                                                                        ast.Constant)
+                        and isinstance(statements[0].value.value, str)):
+                    statements = statements[1:]  # the docstring stays
+                if statements:
+                    first, last = statements[0].lineno - 1, (node.end_lineno or statements[-1].lineno) - 1
+                    out.append(Body(first, last, node.name, bodies(statements)))
+        return out
+
+    return bodies(tree.body)
+
+
+# ------------------------------------------------------------------------------------ brace languages
+
+
+def _braces(source: list[str]) -> list[Body]:
+    """Bodies opened by a declaration line ending in `{`, closed on the line where the braces balance again."""
+    top: list[Body] = []
+    stack: list[tuple[Body, int]] = []
+    depth = 0
+    for i, line in enumerate(source):
+        bare = _STRINGS.sub("", line)
+        before = depth
+        depth += bare.count("{") - bare.count("}")
+        while stack and depth <= stack[-1][1]:
+            body, _ = stack.pop()
+            body.last = i - 1  # this line closes it
+        if depth > before and _OPENS.match(line) and not _CONTROL.match(line):
+            m = _NAME.search(line)
+            name = next((g for g in m.groups() if g), "") if m else ""
+            body = Body(i + 1, len(source) - 1, name.strip("'\"`"), [])
+            (stack[-1][0].nested if stack else top).append(body)
+            stack.append((body, before))
+    return [b for b in top if b.last >= b.first]
+
+
+def _indented(source: list[str]) -> list[Body]:
+    """Python-like code that does not parse (a fragment): a `def`/`class` line's body is what is indented more."""
+    top: list[Body] = []
+    stack: list[tuple[Body, int]] = []
+    for i, line in enumerate(source):
+        if not line.strip():
+            continue
+        width = len(line) - len(line.lstrip())
+        while stack and width <= stack[-1][1]:
+            stack.pop()
+        m = _PY_DEF.match(line)
+        if m:
+            body = Body(i + 1, i, m.group(2), [])
+            (stack[-1][0].nested if stack else top).append(body)
+            stack.append((body, width))
+        for body, _ in stack:
+            body.last = i
+    return [b for b in _flat(top) if b.last >= b.first] and top
+
+
+def _flat(bodies: list[Body]) -> list[Body]:
+    return [x for b in bodies for x in (b, *_flat(b.nested))]
+
+
+# ------------------------------------------------------------------------------------------- skeleton
+
+
+def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: str = "", min_body_lines: int = 6,
+             min_body_chars: int = 300) -> list[str] | None:
+    source, _numbered = _source(lines)
+    python = _python(source)
+    if python is None and any(_PY_DEF.match(x) for x in source[:200]):
+        python = _indented(source)
+    found = python if python is not None else _braces(source)
+    if not found:
+        return None
+    lowered = "\n".join(source).lower()
+    pattern = salience.anchors(query, lowered, len(source), rare_share=0.01)
+    traced = {g.lower() for m in _FRAME.finditer(earlier) for g in m.groups() if g}
+    comment = "#" if python is not None else "//"
+    elided: list[Body] = []
+
+    def visit(bodies: list[Body]) -> None:
+        for body in bodies:
+            text = "\n".join(source[body.first: body.last + 1])
+            long = body.last - body.first + 1 >= min_body_lines and len(text) >= min_body_chars
+            # the question names it, or points into it twice (two of its rare words), or a traceback passes
+            found = {m.group() for m in pattern.finditer(text.lower())} if pattern is not None else set()
+            wanted = (body.name.lower() in traced or len(found) >= 2 or (pattern is not None and (
+                pattern.search(body.name.lower()) is not None or pattern.search(source[body.first - 1].lower())
+                is not None)))
+            if body.nested:
+                visit(body.nested)  # a body that declares names is opened up, never elided whole
+            elif long and not wanted:
+                elided.append(body)
+
+    visit(found)
+    if not elided:
+        return None
+    out: list[str] = []
+    cursor = 0
+    for body in sorted(elided, key=lambda b: b.first):
+        out.extend(lines[cursor: body.first])
+        indent = re.match(r"\s*", source[body.first]).group(0)  # type: ignore[union-attr]
+        marks.offset = offset
+        what = f"body of {body.name or 'a block'}, {body.last - body.first + 1} lines"
+        out.append(f"{indent}{comment} " + marks.say(what, body.first, body.last))
+        cursor = body.last + 1
+    out.extend(lines[cursor:])
+    return out

@@ -1,0 +1,137 @@
+"""Logs: an entry (a line, with the indented or `at ...` lines that continue it) is kept whole or elided.
+
+An entry stays when it reports trouble (its level is WARN or worse, or it says error, failed, timeout...),
+when the question points at it, or when it is unusual: its template (the line with numbers, ids, hex,
+times and quoted values blanked out) occurs only once or twice in a log where most entries repeat a
+few templates. The first and last two entries stay (where the log starts and where it stands now), and
+one entry around each kept one (what led to it). Elided runs are counted by level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from anyray.server.optimizer.content import salience
+from anyray.server.optimizer.content.segments import _LOG
+from anyray.server.optimizer.content.units import Marks, Unit, render, widen
+
+_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE)\b"
+                    r"|\b(?:level|lvl|severity)[\"']?\s*[:=]\s*[\"']?(\w+)", re.IGNORECASE)
+_BAD_LEVELS = frozenset({"warn", "warning", "error", "err", "fatal", "critical", "crit", "panic", "severe",
+                         "alert", "emerg"})
+_VARIABLE = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b0x[0-9a-f]+\b|\b[0-9a-f]{7,}\b"
+    r"|\d+(?:[.:,]\d+)*|\"[^\"]*\"|'[^']*'|(?<==)[^\s,;&]+", re.IGNORECASE)
+
+
+def level(line: str) -> str:
+    m = _LEVEL.search(line[:200])
+    if m is None:
+        return ""
+    value = (m.group(1) or m.group(2) or "").upper()
+    return {"WARNING": "WARN", "ERR": "ERROR", "CRIT": "CRITICAL"}.get(value, value)
+
+
+def template(line: str) -> str:
+    return _VARIABLE.sub("#", line)
+
+
+def entries(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, last) line of each entry: a line that starts like a log line begins one, and every other line
+    (a stack frame, a wrapped message, a commit's author and message) continues it."""
+    out: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        if not out or _LOG.match(line):
+            out.append((i, i))
+        else:
+            out[-1] = (out[-1][0], i)
+    if len(out) < 3:  # hardly a line starts like a log line: every unindented line starts an entry
+        out = []
+        for i, line in enumerate(lines):
+            if not out or not (line[:1].isspace() or line.startswith(("Caused by", "...")) or not line.strip()):
+                out.append((i, i))
+            else:
+                out[-1] = (out[-1][0], i)
+    return out
+
+
+def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int = 2, tail: int = 2) -> list[str] | None:
+    spans = entries(lines)
+    if len(spans) < 12:
+        return None
+    texts = ["\n".join(lines[a: b + 1]) for a, b in spans]
+    lowered = [t.lower() for t in texts]
+    levels = [level(t) for t in texts]
+    pattern = salience.anchors(query, "\n".join(lowered), len(texts))
+    keep = salience.hits(lowered, pattern)
+    bad = [lv.lower() in _BAD_LEVELS for lv in levels]
+    trouble = salience.troubled([t for t in lowered])
+    leveled = sum(1 for lv in levels if lv) >= len(levels) * 0.5
+    for i in range(len(keep)):
+        # with levels, trust them (an INFO line saying "0 errors" is not trouble); without, the words
+        keep[i] = keep[i] or bad[i] or (not leveled and trouble[i]) or (leveled and not levels[i] and trouble[i])
+        if spans[i][1] > spans[i][0] and leveled:
+            keep[i] = keep[i] or trouble[i]  # an entry with a continuation (a trace) that says error
+    templates = [template(t.split("\n", 1)[0]) for t in texts]
+    counted = Counter(templates)
+    if len(counted) <= len(texts) / 4:  # a log of a few repeating templates: a rare one is news
+        for i, t in enumerate(templates):
+            if counted[t] <= 2:
+                keep[i] = True
+    keep = widen(keep, 1, 0)
+    for i in range(min(head, len(keep))):
+        keep[i] = True
+    for i in range(max(0, len(keep) - tail), len(keep)):
+        keep[i] = True
+    if sum(keep) > len(keep) * 0.7:
+        return None
+    units = [Unit(a, b, k, lv or "") for (a, b), k, lv in zip(spans, keep, levels, strict=True)]
+    marks.offset = offset
+    return render(lines, units, marks, "log lines")
+
+
+_STATE = re.compile(r"^goroutine \d+ \[([^\],]+)")
+_RAISED = re.compile(r"^\s*(?:[\w.$]+(?:Error|Exception|Panic|Fault)\b|panic:|fatal error:|Caused by:|Traceback|"
+                     r"[\w.]+: [A-Z]|Exception in thread|thread '.*' panicked)")
+
+
+def trace(lines: list[str], offset: int, query: str, marks: Marks, frames: int = 3) -> list[str] | None:
+    """A stack trace, or a dump of many (Go's goroutines, a thread dump). With several blocks: the first
+    (where it went wrong) stays whole, and so do blocks the question points at; the rest are counted by
+    state. With one: every exception line stays with the frames just under it and the last frames; the
+    frames between go unless the question points at them."""
+    blocks: list[tuple[int, int]] = []
+    start = None
+    for i, line in enumerate([*lines, ""]):
+        if line.strip() and start is None:
+            start = i
+        elif not line.strip() and start is not None:
+            blocks.append((start, i - 1))
+            start = None
+    lowered = "\n".join(lines).lower()
+    pattern = salience.anchors(query, lowered, max(len(blocks), 1), rare_share=0.2)
+    if len(blocks) >= 4:
+        keep = [i == 0 or (pattern is not None and pattern.search("\n".join(lines[a: b + 1]).lower()) is not None)
+                or bool(_RAISED.match(lines[a])) for i, (a, b) in enumerate(blocks)]
+        if sum(keep) > len(keep) * 0.7:
+            return None
+        labels = [(m.group(1) if (m := _STATE.match(lines[a])) else "") for a, _ in blocks]
+        units = [Unit(a, b, k, lab) for (a, b), k, lab in zip(blocks, keep, labels, strict=True)]
+        marks.offset = offset
+        return render(lines, units, marks, "blocks")
+    if len(lines) < 30:
+        return None
+    keep = [bool(_RAISED.match(x)) for x in lines]
+    for i in [i for i, k in enumerate(keep) if k]:
+        for j in range(i + 1, min(len(lines), i + 1 + frames * 2)):
+            keep[j] = True
+    keep = [k or (pattern is not None and pattern.search(x.lower()) is not None) for k, x in zip(keep, lines,
+                                                                                                strict=True)]
+    for i in range(max(0, len(lines) - frames * 2), len(lines)):
+        keep[i] = True
+    if sum(keep) > len(keep) * 0.7:
+        return None
+    units = [Unit(i, i, k) for i, k in enumerate(keep)]
+    marks.offset = offset
+    return render(lines, units, marks, "frame lines")

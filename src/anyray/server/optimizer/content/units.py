@@ -1,0 +1,98 @@
+"""Units of a text (a log entry, a record, a paragraph, a function body), kept whole or elided whole, and
+the markers that stand for elided runs.
+
+A unit is a span of the text's lines. Kept units are copied verbatim; each maximal run of elided units
+becomes one marker line that says what was removed (how many of which kind, with a count of their
+labels when they have one: `INFO 1,180, DEBUG 20`), and which lines of the original they were. The
+piece's first marker also names the handle of the whole original and how to get it back; the others
+are short (the handle is said once per piece). Line numbers count the original's lines from 1, exactly
+as the retrieve tool numbers them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+MARKER = "[anyray:"
+
+
+@dataclass(slots=True)
+class Unit:
+    first: int  # line index in the piece (0-based, inclusive)
+    last: int
+    keep: bool = False
+    label: str = ""  # what a marker may count it as (a log level, a record's status...)
+
+
+class Marks:
+    """The markers of one piece: the handle is made (the original stashed) on the first elision only."""
+
+    def __init__(self, handle: Callable[[], str], total_lines: int, line_offset: int = 0) -> None:
+        self._handle = handle
+        self.total = total_lines
+        self.offset = line_offset
+        self.made = 0
+
+    def say(self, what: str, first: int | None = None, last: int | None = None) -> str:
+        """A marker for `what` (e.g. "1,200 log lines"), spanning piece lines first..last (0-based)."""
+        where = ""
+        if first is not None and last is not None:
+            a, b = first + 1 + self.offset, last + 1 + self.offset
+            where = f" (line {a})" if a == b else f" (lines {a}-{b})"
+        self.made += 1
+        if self.made == 1:
+            return (f"{MARKER} {what}{where} elided; the original ({self.total:,} lines) is retrievable with "
+                    f"anyray_retrieve, handle {self._handle()}]")
+        return f"{MARKER} {what}{where} elided]"
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n != 1 else f"1 {noun.removesuffix('s')}"
+
+
+def summary(labels: Sequence[str], top: int = 3) -> str:
+    counted = Counter(label for label in labels if label)
+    if not counted:
+        return ""
+    parts = [f"{label} {n:,}" for label, n in counted.most_common(top)]
+    if len(counted) > top:
+        parts.append("...")
+    return f" ({', '.join(parts)})"
+
+
+def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
+           indent: Callable[[Unit], str] | None = None) -> list[str]:
+    """The lines with every maximal run of elided units replaced by one marker line. Lines outside every
+    unit (headers, fences, separators) are kept."""
+    out: list[str] = []
+    cursor = 0
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        if unit.keep:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(units) and not units[j + 1].keep and units[j + 1].first == units[j].last + 1:
+            j += 1
+        run = units[i: j + 1]
+        out.extend(lines[cursor: unit.first])
+        what = count(len(run), noun) + summary([u.label for u in run])
+        prefix = indent(unit) if indent is not None else ""
+        out.append(prefix + marks.say(what, unit.first, run[-1].last))
+        cursor = run[-1].last + 1
+        i = j + 1
+    out.extend(lines[cursor:])
+    return out
+
+
+def widen(keep: list[bool], before: int, after: int) -> list[bool]:
+    """Also keep `before` units above and `after` below every kept unit."""
+    out = list(keep)
+    for i, k in enumerate(keep):
+        if k:
+            for j in range(max(0, i - before), min(len(keep), i + after + 1)):
+                out[j] = True
+    return out
