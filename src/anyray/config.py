@@ -81,6 +81,24 @@ class LimitSettings(_Section):
         None, gt=0, description="model calls in flight at once; unset: unlimited"
     )
     queue_timeout_s: float = Field(5.0, ge=0, description="how long a call waits for a free slot before a 429")
+    # the HTTP server's own bounds on a client connection (server/http11; docs/reliability.md#connections)
+    keepalive_timeout_s: float = Field(
+        5.0, gt=0, description="an idle connection (kept alive, or that never sent a byte) is closed after this"
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="a request head must be whole this long after its first byte, else a 408"
+    )
+    body_timeout_s: float = Field(
+        60.0, gt=0, description="a request body must be whole this long after its head, else a 408"
+    )
+    max_connections: int = Field(
+        4096, gt=0, description="open client connections; past it a new one gets a 503 at once (at most half "
+        "the process's file-descriptor limit)"
+    )
+    max_connections_per_upstream: int = Field(
+        256, gt=0, description="connections to one upstream origin; further calls wait for one, within "
+        "connect_timeout_s"
+    )
 
 
 class RetrieveSettings(_Section):

@@ -334,3 +334,65 @@ def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent():
     assert (origin.host_header, target) == ("api.example.com", "/v1/messages?beta=true")
     with pytest.raises(ValueError, match="line break"):
         request_head("POST", origin, target, {"x-api-key": "key\r\nx-injected: 1"}, b"{}")
+
+
+def test_calls_past_the_per_origin_cap_wait_for_a_connection_instead_of_opening_more():
+    async def main() -> None:
+        gate = asyncio.Event()
+
+        async def held_until_the_gate_opens(reader, writer):
+            while True:
+                await server.read_request(reader)
+                await gate.wait()
+                writer.write(ok(b"{}"))
+
+        async with Server(held_until_the_gate_opens) as server:
+            pool = ConnectionPool(max_per_origin=2)
+
+            async def call() -> bytes:
+                response = await pool.request("POST", server.url, {}, b"{}")
+                try:
+                    return await response.read()
+                finally:
+                    response.release()
+
+            calls = [asyncio.create_task(call()) for _ in range(6)]
+            await asyncio.sleep(0.2)
+            assert server.connections == 2 and len(server.requests) == 2  # four wait, no third socket
+            assert pool.open_to(server.url) == 2
+            gate.set()
+            assert await asyncio.gather(*calls) == [b"{}"] * 6
+            assert server.connections == 2  # the waiting calls were handed the two connections in turn
+            assert (pool.idle(), pool.in_use()) == (2, 0)
+            await pool.close()
+
+    run(main())
+
+
+def test_a_call_waiting_at_the_cap_fails_within_the_connect_timeout_and_a_freed_slot_goes_to_the_next():
+    async def main() -> None:
+        async def hang_up_after_a_while(reader, writer):
+            await server.read_request(reader)
+            await asyncio.sleep(0.6)  # then the connection closes without an answer: its slot frees
+
+        async with Server(hang_up_after_a_while) as server:
+            pool = ConnectionPool(connect_timeout_s=0.3, max_per_origin=1)
+            first = asyncio.create_task(pool.request("POST", server.url, {}, b"{}"))
+            await asyncio.sleep(0.05)
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(ConnectError, match="all 1 connections to it are busy"):
+                await pool.request("POST", server.url, {}, b"{}")
+            assert 0.25 < asyncio.get_running_loop().time() - started < 0.6
+            gives_up = asyncio.create_task(pool.request("POST", server.url, {}, b"{}"))
+            await asyncio.sleep(0.05)
+            gives_up.cancel()  # a caller that leaves while waiting takes no slot with it
+            pool.connect_timeout_s = 2.0
+            waiting = asyncio.create_task(pool.request("POST", server.url, {}, b"{}"))
+            with pytest.raises(ResponseCut):
+                await first  # the upstream hung up: the slot goes to the call still waiting
+            with pytest.raises(ResponseCut):
+                await waiting
+            assert server.connections == 2 and pool.open_to(server.url) == 0
+            await pool.close()
+
+    run(main())

@@ -55,8 +55,8 @@ LEFT: list[str] = []
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerThread]:
     thread = ServerThread(app, production=True)
-    assert thread._server.config.http is http11.Http11Protocol
-    thread._server.config.timeout_keep_alive = 2
+    assert isinstance(thread._server, http11.Server)
+    thread._server.limits.keep_alive_s = 2
     thread.start()
     yield thread
     thread.stop()
@@ -219,7 +219,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(se
         sock.settimeout(10)
         started = time.monotonic()
         assert closed_by_peer(sock)
-        assert time.monotonic() - started >= 1.5  # not before the 2 s keep-alive timeout (sweeps every 1 s)
+        assert time.monotonic() - started >= 1.9  # not before the 2 s keep-alive timeout (checked every 0.25 s)
 
 
 def test_a_busy_connection_is_not_swept(server):
@@ -248,16 +248,6 @@ def test_graceful_shutdown_finishes_the_answer_in_progress():
         [(status, headers, body)] = Answers(sock).read()
         assert (status, body, headers[b"connection"]) == (200, b"done", b"close")
     thread.stop()
-
-
-def test_anyray_http_uvicorn_serves_on_uvicorns_own_protocol(monkeypatch):
-    monkeypatch.setenv("ANYRAY_HTTP", "uvicorn")
-    with ServerThread(app, production=True) as thread:
-        assert thread._server.config.http == "httptools"
-        with connect(thread) as sock:
-            sock.sendall(post("/way-back", b"ok"))
-            [(status, _, body)] = Answers(sock).read()
-    assert (status, body) == (200, b"POST /way-back 2 ok")
 
 
 def test_an_upgrade_request_is_answered_as_plain_http_then_closed(server):

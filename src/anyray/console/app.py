@@ -251,6 +251,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    _console(request).auth.revoke(request.cookies.get(COOKIE))  # the cookie is dead server-side, not only deleted
     response = RedirectResponse(f"{_base(request)}/login", status_code=303, headers=SECURITY_HEADERS)
     response.delete_cookie(COOKIE, path=_base(request) or "/", secure=True, httponly=True, samesite="strict")
     return response

@@ -1,8 +1,11 @@
 """Who may see the console: an admin gateway key (login form -> signed cookie), or, with no keys, loopback.
 
-The cookie carries no secret: only the key's id, its team and an expiry, signed with HMAC-SHA256 under
-a per-process secret (or ANYRAY_CONSOLE_SECRET, so several replicas accept each other's sessions). It is
-Secure, HttpOnly and SameSite=Strict, and short-lived: a revoked key's session ends with it.
+The cookie carries no secret: only the key's id, its team, an expiry and a random session id, signed with
+HMAC-SHA256 under a per-process secret (or ANYRAY_CONSOLE_SECRET, so several replicas accept each other's
+sessions). It is Secure, HttpOnly and SameSite=Strict, and short-lived: a revoked key's session ends with
+it. Logging out revokes the session id on the server, so a copy of the cookie (a shared machine, a proxy
+log, a stolen browser profile) is worth nothing afterwards; with several replicas the revocation holds on
+the replica that served the logout, and the others honour the cookie until it expires (30 minutes).
 
 Keys come from `anyray.keys`: the gateway's own KeyRing, or one read beside the store for the
 standalone console.
@@ -59,6 +62,7 @@ class Session:
     key_id: str
     team: str | None
     expires: int
+    sid: str = ""
 
 
 class ConsoleAuth:
@@ -67,6 +71,7 @@ class ConsoleAuth:
         self.secret = secret or (env.encode() if env else secrets.token_bytes(32))
         self.listen_host = listen_host
         self.ttl_s = ttl_s
+        self._revoked: dict[str, int] = {}  # session id -> its expiry; forgotten once expired anyway
 
     # ------------------------------------------------------------------ no keys: loopback only
     def local_client(self, client_host: str | None) -> bool:
@@ -82,7 +87,7 @@ class ConsoleAuth:
 
     def issue(self, key: GatewayKey, now: float | None = None) -> str:
         expires = int((now or time.time()) + self.ttl_s)
-        payload = f"{key.id}|{key.team or ''}|{expires}".encode()
+        payload = f"{key.id}|{key.team or ''}|{expires}|{secrets.token_urlsafe(16)}".encode()
         return f"{base64.urlsafe_b64encode(payload).decode().rstrip('=')}.{self._sign(payload)}"
 
     def read(self, cookie: str | None, now: float | None = None) -> Session | None:
@@ -96,12 +101,22 @@ class ConsoleAuth:
         if not hmac.compare_digest(self._sign(payload), mac):
             return None
         try:
-            key_id, team, expires = payload.decode().split("|")
-            if int(expires) < (now or time.time()):
+            key_id, team, expires, sid = payload.decode().split("|")
+            if int(expires) < (now or time.time()) or not sid or sid in self._revoked:
                 return None
         except ValueError:
             return None
-        return Session(key_id, team or None, int(expires))
+        return Session(key_id, team or None, int(expires), sid)
+
+    def revoke(self, cookie: str | None, now: float | None = None) -> bool:
+        """Log a session out on the server: its cookie is refused from now on, wherever it was copied to."""
+        session = self.read(cookie, now)
+        if session is None:
+            return False
+        moment = now or time.time()
+        self._revoked = {sid: exp for sid, exp in self._revoked.items() if exp >= moment}  # bounded by the TTL
+        self._revoked[session.sid] = session.expires
+        return True
 
     def login(self, keyring: KeyRing, secret: str) -> tuple[GatewayKey | None, str]:
         """(key, "") for an admin key; (None, why) otherwise. The secret is never kept or logged."""

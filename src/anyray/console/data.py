@@ -143,15 +143,32 @@ def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descendin
     return sort_rows(store.summarize(rng.since_ms, by, rng.until_ms), sort, descending)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text, never runs: OWASP's advice against CSV (formula) injection.
+
+    Group names come from callers (a team, app or user in `x-anyray-metadata`, a model id): one starting
+    with `=`, `+`, `-`, `@`, a tab or a carriage return would be a formula in Excel, LibreOffice or
+    Sheets (`=HYPERLINK(...)`, `@SUM(...)`, DDE). Such a text gets a leading `'`; numbers are left alone,
+    and the csv module quotes what holds a separator or a quote, so no cell can start another.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def table_csv(rows: list[Summary], by: str) -> str:
     """Exact integers (micro-dollars, tokens), plus dollars with all six decimals, one row per group."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow([by, "requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens",
                 "cache_write_tokens", "cost_micros", "cost_usd", "unpriced_requests", "savings_micros",
                 "savings_usd", "cache_hits", "cache_hit_rate", "fail_open", "p50_ms", "p95_ms"])
     for s in rows:
-        w.writerow([s.group or "", s.requests, s.errors, s.input_tokens, s.output_tokens, s.cache_read_tokens,
+        w.writerow([csv_cell(s.group or ""), s.requests, s.errors, s.input_tokens, s.output_tokens, s.cache_read_tokens,
                     s.cache_write_tokens, s.cost_micros, _usd(s.cost_micros), s.unpriced, s.savings_micros,
                     _usd(s.savings_micros), s.cache_hits, f"{s.cache_hit_rate:.4f}", s.fail_open,
                     "" if s.p50_ms is None else s.p50_ms, "" if s.p95_ms is None else s.p95_ms])

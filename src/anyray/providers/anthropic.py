@@ -16,6 +16,7 @@ from anyray.providers.base import (
     dump_json,
     keyless,
 )
+from anyray.providers.paths import upstream_path
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
@@ -85,6 +86,7 @@ class AnthropicProvider(Provider):
     def passthrough(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> UpstreamRequest | None:
+        path = upstream_path(path)  # raises UnsafePath: no '..', encoded separator or NUL goes out signed
         out = self._headers(headers)
         if content_type := headers.get("content-type"):
             out["content-type"] = content_type

@@ -20,6 +20,7 @@ from anyray.providers.base import (
     dump_json,
     keyless,
 )
+from anyray.providers.paths import upstream_path
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # the request's API contract, passed through from the client; the client's own key never is
@@ -95,6 +96,7 @@ class OpenAIProvider(Provider):
     def passthrough(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> UpstreamRequest | None:
+        path = upstream_path(path)  # raises UnsafePath: no '..', encoded separator or NUL goes out signed
         out = self._headers(headers)
         out.pop("content-type")
         if content_type := headers.get("content-type"):  # multipart uploads (audio, files) keep their boundary

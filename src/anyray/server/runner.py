@@ -1,7 +1,7 @@
-"""`anyray up`: the gateway and the optimizer as two uvicorn servers on one event loop.
+"""`anyray up`: the gateway and the optimizer as two servers on one event loop.
 
-uvicorn's own signal handling assumes one server per process, so it is switched off here and one
-handler tells both servers to finish their in-flight requests and stop.
+The servers are the gateway's own (server/http11/), which install no signal handlers: one handler here
+tells every server to finish its in-flight requests and stop; a second signal stops them at once.
 """
 
 from __future__ import annotations
@@ -12,20 +12,13 @@ import gc
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import uvicorn
+from anyray.server.http11 import HEAD_HARD_CAP_BYTES, Server, ServerLimits
 
-from anyray.server.http11 import HEAD_HARD_CAP_BYTES, Http11Protocol
-
-__all__ = ["HEAD_HARD_CAP_BYTES", "PortInUse", "bind", "run", "serve_stack", "server_config", "tune_gc"]
-
-
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:  # the runner owns the signals
-        yield
+__all__ = ["HEAD_HARD_CAP_BYTES", "PortInUse", "Server", "ServerLimits", "bind", "http_server", "run",
+           "serve_stack", "server_limits", "tune_gc"]
 
 
 class PortInUse(OSError):
@@ -45,21 +38,28 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    """How `anyray up` and `anyray serve` run an app (and the tests run the gateway): on the gateway's
-    own HTTP/1.1 protocol (http11.py), under uvicorn.Server."""
-    # ANYRAY_HTTP=uvicorn: uvicorn's own httptools protocol, a way back should the gateway's misbehave
-    # (it has no hard cap on a request head and sends a JSON answer in two segments)
-    stock = os.environ.get("ANYRAY_HTTP") == "uvicorn"
-    return uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on",
-        http="httptools" if stock else Http11Protocol,
-        access_log=False, server_header=False,  # no "server: uvicorn" on every answer
+def server_limits(app: Any) -> ServerLimits:
+    """The connection limits for `app`: the gateway's from its config (`gateway.limits`), else defaults
+    (the optimizer: internal, credential-free, but it must not be starved of descriptors either)."""
+    gateway = getattr(getattr(app, "state", None), "gateway", None)
+    config = getattr(gateway, "config", None)
+    limits = getattr(getattr(config, "gateway", None), "limits", None)
+    if limits is None:
+        return ServerLimits()
+    return ServerLimits(
+        keep_alive_s=limits.keepalive_timeout_s, head_timeout_s=limits.header_timeout_s,
+        body_timeout_s=limits.body_timeout_s, max_connections=limits.max_connections,
     )
 
 
-def _server(app: Any, host: str, port: int) -> _QuietServer:
-    return _QuietServer(server_config(app, host, port))
+def http_server(app: Any, limits: ServerLimits | None = None) -> Server:
+    """How `anyray up` and `anyray serve` run an app (and the tests run the gateway): the gateway's own
+    HTTP/1.1 server (server/http11/), with the app's limits."""
+    return Server(app, limits or server_limits(app))
+
+
+def _server(app: Any, host: str, port: int) -> Server:  # the (app, host, port) shape serve_stack is given
+    return http_server(app)
 
 
 async def serve_stack(
@@ -79,6 +79,8 @@ async def serve_stack(
 
     def stop() -> None:
         for s in running:
+            if s.should_exit:  # a second signal: do not wait for the answers in progress
+                s.force_exit = True
             s.should_exit = True
 
     for sig in (signal.SIGINT, signal.SIGTERM):

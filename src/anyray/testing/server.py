@@ -28,14 +28,15 @@ class ServerThread:
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
         self.production = production
+        self._server: Any
         if production:
-            from anyray.server.runner import server_config
+            from anyray.server.runner import http_server
 
-            config = server_config(app, host, self.port)
+            self._server = http_server(app)
         else:
             config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio", http="h11")
-        self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            self._server = uvicorn.Server(config)
+            self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._run, name=f"server:{self.port}", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
 

@@ -13,8 +13,9 @@ every spend record and in metric-free labels of reports), and a bad header is re
 message rather than silently unattributed: a 400 in the caller's dialect (each route shapes the error).
 
 The header never goes upstream: providers forward only an allow-list of headers. Claude Code's
-`metadata.user_id` body field (its device/session id) is recorded as the `session` tag; the body field
-itself is part of the Anthropic API and is forwarded as the client sent it.
+`metadata.user_id` body field (its device/session id) is recorded as the `session` tag, with anything
+key-shaped in it masked as the logs mask it (anyray.logs.redact); the body field itself is part of the
+Anthropic API and is forwarded as the client sent it.
 
 Gateway keys (another issue) will imply a team: pass the key's team as `key_team` and it wins over
 whatever the header says, so a caller can label its spend but cannot bill another team.
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from anyray.logs import redact
 
 HEADER = "x-anyray-metadata"
 MAX_HEADER_BYTES = 2048
@@ -148,7 +151,9 @@ def session_of(user_id: Any) -> str | None:
             text = data["session_id"]
     elif match := _SESSION_IN_USER_ID.search(text):
         text = match.group(1)
-    text = _CONTROL.sub("", text)[:MAX_VALUE_CHARS]
+    # a key pasted where an id belongs (a misconfigured client, or a probe) is masked as the logs mask it:
+    # the session tag lands in every spend record and report
+    text = redact(_CONTROL.sub("", text))[:MAX_VALUE_CHARS]
     return text or None
 
 

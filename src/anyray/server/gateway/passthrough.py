@@ -1,8 +1,10 @@
 """Paths the gateway does not model (batches, files, model lists, embeddings...): forwarded unchanged.
 
-The same few steps for either provider: the body read within the gateway's bound, the provider's own
-signing, the answer relayed as it comes with the headers a client acts on. Only the dialect of the
-gateway's own refusals (413, 502) and the relay differ, and the caller passes those in.
+The same few steps for either provider: the path checked (providers/paths.py: no `..`, encoded
+separators, double encoding or control bytes reach an upstream signed with the gateway's key), the body
+read within the gateway's bound, the provider's own signing, the answer relayed as it comes with the
+headers a client acts on. Only the dialect of the gateway's own refusals (400, 413, 502) and the relay
+differ, and the caller passes those in.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from anyray.providers.base import Provider
+from anyray.providers.paths import UnsafePath, upstream_path
 from anyray.server.gateway.body import BodyTooLarge, read_body
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
@@ -31,11 +34,19 @@ async def forward_unchanged(
     passed_headers: Iterable[str],
     passed_prefix: str | None = None,
 ) -> Response:
+    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+    try:  # the path as the client sent it, so that what decoding hides (%2e%2e, %2f, %00) is seen
+        path = upstream_path(raw_path.decode("latin-1"))
+    except UnsafePath as exc:
+        return refuse(400, f"this path is not forwarded: {exc}")
     try:
         raw = await read_body(request, gateway.config.gateway.max_body_bytes)
     except BodyTooLarge as exc:
         return refuse(413, str(exc))
-    upstream = provider.passthrough(request.method, request.url.path, request.url.query, request.headers, raw)
+    try:
+        upstream = provider.passthrough(request.method, path, request.url.query, request.headers, raw)
+    except UnsafePath as exc:
+        return refuse(400, f"this path is not forwarded: {exc}")
     assert upstream is not None
     try:
         response = await gateway.forwarder.client.open(upstream)

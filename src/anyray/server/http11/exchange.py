@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from anyray.server.http11.protocol import Http11Protocol
 
-log = logging.getLogger("uvicorn.error")
+log = logging.getLogger("anyray.http")
 
 BODY_HIGH_WATER = 64 * 1024  # request bytes buffered before reading pauses (the app reads slower than we get)
 
@@ -28,6 +28,14 @@ def _status_line(code: int) -> bytes:
 
 
 STATUS_LINES = {code: _status_line(code) for code in range(100, 600)}
+
+
+class ClientLeft(BaseException):
+    """Raised by an app that finds its client gone (e.g. mid-body): the request ends here, with one log line.
+
+    A BaseException so that the app's own `except Exception` handlers (which log a traceback and try to
+    answer a 500 nobody will read) let it through to the server, which logs it once, without a traceback.
+    """
 
 
 class Exchange:
@@ -68,8 +76,16 @@ class Exchange:
     async def run(self, app: Any) -> None:
         try:
             await app(self.scope, self.receive, self.send)
+        except ClientLeft as left:
+            log.info("client left before the request of %s %s was whole (%s)", self.method, self.scope["path"][:200],
+                     left or "disconnected")
+            self.conn.close()
         except Exception as exc:
-            log.error("Exception in ASGI application", exc_info=exc)
+            if self.disconnected:  # the client left (or was let go) mid-request: the app's error is that
+                log.info("client left before the answer of %s %s was complete (%s)", self.method,
+                         self.scope["path"][:200], type(exc).__name__)
+            else:
+                log.error("Exception in ASGI application", exc_info=exc)
             if not self.started and not self.disconnected:
                 self.keep_alive = False
                 await self._answer_500()
@@ -167,7 +183,9 @@ class Exchange:
             raise RuntimeError("Invalid HTTP header name.")
         if _BAD_VALUE(b"".join([value for _, value in headers])):
             raise RuntimeError("Invalid HTTP header value.")
-        for name, value in (*self.conn.server_state.default_headers, *headers):  # uvicorn's date: well formed
+        if not self.complete:  # answered before the request's body was read: the connection cannot go on
+            keep_alive = False
+        for name, value in (*self.conn.state.default_headers, *headers):  # the server's date: well formed
             name = name.lower()
             if name == b"content-length":
                 if left < 0 and not chunked:

@@ -1,36 +1,32 @@
-"""The connection: parses requests with httptools, runs one exchange at a time, writes coalesced."""
+"""The connection: parses requests with httptools, runs one exchange at a time, writes coalesced, and
+holds the client to its deadlines and bounds (see the package doc and docs/reliability.md)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
 from urllib.parse import unquote
 
 import httptools
 import orjson
 
 from anyray.server.http11.exchange import Exchange
+from anyray.server.http11.server import ServerState
 
-HEAD_HARD_CAP_BYTES = 1024 * 1024  # the gateway's own, lower and configurable limit answers in its dialect
-SWEEP_EVERY_S = 1.0
+# What the connection waits for from the client; each has its own deadline (ServerLimits).
+IDLE, HEAD, BODY, BUSY = "idle", "head", "body", "busy"  # BUSY: the app's turn; no deadline for the client
+LINGER = "linger"  # refused: our side is shut, the client's bytes are dropped until it closes
+LINGER_S = 1.0
 
 
 class Http11Protocol(asyncio.Protocol):
-    """An asyncio protocol uvicorn.Server can run (`uvicorn.Config(http=Http11Protocol)`); see the module doc."""
+    """One client connection; made by `Server` (server.py) for every accepted socket."""
 
-    max_head_bytes = HEAD_HARD_CAP_BYTES
-
-    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
-        if not config.loaded:
-            config.load()
-        self.app = config.loaded_app
-        self.loop = _loop or asyncio.get_event_loop()
-        self.server_state = server_state
-        self.app_state = app_state
-        self.root_path: str = config.root_path
-        self.keep_alive_s: float = config.timeout_keep_alive
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.limits = state.limits
+        self.app = state.app
+        self.loop = state.loop
         self.parser = httptools.HttpRequestParser(self)
         self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
@@ -40,45 +36,71 @@ class Http11Protocol(asyncio.Protocol):
         self.closing = False
         self.current: Exchange | None = None
         self.waiting: deque[Exchange] = deque()  # pipelined requests, in order
-        self.idle_since: float | None = None
+        self.parsing: Exchange | None = None  # the request whose body the parser is reading
+        self.phase = IDLE
+        self.deadline: float | None = None  # when the client must have sent what `phase` waits for
+        self.paused_at: float | None = None  # reading paused by us: no client deadline runs meanwhile
         self.reading_paused = False
         self.write_paused = False
+        self.client_done = False  # the client shut its write side: answer what it asked, then close
+        self.no_more = False  # past max_pipelined: what follows is not read; the queued ones end the connection
         self._drain: asyncio.Future[None] | None = None
         self._out: list[bytes] = []
         # per request head, while it is parsed
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._continue = False
-        self._head_bytes: int | None = 0
-        self._head_tail = b""
+        self._head_left: int | None = self.limits.max_head_bytes  # None: not in a head
+        self._heads = 0  # request heads parsed on this connection
 
     # -------------------------------------------------------------------------- the transport's side
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.server_state.connections.add(self)
+        state = self.state
+        state.connections.add(self)
+        if len(state.connections) > state.max_connections:
+            state.refused_one()
+            self._refuse(503, b"Service Unavailable", "the server has too many open connections; retry shortly",
+                         "overloaded", b"retry-after: 1\r\n")
+            return
         self.server = _address(transport.get_extra_info("sockname"))
         self.client = _address(transport.get_extra_info("peername"))
         if transport.get_extra_info("sslcontext") is not None:
             self.scheme = "https"
-        self.idle_since = self.loop.time()
-        _Sweeper.watch(self)
+        self._wait_for(IDLE, self.limits.keep_alive_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
-        self.server_state.connections.discard(self)
+        self.deadline = None
+        self.state.connections.discard(self)
         for exchange in (self.current, *self.waiting):
             if exchange is not None and not exchange.responded:
                 exchange.disconnected = True
                 exchange.wake()
         self.waiting.clear()
         self._out.clear()
-        _Sweeper.stop_if_idle(self)
         drain = self._drain
         if drain is not None and not drain.done():
             drain.set_result(None)
 
     def eof_received(self) -> bool | None:
-        return None  # close once the client has: nothing more can arrive
+        """The client shut its write side. After a whole request whose answer has not started yet, the
+        answer is still wanted (a half-closed client, `shutdown(SHUT_WR)`, reads on): keep writing and close
+        after it. A client that closed outright is then seen at the first write (a reset). Once the answer
+        has started, the end of the client's input means it left, as before: a stream's watcher sees the
+        `http.disconnect` at once, not at the next chunk."""
+        self._flush()  # an answer written in this loop iteration still leaves before the transport closes
+        if self.phase == LINGER:
+            return None
+        exchange = self.current
+        if exchange is not None and exchange.complete and not exchange.started:
+            self.client_done = True
+            self.deadline = None
+            for queued in self.waiting:  # requests cut short by the close will never be whole: not answered
+                if not queued.complete:
+                    queued.keep_alive = False
+            return True
+        return None
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -95,41 +117,102 @@ class Http11Protocol(asyncio.Protocol):
         await self._drain
 
     def data_received(self, data: bytes) -> None:
-        self.idle_since = None
-        if self._head_bytes is not None and not self._head_fits(data):
-            return
+        if self.closing:
+            return  # lingering after a refusal: what the client still sends is read and dropped
+        if self.phase == IDLE:
+            self._wait_for(HEAD, self.limits.head_timeout_s)
+        while True:
+            left = self._head_left
+            if left is None or len(data) <= left:
+                if left is not None:
+                    self._head_left = left - len(data)
+                self._feed(data)
+                return
+            # more than the head may still hold: parse only that much; within it the head must end
+            heads = self._heads
+            if not self._feed(data[:left]):
+                return
+            if self._heads == heads:
+                self._refuse(431, b"Request Header Fields Too Large", "request head exceeds the server's "
+                             f"hard limit of {self.limits.max_head_bytes} bytes", "headers_too_large")
+                return
+            data = data[left:]
+
+    def _feed(self, data: bytes) -> bool:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self.pause_reading()  # no upgrades here (no WebSockets): answer the request, then close
             if self.current is not None:
                 self.current.keep_alive = False
+            return False
         except httptools.HttpParserError:
             self._refuse(400, b"Bad Request", "Invalid HTTP request received.")
-
-    def _head_fits(self, data: bytes) -> bool:
-        """Count the request head's bytes before the parser buffers them; a 431 past the cap."""
-        joined = self._head_tail + data
-        end = joined.find(b"\r\n\r\n")
-        seen = self._head_bytes + (len(data) if end < 0 else end - len(self._head_tail))  # type: ignore[operator]
-        if seen > self.max_head_bytes:
-            message = f"request headers exceed the server's hard limit of {self.max_head_bytes} bytes"
-            self._refuse(431, b"Request Header Fields Too Large", message, "headers_too_large")
             return False
-        if end < 0:
-            self._head_bytes, self._head_tail = seen, joined[-3:]
-        else:
-            self._head_bytes, self._head_tail = None, b""
-        return True
+        return not self.closing
 
-    def _refuse(self, status: int, reason: bytes, message: str, code: str = "bad_request") -> None:
+    def _refuse(self, status: int, reason: bytes, message: str, code: str = "bad_request",
+                extra: bytes = b"") -> None:
+        """Answer without the app, then end the connection (lingering: see `_linger`)."""
         # readable by both SDKs: Anthropic's {type, error{type, message}} and OpenAI's error{message, code}
-        body = orjson.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": message,
-                                                        "param": None, "code": code}})
-        self._head_bytes = None
-        self.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\nconnection: close\r\n"
-                   b"content-length: %d\r\n\r\n%s" % (status, reason, len(body), body))
-        self.close()
+        kind = "overloaded_error" if status == 503 else "timeout_error" if status == 408 else "invalid_request_error"
+        body = orjson.dumps({"type": "error", "error": {"type": kind, "message": message, "param": None,
+                                                        "code": code}})
+        self._head_left = None
+        self.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\nconnection: close\r\n%s"
+                   b"content-length: %d\r\n\r\n%s" % (status, reason, extra, len(body), body))
+        self._linger()
+
+    def _linger(self) -> None:
+        """Send what is written, shut our side, and drop what the client still sends until it closes or
+        `LINGER_S` passed. Closing at once with unread request bytes would make the kernel send a reset,
+        and a client's TCP stack may then discard the answer before the client reads it."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self._flush()
+        self.closing = True  # nothing more is written or parsed
+        for exchange in (self.current, *self.waiting):
+            if exchange is not None and not exchange.responded:
+                exchange.disconnected = True
+                exchange.wake()
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self.phase, self.deadline = LINGER, self.loop.time() + LINGER_S
+        if self.reading_paused:
+            self.reading_paused = False
+            transport.resume_reading()
+
+    # ----------------------------------------------------------------------------- deadlines
+    def _wait_for(self, phase: str, within_s: float | None) -> None:
+        self.phase = phase
+        self.deadline = None if within_s is None else self.loop.time() + within_s
+
+    def check_deadline(self, now: float) -> None:
+        """Called each tick by the server: a client that did not send in time is let go."""
+        deadline = self.deadline
+        if deadline is None or now <= deadline:
+            return
+        if self.phase == LINGER:
+            self.transport.close()
+            return
+        if self.reading_paused or self.closing:
+            return
+        self.state.timed_out += 1
+        if self.phase == IDLE:
+            self.close()
+        elif self.phase == HEAD and self.current is None:
+            self._refuse(408, b"Request Timeout", f"request head not received within "
+                         f"{self.limits.head_timeout_s:g}s", "request_timeout")
+        elif self.phase == BODY and (exchange := self.parsing) is not None and not exchange.started:
+            exchange.disconnected = True  # the app's receive() ends; nothing it sends now goes out
+            exchange.wake()
+            self._refuse(408, b"Request Timeout", f"request body not received within "
+                         f"{self.limits.body_timeout_s:g}s", "request_timeout")
+        else:
+            self.close()
 
     # ----------------------------------------------------------------------------- parser callbacks
     def on_message_begin(self) -> None:
@@ -148,6 +231,11 @@ class Http11Protocol(asyncio.Protocol):
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self._head_left = None
+        self._heads += 1
+        if self.no_more:
+            self.parsing = None
+            return
         parser = self.parser
         version = parser.get_http_version()
         url = httptools.parse_url(self._url)
@@ -155,6 +243,7 @@ class Http11Protocol(asyncio.Protocol):
         path = raw_path.decode("ascii")
         if "%" in path:
             path = unquote(path)
+        root_path = self.state.root_path
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -163,28 +252,39 @@ class Http11Protocol(asyncio.Protocol):
             "client": self.client,
             "scheme": self.scheme,
             "method": parser.get_method().decode("ascii"),
-            "root_path": self.root_path,
-            "path": self.root_path + path,
-            "raw_path": self.root_path.encode("ascii") + raw_path if self.root_path else raw_path,
+            "root_path": root_path,
+            "path": root_path + path,
+            "raw_path": root_path.encode("ascii") + raw_path if root_path else raw_path,
             "query_string": url.query or b"",
             "headers": self._headers,
-            "state": self.app_state.copy(),
+            "state": self.state.app_state.copy(),
         }
-        exchange = Exchange(self, scope, version != "1.0" and parser.should_keep_alive(), self._continue)
+        exchange = self.parsing = Exchange(self, scope, version != "1.0" and parser.should_keep_alive(),
+                                           self._continue)
         if self.current is None:
+            self._wait_for(BODY, self.limits.body_timeout_s)
             self._start(exchange)
         else:  # pipelined: its turn comes when the one before it has answered
             self.waiting.append(exchange)
             self.pause_reading()
+            if len(self.waiting) >= self.limits.max_pipelined:
+                # enough queued: this one is the last answered, and nothing after it is parsed (it would
+                # be held in memory for its turn, a few KB a request however small its bytes)
+                exchange.keep_alive = False
+                self.no_more = True
 
     def on_body(self, body: bytes) -> None:
-        exchange = self.waiting[-1] if self.waiting else self.current
+        exchange = self.parsing
         if exchange is not None and not exchange.responded:
             exchange.arrived(body)
 
     def on_message_complete(self) -> None:
-        self._head_bytes, self._head_tail = 0, b""  # a kept-alive connection's next request starts a new head
-        exchange = self.waiting[-1] if self.waiting else self.current
+        self._head_left = self.limits.max_head_bytes  # a kept-alive connection's next request starts a new head
+        exchange, self.parsing = self.parsing, None
+        if exchange is self.current and self.phase == BODY:
+            self._wait_for(BUSY, None)
+        if self.no_more:
+            self.pause_reading()  # the last request answered here is whole: nothing after it is read
         if exchange is None or exchange.responded:
             return
         exchange.complete = True
@@ -194,27 +294,37 @@ class Http11Protocol(asyncio.Protocol):
     def _start(self, exchange: Exchange) -> None:
         self.current = exchange
         task = self.loop.create_task(exchange.run(self.app))
-        tasks = self.server_state.tasks
+        tasks = self.state.tasks
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
     def responded(self, exchange: Exchange) -> None:
         """The response's last byte is written: the next request's turn, or the keep-alive wait."""
-        self.server_state.total_requests += 1
-        if not exchange.keep_alive:
-            self.close()
-            return
+        self.state.total_requests += 1
         self.current = None
+        if not exchange.keep_alive:
+            self._linger() if not exchange.complete else self.close()  # unread request bytes: see _linger
+            return
         if self.waiting:
-            self._start(self.waiting.popleft())
-            if not self.waiting:
+            nxt = self.waiting.popleft()
+            if self.client_done and not nxt.complete:
+                self.close()
+                return
+            self._wait_for(BUSY, None) if nxt.complete else self._wait_for(BODY, self.limits.body_timeout_s)
+            self._start(nxt)
+            if not self.waiting and (not self.no_more or not nxt.complete):
                 self.resume_reading()
+        elif self.client_done:
+            self.close()
         else:
-            self.idle_since = self.loop.time()
+            # bytes of the next head already read: its deadline runs from now; else the keep-alive wait
+            started = self._head_left != self.limits.max_head_bytes
+            self._wait_for(HEAD, self.limits.head_timeout_s) if started else self._wait_for(
+                IDLE, self.limits.keep_alive_s)
             self.resume_reading()
 
     def shutdown(self) -> None:
-        """uvicorn.Server's graceful stop: close if idle, else after the answer in progress."""
+        """The server's graceful stop: close if idle, else after the answer in progress."""
         if self.current is None or self.current.responded:
             self.close()
         else:
@@ -240,52 +350,25 @@ class Http11Protocol(asyncio.Protocol):
             return
         self._flush()
         self.closing = True
+        self.deadline = None
         self.transport.close()
 
     def pause_reading(self) -> None:
         if not self.reading_paused and not self.closing:
             self.reading_paused = True
+            self.paused_at = self.loop.time()
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
         if self.reading_paused and not self.closing:
             self.reading_paused = False
+            if self.deadline is not None and self.paused_at is not None:
+                self.deadline += self.loop.time() - self.paused_at  # the pause was ours, not the client's
+            self.paused_at = None
             self.transport.resume_reading()
 
 
-def _address(value: Any) -> tuple[str, int] | None:
+def _address(value: object) -> tuple[str, int] | None:
     if isinstance(value, tuple | list) and len(value) >= 2:
         return str(value[0]), int(value[1])
     return None
-
-
-class _Sweeper:
-    """Closes keep-alive connections idle past their timeout: one task per server, not a timer per answer.
-    It runs while the server has connections and is kept on uvicorn's ServerState."""
-
-    ATTRIBUTE = "anyray_keepalive_sweeper"
-
-    @classmethod
-    def watch(cls, conn: Http11Protocol) -> None:
-        state = conn.server_state
-        task = getattr(state, cls.ATTRIBUTE, None)
-        if task is None or task.done():
-            setattr(state, cls.ATTRIBUTE, conn.loop.create_task(cls._sweep(state, conn.loop)))
-
-    @classmethod
-    def stop_if_idle(cls, conn: Http11Protocol) -> None:
-        state = conn.server_state
-        task = getattr(state, cls.ATTRIBUTE, None)
-        if task is not None and not state.connections:
-            task.cancel()
-            setattr(state, cls.ATTRIBUTE, None)
-
-    @staticmethod
-    async def _sweep(state: Any, loop: asyncio.AbstractEventLoop) -> None:
-        while state.connections:
-            await asyncio.sleep(SWEEP_EVERY_S)
-            now = loop.time()
-            for conn in list(state.connections):
-                since = getattr(conn, "idle_since", None)
-                if since is not None and now - since > conn.keep_alive_s:
-                    conn.close()

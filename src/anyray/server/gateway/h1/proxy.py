@@ -21,6 +21,7 @@ import asyncio
 import base64
 import ipaddress
 import ssl
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -169,12 +170,16 @@ class Route:
     Hashed by identity: the pool keys nothing by it, it is found through its origin.
     """
 
-    __slots__ = ("_connect", "_forward_headers", "_prefix", "forward", "idle", "origin", "proxy", "tunnel")
+    __slots__ = ("_connect", "_forward_headers", "_prefix", "connecting", "forward", "idle", "live", "origin", "proxy",
+                 "tunnel", "waiters")
 
     def __init__(self, origin: Origin, proxy: Proxy | None) -> None:
         self.origin = origin
         self.proxy = proxy
         self.idle: list[Connection] = []
+        self.live: set[Connection] = set()  # every open connection to the origin, idle or lent (the pool's cap)
+        self.connecting = 0  # connections being made, counted against the cap too
+        self.waiters: deque[asyncio.Future[Connection | None]] = deque()  # callers waiting for one, in order
         self.tunnel = proxy is not None and origin.tls
         self.forward = proxy is not None and not origin.tls
         self._prefix = f"http://{origin.host_header}"
