@@ -287,7 +287,7 @@ def test_a_huge_manifest_is_externalised_with_its_answer_lines(optimizer):
     request = session("Which image does the payments deployment use?",
                       [("Bash", {"command": "kubectl get deploy -A -o yaml"}, manifest)])
     (out,) = results(optimize(optimizer, request, ["durable_blobs"])["request"])
-    assert out.startswith(f"[anyray: a {len(manifest) // 1024} KB output ({manifest.count(chr(10)) + 1} lines) was "
+    assert out.startswith(f"[anyray: a {len(manifest) // 1024} KB text ({manifest.count(chr(10)) + 1} lines) was "
                           "externalised;")
     assert "        image: registry.internal/payments:v2.3.1" in out.split("\n") and len(out) < 4000
     assert retrieve(optimizer, HANDLE.findall(out)[0]) == manifest

@@ -224,4 +224,5 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
 def section_marker(lines: list[str], run: list[tuple[int, int]], marks: Marks, most: int = 12) -> str:
     names = [title(lines, a, b) for a, b in run]
     listed = "; ".join(n for n in names[:most] if n) + ("; ..." if len(names) > most else "")
+    marks.offset = 0  # section spans are the piece's own line numbers (a compressor may have left its offset)
     return marks.say(f"{count(len(run), 'sections')} ({listed})", run[0][0], run[-1][1])

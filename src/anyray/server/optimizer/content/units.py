@@ -66,9 +66,10 @@ def summary(labels: Sequence[str], top: int = 3) -> str:
 
 
 def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
-           indent: Callable[[Unit], str] | None = None) -> list[str]:
+           indent: Callable[[Unit], str] | None = None, cite: bool = True) -> list[str]:
     """The lines with every maximal run of elided units replaced by one marker line. Lines outside every
-    unit (headers, fences, separators) are kept."""
+    unit (headers, fences, separators) are kept. `cite`: the markers give line numbers (not when `lines`
+    are not the original's own, e.g. a one-line JSON laid out for reading)."""
     out: list[str] = []
     cursor = 0
     i = 0
@@ -90,7 +91,7 @@ def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
             continue
         what = count(len(run), noun) + summary([u.label for u in run])
         prefix = indent(unit) if indent is not None else ""
-        out.append(prefix + marks.say(what, unit.first, run[-1].last))
+        out.append(prefix + (marks.say(what, unit.first, run[-1].last) if cite else marks.say(what)))
     out.extend(lines[cursor:])
     return out
 

@@ -15,6 +15,7 @@ import re
 from pydantic import Field
 
 from anyray.server.optimizer.content import salience
+from anyray.server.optimizer.content.units import Marks
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
 from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
@@ -84,7 +85,7 @@ class CommandDigest(ContentStrategy):
         count = sum(passing)
         if count < params.min_pass_lines or count < len(lines) * params.min_share:
             return None
-        handle = ctx.stash(text)
+        marks = Marks(lambda: ctx.stash(text), len(lines))  # the handle said once, in the first marker
         out: list[str] = []
         i, n = 0, len(lines)
         while i < n:
@@ -101,6 +102,6 @@ class CommandDigest(ContentStrategy):
             if names:
                 listed = "; tests: " + ", ".join(names[:MAX_NAMES]) + (
                     f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
-            out.append(elide.marker(f"{run} passing/progress line{'s' if run > 1 else ''}{listed}", handle))
+            out.append(marks.say(f"{run} passing/progress line{'s' if run > 1 else ''}{listed}", i, j - 1))
             i = j
         return "\n".join(out)
