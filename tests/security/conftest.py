@@ -1,3 +1,4 @@
 """Security-suite fixtures: the OpenAI-capable gateway of tests/openai_dialect beside the shared ones."""
 
 from tests.openai_dialect.conftest import client, fake_openai, gw  # noqa: F401
+from tests.optimizer.conftest import controllable_optimizer  # noqa: F401
