@@ -14,6 +14,7 @@ from anyray.config import Config, secret_value
 from anyray.keys import KeyRing
 from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
+from anyray.server.gateway.auth import presented_key
 from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.call import Call, CallListener
 from anyray.server.gateway.limits import UpstreamSlots, busy
@@ -114,17 +115,27 @@ class Gateway:
         kinds = [k.strip() for k in kinds_header.split(",") if k.strip()] if kinds_header is not None else None
         target = route.primary
         route_info = {"provider": target.provider, "model": target.model}
-        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds)
+        team = self.authenticated_team(headers)
+        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds, team)
         outcome = await self.optimizer.optimize(message)
         if outcome is None:
             call.fail_open = True
             call.optimization = {"status": "fail_open", "applied": [], "skipped": [], "preserved": []}
             return None
+        outcome.authenticated_team = team
         call.decisions = outcome.decisions
         status = "cache_hit" if outcome.cached_response is not None else "optimized" if outcome.changed else "unchanged"
         call.optimization = {"status": status, "applied": outcome.applied, "skipped": outcome.skipped,
                              "preserved": outcome.preserved}
         return outcome
+
+    def authenticated_team(self, headers: Mapping[str, str]) -> str | None:
+        """The team of the gateway key this request presented, verified against the ring as the key check did
+        (a hash lookup; nothing when no key exists). None for a caller without a valid key: without gateway
+        keys every caller is one anonymous principal, whatever team its x-anyray-metadata names, so that
+        label attributes spend but never scopes the response cache (docs/security.md#response-cache)."""
+        key = self.keys.verify(presented_key(headers))
+        return key.team if key is not None else None
 
     def after_answer(self, call: Call, outcome: OptimizeOutcome | None, response: dict[str, Any] | None) -> None:
         """Post-call hooks, never awaited: cache write-back when asked for, and the optimize-response report."""
@@ -135,6 +146,8 @@ class Gateway:
         if outcome.cache_key and complete:
             message = {"cacheKey": outcome.cache_key, "endpoint": call.endpoint, "route": route,
                        "response": response, "metadata": call.metadata}
+            if outcome.authenticated_team:
+                message["authenticatedTeam"] = outcome.authenticated_team
             if outcome.cache_ttl_s:
                 message["ttlSeconds"] = outcome.cache_ttl_s
             self.optimizer.write_back(message)

@@ -52,6 +52,8 @@ class OptimizeOutcome:
     preserved: list[str] = field(default_factory=list)
     # handles of what the optimizer elided and stashed, as the request's markers name them
     retrievable: frozenset[str] = frozenset()
+    # the team the gateway authenticated (its gateway key's): what a cache write-back is bound to
+    authenticated_team: str | None = None
 
 
 def build_message(
@@ -62,7 +64,10 @@ def build_message(
     headers: Mapping[str, str],
     can_short_circuit: bool,
     enabled_kinds: list[str] | None = None,
+    authenticated_team: str | None = None,
 ) -> dict[str, Any]:
+    """An OptimizeRequest. `authenticated_team` is the team of the gateway key the caller presented, verified
+    by the gateway; the optimizer binds cache entries to it (never to `metadata.team`, which the caller wrote)."""
     message = {
         "endpoint": endpoint,
         "request": request,
@@ -73,6 +78,8 @@ def build_message(
     }
     if enabled_kinds is not None:
         message["enabledKinds"] = enabled_kinds
+    if authenticated_team:
+        message["authenticatedTeam"] = authenticated_team
     return message
 
 
