@@ -69,6 +69,7 @@ def server_limits(app: Any) -> ServerLimits:
     return ServerLimits(
         keep_alive_s=limits.keepalive_timeout_s, head_timeout_s=limits.header_timeout_s,
         body_timeout_s=limits.body_timeout_s, max_connections=limits.max_connections,
+        write_timeout_s=limits.write_timeout_s,
     )
 
 

@@ -17,7 +17,7 @@ from anyray.routing import Route, Router
 from anyray.server.gateway.auth import presented_key
 from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.call import Call, CallListener
-from anyray.server.gateway.limits import UpstreamSlots, busy
+from anyray.server.gateway.limits import BUSY_KEY, UpstreamSlots, busy
 from anyray.server.gateway.metrics import GatewayMetrics
 from anyray.server.gateway.optimizer_client import (
     HttpOptimizerClient,
@@ -73,7 +73,8 @@ class Gateway:
                              retry.final_for_clients)
         self.forwarder = Forwarder(self.providers, self.upstream, policy)
         limits = settings.limits
-        self.slots = UpstreamSlots(limits.max_concurrent_upstream, limits.queue_timeout_s)
+        self.slots = UpstreamSlots(limits.max_concurrent_upstream, limits.queue_timeout_s,
+                                   limits.max_concurrent_upstream_per_team)
         self.optimizer = optimizer_client
         # called once per finished call (after the last byte): spend records, metrics, post-call hooks
         self.listeners: list[CallListener] = []
@@ -163,9 +164,11 @@ class Gateway:
         return response
 
     def busy(self, request: Request) -> Response:
-        """No upstream slot came free in time: a 429 the caller's SDK backs off from and retries."""
-        self.metrics.limit_refused_inc("concurrent_upstream")
-        return busy(request.scope, request.headers, self.slots.limit or 0)
+        """No upstream slot (the gateway's, or the caller's team's) came free in time: a 429 the caller's SDK
+        backs off from and retries."""
+        team = request.scope.get("state", {}).get(BUSY_KEY) == "team"
+        self.metrics.limit_refused_inc("concurrent_upstream_per_team" if team else "concurrent_upstream")
+        return busy(request.scope, request.headers, self.slots.limit or 0, self.slots.per_team)
 
     def completed(self, call: Call) -> None:
         for listener in self.listeners:
