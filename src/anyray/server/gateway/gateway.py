@@ -45,7 +45,11 @@ def default_optimizer_client(config: Config, optimizer: Optimizer | None) -> Opt
         return None
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
     if settings.url:
-        return HttpOptimizerClient(settings.url, settings.budget_ms, _optimizer_token(), breaker)
+        token = _optimizer_token()
+        if token is None:
+            log.warning("optimizer.url is set but ANYRAY_OPTIMIZER_TOKEN is not: an optimizer with a token answers "
+                        "401 (every request fails open), one without takes no cache write (docs/security.md)")
+        return HttpOptimizerClient(settings.url, settings.budget_ms, token, breaker)
     return InProcessOptimizerClient(optimizer or Optimizer(config), settings.budget_ms, breaker)
 
 
