@@ -71,7 +71,8 @@ class Gateway:
         self.router = Router(config, available=set(self.providers))
         self.speaks = {name: provider.speaks for name, provider in self.providers.items()}
         settings = config.gateway
-        self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
+        self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s,
+                                       settings.limits.max_connections_per_upstream)
         retry = settings.retry
         policy = RetryPolicy(retry.attempts, retry.base_ms / 1000, retry.max_ms / 1000, retry.budget_s,
                              retry.final_for_clients)
@@ -119,7 +120,7 @@ class Gateway:
         kinds_header = headers.get(KINDS_HEADER)
         kinds = [k.strip() for k in kinds_header.split(",") if k.strip()] if kinds_header is not None else None
         target = route.primary
-        route_info = {"provider": target.provider, "model": target.model}
+        route_info = {"provider": target.provider, "model": target.model, "wire": self.speaks[target.provider]}
         team = self.authenticated_team(headers)
         message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds, team)
         outcome = await self.optimizer.optimize(message)
@@ -138,7 +139,7 @@ class Gateway:
         """The team of the gateway key this request presented, verified against the ring as the key check did
         (a hash lookup; nothing when no key exists). None for a caller without a valid key: without gateway
         keys every caller is one anonymous principal, whatever team its x-anyray-metadata names, so that
-        label attributes spend but never scopes the response cache (docs/security.md#response-cache)."""
+        label attributes spend but never scopes the response cache (docs/security.md#the-response-cache)."""
         key = self.keys.verify(presented_key(headers))
         return key.team if key is not None else None
 

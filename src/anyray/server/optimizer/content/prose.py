@@ -147,6 +147,24 @@ def diff(lines: list[str], offset: int, query: str, marks: Marks, context: int =
     return render(lines, units, marks, noun)
 
 
+def _with_parents(keep: list[bool], lines: list[str]) -> list[bool]:
+    """A kept line keeps the lines it sits under (the nearest less indented line above, and so on up): in
+    YAML, HCL, a plan or a status dump, `memory: 3584Mi` means nothing without `limits:` and its resource."""
+    out = list(keep)
+    stack: list[tuple[int, int]] = []  # (indent, line) of the lines above that are less indented
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if keep[i]:
+            for _, j in stack:
+                out[j] = True
+        stack.append((indent, i))
+    return out
+
+
 def lines_by_question(lines: list[str], offset: int, query: str, marks: Marks, head: int = 3,
                       tail: int = 2) -> list[str] | None:
     """Text of no known shape: the lines the question or trouble points at, one line around, the ends."""
@@ -159,7 +177,7 @@ def lines_by_question(lines: list[str], offset: int, query: str, marks: Marks, h
     if sum(trouble) <= len(lines) * 0.3:
         keep = [k or t for k, t in zip(keep, trouble, strict=True)]
     keep = [k or bool(_HEADING.match(x)) for k, x in zip(keep, lines, strict=True)]
-    keep = widen(keep, 1, 1)
+    keep = _with_parents(widen(keep, 1, 1), lines)
     for i in [*range(min(head, len(keep))), *range(max(0, len(keep) - tail), len(keep))]:
         keep[i] = True
     if sum(keep) > len(keep) * 0.7:
@@ -189,11 +207,13 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
     identifiers, _ = salience.query_terms(query)
     keep = [any(i in t for i in identifiers) for t in lowered]
     scores = _scores(texts, query)
-    best = max(scores)
+    best = max(scores[1:] if len(scores) > 1 else scores)  # a long preamble (instructions) would set the bar
     if best <= 0 and not any(keep):
         return None
     ranked = sorted(range(len(spans)), key=lambda i: -scores[i])
-    for i in ranked[:top]:
+    # when the question does not tell several sections apart (each policy mentions fees), keep them all
+    tied = sum(1 for s in scores if s >= best * 0.85)
+    for i in ranked[: min(max(top, tied), 12)]:
         if scores[i] >= best * share and scores[i] > 0:
             keep[i] = True
     if len(texts[0]) < 600:
@@ -204,4 +224,5 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
 def section_marker(lines: list[str], run: list[tuple[int, int]], marks: Marks, most: int = 12) -> str:
     names = [title(lines, a, b) for a, b in run]
     listed = "; ".join(n for n in names[:most] if n) + ("; ..." if len(names) > most else "")
+    marks.offset = 0  # section spans are the piece's own line numbers (a compressor may have left its offset)
     return marks.say(f"{count(len(run), 'sections')} ({listed})", run[0][0], run[-1][1])

@@ -85,7 +85,7 @@ def _hashable(value: Any) -> Any:
     return value[:80] if isinstance(value, str) else value
 
 
-def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
+def unusual(records: Sequence[dict[str, Any]], asked: frozenset[str] = frozenset()) -> tuple[list[bool], list[str]]:
     """Which records stand out among their peers, and each record's label (its most telling field's value).
 
     Unusual: a value few records share in a field of few values (a `failed` among `succeeded`s); a field
@@ -98,6 +98,7 @@ def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
     if n < 4:
         return flags, labels
     rare = max(2, int(n * 0.05))
+    named = {k for r in records for k in r if any(a in k.lower() for a in asked)}  # columns the question names
     best: tuple[int, int, str] | None = None  # the field that labels records best: status-like, few values
     for key, present in Counter(k for r in records for k in r).items():
         if present <= rare and present < n:  # a field few records have
@@ -122,7 +123,7 @@ def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
                 if distinct[v] == 2 and v not in (None, ""):
                     flags[i] = True
         known = [(x, i) for i, x in enumerate(numbers) if x is not None]
-        if len(known) >= max(6, n * 0.8) and len({x for x, _ in known}) > 2:
+        if len(known) >= max(6, n * 0.8) and len({x for x, _ in known}) > 2 and (not named or key in named):
             flags[min(known)[1]] = flags[max(known)[1]] = True
             middle = statistics.median(x for x, _ in known)
             spread = statistics.median(abs(x - middle) for x, _ in known)
@@ -138,6 +139,23 @@ def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
     return flags, labels
 
 
+_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log.level")
+_BAD = frozenset({"error", "err", "fatal", "critical", "crit", "panic", "alert", "emerg", "severe"})
+
+
+def _levels(records: Sequence[dict[str, Any]]) -> list[bool] | None:
+    """For log records (most have a level field): which report trouble (error or worse; warnings when they
+    are rare). None when these are not log records."""
+    key = next((k for k in _LEVEL_KEYS if sum(1 for r in records if isinstance(r.get(k), str)) >= len(records) * 0.8),
+               None)
+    if key is None:
+        return None
+    values = [str(r.get(key, "")).lower() for r in records]
+    warned = [v.startswith("warn") for v in values]
+    rare_warnings = sum(warned) <= max(3, len(values) * 0.05)
+    return [v in _BAD or (w and rare_warnings) for v, w in zip(values, warned, strict=True)]
+
+
 def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, head: int, tail: int) -> tuple[
         list[bool], list[str]]:
     """Which records to keep, and their labels."""
@@ -145,11 +163,17 @@ def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, 
     whole = "\n".join(lowered)
     pattern = salience.anchors(query, whole, len(texts))
     keep = salience.hits(lowered, pattern)
-    trouble = salience.troubled(lowered)
-    if sum(trouble) <= len(texts) * 0.4:
-        keep = [k or t for k, t in zip(keep, trouble, strict=True)]
-    odd, labels = unusual(records)
-    keep = [k or o for k, o in zip(keep, odd, strict=True)]
+    odd, labels = unusual(records, frozenset(salience.query_terms(query)[1]))
+    levels = _levels(records)
+    if levels is not None:  # log records (JSON lines with a level): judged as a log is, by level, not oddity
+        odd = levels
+    identifiers, _ = salience.query_terms(query)
+    named = salience.hits(lowered, salience.anchors(" ".join(identifiers), whole, len(texts)) if identifiers else None)
+    if not (0 < sum(named) <= max(3, len(texts) * 0.05)):  # a lookup of named records needs nothing else
+        trouble = salience.troubled(lowered)
+        if sum(trouble) <= len(texts) * 0.4:
+            keep = [k or t for k, t in zip(keep, trouble, strict=True)]
+        keep = [k or o for k, o in zip(keep, odd, strict=True)]
     for i in range(min(head, len(keep))):
         keep[i] = True
     for i in range(max(0, len(keep) - tail), len(keep)):

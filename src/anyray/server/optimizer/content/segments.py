@@ -89,8 +89,13 @@ def _looks(lines: list[str], kind: str) -> float:
 _NUMBERED = re.compile(r"^\s*\d+(?:→|\t)")
 
 
+_SAMPLE = 160
+
+
 def classify(lines: list[str]) -> str:
-    """The kind of one block (non-blank lines): the best-matching kind if at least half its lines look so."""
+    """The kind of one block (non-blank lines): the best-matching kind if at least half its lines look so.
+    A long block's line shapes are judged on its first lines and an even sample of the rest (the same lines
+    every time); whether it is JSON, on all of it."""
     if sum(1 for x in lines[:20] if _NUMBERED.match(x)) >= min(len(lines), 20) * 0.6:
         lines = [_NUMBERED.sub("", x, count=1) for x in lines]  # a numbered read: judge the file, not its numbers
     text = "\n".join(lines).strip()
@@ -100,6 +105,9 @@ def classify(lines: list[str]) -> str:
             return "json"
         except orjson.JSONDecodeError:
             pass
+    if len(lines) > _SAMPLE:
+        step = (len(lines) - _SAMPLE // 2) / (_SAMPLE // 2)
+        lines = lines[: _SAMPLE // 2] + [lines[_SAMPLE // 2 + int(i * step)] for i in range(_SAMPLE // 2)]
     objects = [x for x in lines if x.lstrip()[:1] == "{" and x.rstrip()[-1:] == "}"]
     if len(lines) >= 2 and len(objects) >= 0.8 * len(lines) and sum(map(_is_object, objects)) >= 0.8 * len(lines):
         return "jsonl"
@@ -110,6 +118,8 @@ def classify(lines: list[str]) -> str:
         s = _looks(lines, kind)
         if s > score:
             best, score = kind, s
+            if s >= 0.9:  # clear enough: the later (costlier) kinds could only tie or lose
+                break
     if best == "prose" and len(lines) >= 8 and sum(1 for x in lines if _KEY_VALUE.match(x)) >= len(lines) * 0.5:
         return "fields"  # a status dump (kubectl describe, YAML, key: value output): looked at line by line
     return best
@@ -141,12 +151,13 @@ def split(lines: list[str]) -> list[Segment]:
         start = None
 
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
+        first = line.lstrip()[:1]  # a cheap look before any pattern: most lines start with neither
+        if first in _FENCE_START and _FENCE.match(line):
             close(i - 1)
             blocks.append(Segment(i, i, "frame"))
             fenced = not fenced
             continue
-        if not fenced and _TAG.match(line) and len(line) < 200:
+        if first == "<" and not fenced and _TAG.match(line) and len(line) < 200:
             close(i - 1)
             blocks.append(Segment(i, i, "frame"))
             continue
@@ -200,6 +211,8 @@ def _merged(blocks: list[Segment], lines: list[str]) -> list[Segment]:
     return out
 
 
+_FENCE_START = ("`", "~")
+_CHUNK_WORD_START = frozenset("DdCcRrSsPpEeNnFf")  # Document 3, Chunk 2, Result, Source, Passage, Excerpt...
 _ATX = re.compile(r"^(#{1,6})\s+\S")  # at the margin: an indented `# ...` is a comment (a plan, code)
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _CHUNK = re.compile(
@@ -217,11 +230,12 @@ def sections(lines: list[str], markdown: bool = True) -> list[tuple[int, int]] |
     starts: dict[int, list[int]] = {}
     fenced = False
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
+        first = line.lstrip()[:1]
+        if first in _FENCE_START and _FENCE.match(line):
             fenced = not fenced
             continue
-        if fenced:
-            continue
+        if fenced or not first or (first.isalnum() and first not in _CHUNK_WORD_START):
+            continue  # a heading, a chunk header, a rule or an underline starts with none of these
         if not markdown:  # code and data: only file banners and chunk tags make sections
             if _CHUNK.match(line):
                 starts.setdefault(0, []).append(i)
