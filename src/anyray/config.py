@@ -80,6 +80,10 @@ class LimitSettings(_Section):
     max_concurrent_upstream: int | None = Field(
         None, gt=0, description="model calls in flight at once; unset: unlimited"
     )
+    max_concurrent_upstream_per_team: int | None = Field(
+        None, gt=0, description="model calls in flight at once for one team (its gateway key's; without keys, the "
+        "team x-anyray-metadata names, a label anyone can claim); past it a 429; unset: no per-team cap"
+    )
     queue_timeout_s: float = Field(5.0, ge=0, description="how long a call waits for a free slot before a 429")
     # the HTTP server's own bounds on a client connection (server/http11; docs/reliability.md#connections)
     keepalive_timeout_s: float = Field(
@@ -90,6 +94,10 @@ class LimitSettings(_Section):
     )
     body_timeout_s: float = Field(
         60.0, gt=0, description="a request body must be whole this long after its head, else a 408"
+    )
+    write_timeout_s: float = Field(
+        30.0, gt=0, description="a client that takes none of its answer's waiting bytes for this long is cut: the "
+        "connection is dropped, a stream's upstream let go and its slot freed, the call recorded as 499 partial"
     )
     max_connections: int = Field(
         4096, gt=0, description="open client connections; past it a new one gets a 503 at once (at most half "

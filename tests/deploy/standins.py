@@ -104,6 +104,21 @@ if "apply" in args:
 elif "rollout" in args:
     name = args[args.index("status") + 1].split("/", 1)[1]
     print(f'deployment "{name}" successfully rolled out')
+elif args[args.index("-n") + 2:args.index("-n") + 4] == ["get", "secret"]:
+    name = args[args.index("secret") + 1]
+    if name not in load("secrets", {}):
+        sys.stderr.write(f'Error from server (NotFound): secrets "{name}" not found\n')
+        sys.exit(1)
+    print(f"secret/{name}")
+elif args[args.index("-n") + 2:args.index("-n") + 5] == ["create", "secret", "generic"]:
+    name = args[args.index("generic") + 1]
+    path = Path(opt("--from-env-file"))
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    made = load("secrets", {})  # what the real API would hold, minus the values: their names and lengths
+    made[name] = {"keys": {k: len(v) for k, v in values.items()}, "mode": oct(path.stat().st_mode & 0o777),
+                  "folder_mode": oct(path.parent.stat().st_mode & 0o777)}
+    save("secrets", made)
+    print(f"secret/{name} created")
 else:
     sys.stderr.write(f"error: unexpected call in the stand-in: {args}\n")
     sys.exit(2)

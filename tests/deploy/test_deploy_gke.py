@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from pathlib import Path
 
 import pytest
 import yaml
@@ -31,6 +33,9 @@ def probes_and_creates(manifests: str) -> list[tuple[list[str], bool]]:
           "--role", "roles/iam.workloadIdentityUser", "--member", WI_MEMBER, "--format", "none"], True),
         (["gcloud", "container", "clusters", "get-credentials", C, "--location", R, "--project", P], False),
         (["kubectl", "--context", CTX, "apply", "-f", manifests], False),
+        (["kubectl", "--context", CTX, "-n", NS, "get", "secret", "anyray-optimizer-token", "-o", "name"], False),
+        (["kubectl", "--context", CTX, "-n", NS, "create", "secret", "generic", "anyray-optimizer-token",
+          "--from-env-file=<new-private-file>"], True),
         (["kubectl", "--context", CTX, "-n", NS, "rollout", "status", "deployment/anyray-optimizer",
           "--timeout", "300s"], False),
         (["kubectl", "--context", CTX, "-n", NS, "rollout", "status", "deployment/anyray-gateway",
@@ -48,7 +53,10 @@ def standins(tmp_path):
     env = standin_env(bin_dir, tmp_path / "state", log, clean_env(ANYRAY_HOME=str(tmp_path / "home")))
 
     def calls() -> list[list[str]]:
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        """Each call's argv; the private file a secret was created from (gone since) named as in the plan."""
+        made = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        return [[re.sub(r"^--from-env-file=.*", "--from-env-file=<new-private-file>", a) for a in argv]
+                for argv in made]
 
     return env, calls, tmp_path / "manifests"
 
@@ -95,6 +103,14 @@ def test_deploy_makes_the_calls_then_a_second_run_changes_nothing(standins):
     )
     assert "namespace/anyray created" in first.stdout
     assert sorted(p.name for p in out.glob("*.yaml"))[0] == "00-namespace.yaml"
+    # the optimizer's service token: generated into a private file that lived only for the create
+    made = json.loads((out.parent / "state" / "secrets").read_text())
+    assert made == {"anyray-optimizer-token": {"keys": {"ANYRAY_OPTIMIZER_TOKEN": 43}, "mode": "0o600",
+                                               "folder_mode": "0o700"}}
+    raw = [json.loads(line) for line in (out.parent / "calls.jsonl").read_text().splitlines()]
+    created = [a for argv in raw for a in argv if a.startswith("--from-env-file=")]
+    assert created and not any(Path(a.split("=", 1)[1]).exists() for a in created)
+    assert not [p for p in out.iterdir() if "token" in p.name or p.suffix == ".env"]
 
     n = len(calls())
     second = deploy(env, out)
@@ -102,7 +118,7 @@ def test_deploy_makes_the_calls_then_a_second_run_changes_nothing(standins):
     again = calls()[n:]
     # only the looks, the credentials, the declarative apply and the waits: no create, no new binding
     assert again == [argv for argv, conditional in probes_and_creates(str(out)) if not conditional]
-    assert second.stdout.count("already there") == 3
+    assert second.stdout.count("already there") == 4
     applied = [line.strip() for line in second.stdout.splitlines() if line.strip().endswith(("created", "configured"))]
     assert applied == []
     assert "deployment/anyray-gateway unchanged" in second.stdout

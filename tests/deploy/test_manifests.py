@@ -148,13 +148,17 @@ def test_workload_identity_and_a_credential_free_optimizer(config_name, tmp_path
     [container] = optimizer["containers"]
     assert container["args"] == ["serve", "optimizer"]
     assert "envFrom" not in container  # the Secret with provider keys is never given to the optimizer
-    # ... only its own service token, one key of it, so it can require the token and present it to a keyed gateway
+    # ... only its own service token, from a Secret of its own, required: the pod does not start without one
+    token_ref = {"name": naming.OPTIMIZER_TOKEN_SECRET, "key": "ANYRAY_OPTIMIZER_TOKEN"}
     from_secret = [e for e in container["env"] if "valueFrom" in e]
-    assert [(e["name"], e["valueFrom"]["secretKeyRef"]["key"]) for e in from_secret] == [
-        ("ANYRAY_OPTIMIZER_TOKEN", "ANYRAY_OPTIMIZER_TOKEN")
-    ]
-    gateway = _one(objs, "Deployment", naming.GATEWAY_SERVICE)["spec"]["template"]["spec"]["containers"][0]
-    assert gateway["envFrom"][0]["secretRef"]["name"] == from_secret[0]["valueFrom"]["secretKeyRef"]["name"]
+    assert [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in from_secret] == [("ANYRAY_OPTIMIZER_TOKEN", token_ref)]
+    # the gateway (and LiteLLM) read the same one, as required, whatever the provider keys' Secret holds
+    workloads = [naming.GATEWAY_SERVICE] + ([naming.LITELLM_SERVICE] if config.deploy.litellm else [])
+    for name in workloads:
+        [other] = _one(objs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in other["env"]}
+        assert env["ANYRAY_OPTIMIZER_TOKEN"]["valueFrom"]["secretKeyRef"] == token_ref
+        assert other["envFrom"][0]["secretRef"]["name"] == naming.SECRET
 
 
 def test_network_policy_lets_only_the_gateway_and_litellm_reach_the_optimizer(config_name, tmp_path):
@@ -208,7 +212,7 @@ def test_postgres_and_redis_come_from_the_secret_by_reference(tmp_path):
         assert "value" not in env[name]
     objs = manifests(render("gke", config_for("vertex-only", tmp_path)))
     [container] = _one(objs, "Deployment", naming.GATEWAY_SERVICE)["spec"]["template"]["spec"]["containers"]
-    assert {e["name"] for e in container["env"]} == {"ANYRAY_CONFIG"}
+    assert {e["name"] for e in container["env"]} == {"ANYRAY_CONFIG", "ANYRAY_OPTIMIZER_TOKEN"}
 
 
 def test_no_secret_value_in_any_rendered_file_even_when_the_config_holds_keys(tmp_path):
@@ -245,7 +249,7 @@ def test_litellm_config_registers_the_anyray_callback(tmp_path):
     assert litellm_config["litellm_settings"]["callbacks"] == ["anyray.adapters.litellm.proxy_handler"]
     deployment = _one(objs, "Deployment", naming.LITELLM_SERVICE)
     [container] = deployment["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["ANYRAY_OPTIMIZER_URL"] == naming.optimizer_cluster_url("llm-gw")
 
 
@@ -277,11 +281,15 @@ def test_compose_publishes_only_the_gateway_and_keeps_secrets_in_the_env_file(co
         assert service["read_only"] is True
         assert service["user"] == f"{RUN_AS}:{RUN_AS}"
         assert not any(k.endswith(("API_KEY", "TOKEN", "PASSWORD")) for k in service["environment"])
-    # the gateway reads the secrets from the env file; the credential-free optimizer only its own token's file
-    assert services["gateway"]["env_file"] == [{"path": "anyray.env", "required": False}]
-    assert services["optimizer"]["env_file"] == [{"path": "optimizer.env", "required": False}]
+    # the gateway reads the secrets from the env file; the credential-free optimizer only its own token's file,
+    # which the gateway and LiteLLM read too, and which none of them may start without
+    token_file = {"path": "optimizer.env", "required": True}
+    assert services["gateway"]["env_file"] == [{"path": "anyray.env", "required": False}, token_file]
+    assert services["litellm"]["env_file"] == [{"path": "anyray.env", "required": False}, token_file]
+    assert services["optimizer"]["env_file"] == [token_file]
     token_example = [line for line in rendered.files["optimizer.env.example"].splitlines() if not line.startswith("#")]
     assert token_example == ["ANYRAY_OPTIMIZER_TOKEN="]
+    assert "ANYRAY_OPTIMIZER_TOKEN" not in rendered.files["anyray.env.example"]
     assert services["postgres"]["env_file"] == [{"path": "postgres.env", "required": False}]
     assert services["gateway"]["depends_on"]["optimizer"] == {"condition": "service_healthy"}
     for optional in ("litellm", "postgres", "redis"):

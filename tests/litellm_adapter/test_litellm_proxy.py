@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from anyray.cli import app
 from anyray.testing import FakeUpstream, ServerThread
 from tests.conftest import ANTHROPIC_KEY
-from tests.optimizer.conftest import ControllableOptimizer
+from tests.optimizer.conftest import SERVICE_TOKEN, ControllableOptimizer
 
 MASTER_KEY = "sk-litellm-master-0000000000000000000042"
 
@@ -48,7 +48,9 @@ def stack(tmp_path_factory) -> Iterator[tuple[str, FakeUpstream, ControllableOpt
         rendered = CliRunner().invoke(app, ["render", "litellm", "-o", str(tmp / "out"), "--config", str(config)])
         assert rendered.exit_code == 0, rendered.output
         port = free_port()
-        env = {**os.environ, "ANYRAY_OPTIMIZER_URL": opt.url, "ANYRAY_OPTIMIZER_BUDGET_MS": "300",
+        # the adapter presents the optimizer's service token, as in every deployment (the optimizer requires it)
+        env = {**os.environ, "ANYRAY_OPTIMIZER_URL": opt.url, "ANYRAY_OPTIMIZER_TOKEN": SERVICE_TOKEN,
+               "ANYRAY_OPTIMIZER_BUDGET_MS": "300",
                "LITELLM_MASTER_KEY": MASTER_KEY, "ANTHROPIC_API_KEY": ANTHROPIC_KEY, "HOME": str(tmp),
                "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_PROXY": "*"}
         log = (tmp / "litellm.log").open("w")

@@ -14,12 +14,15 @@ from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
 from anyray.testing import ServerThread
 
+# the optimizer's service token: without one it would take no cache write over HTTP (docs/protocol.md)
+SERVICE_TOKEN = "svc-token-controllable-optimizer-0123456789"
+
 
 class ControllableOptimizer:
     """The real optimizer app behind a switch: ok | slow | error | garbage | wrong-shape. Records raw bytes."""
 
     def __init__(self, config: Config | None = None) -> None:
-        self.inner = create_optimizer_app(Optimizer(config), service_token="", admin_token="")
+        self.inner = create_optimizer_app(Optimizer(config), service_token=SERVICE_TOKEN, admin_token="")
         self.mode = "ok"
         self.slow_s = 2.0
         self.seen: list[tuple[str, dict[str, str], bytes]] = []
@@ -52,7 +55,9 @@ class ControllableOptimizer:
 
 
 @pytest.fixture
-def controllable_optimizer() -> Iterator[tuple[ControllableOptimizer, str]]:
+def controllable_optimizer(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ControllableOptimizer, str]]:
+    """The optimizer, and its URL; a gateway started in the test presents its token (ANYRAY_OPTIMIZER_TOKEN)."""
+    monkeypatch.setenv("ANYRAY_OPTIMIZER_TOKEN", SERVICE_TOKEN)
     app = ControllableOptimizer(Config.model_validate(
         {"optimizer": {"strategies": [{"kind": "semantic_cache", "enabled": True}]}}))
     with ServerThread(app, production=True) as server:

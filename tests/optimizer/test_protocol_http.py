@@ -87,19 +87,23 @@ def test_service_token_is_required_and_checked(optimizer_url: str):
 
 
 def test_cache_write_hit_only_for_short_circuit_callers_and_purge_needs_admin(optimizer_url: str):
-    body = {"endpoint": "/v1/messages", "request": REQUEST, "metadata": {"team": "a"}, "canShortCircuit": True}
+    # the scope is the team the gateway authenticated; metadata.team is the caller's own label and scopes nothing
+    body = {"endpoint": "/v1/messages", "request": REQUEST, "metadata": {"team": "b"}, "authenticatedTeam": "a",
+            "canShortCircuit": True}
     miss = post(optimizer_url, "/v1/optimize", body).json()
     assert "cacheHit" not in miss and miss["cacheKey"]
     answer = {"type": "message", "role": "assistant", "content": [{"type": "text", "text": "4"}]}
     written = post(optimizer_url, "/v1/cache", {"cacheKey": miss["cacheKey"], "response": answer,
-                                                "metadata": {"team": "a"}}).json()
+                                                "authenticatedTeam": "a", "metadata": {"team": "b"}}).json()
     assert written == {"stored": True, "cacheKey": miss["cacheKey"]}
     hit = post(optimizer_url, "/v1/optimize", body).json()
     assert hit["cacheHit"] is True and hit["cachedResponse"] == answer
     no_short = post(optimizer_url, "/v1/optimize", {**body, "canShortCircuit": False}).json()
     assert "cachedResponse" not in no_short
-    other_team = post(optimizer_url, "/v1/optimize", {**body, "metadata": {"team": "b"}}).json()
-    assert "cachedResponse" not in other_team
+    other_team = post(optimizer_url, "/v1/optimize", {**body, "authenticatedTeam": "b", "metadata": {"team": "a"}})
+    assert "cachedResponse" not in other_team.json()
+    unauthenticated = post(optimizer_url, "/v1/optimize", {k: v for k, v in body.items() if k != "authenticatedTeam"})
+    assert "cachedResponse" not in unauthenticated.json()
 
     stats = httpx.get(optimizer_url + "/v1/cache/stats", headers={"authorization": f"Bearer {SERVICE}"}).json()
     assert stats["entries"] == 1 and stats["hits"] == 1 and stats["byTeam"]["a"]["hits"] == 1

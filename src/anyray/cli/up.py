@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import typer
@@ -12,7 +14,7 @@ from anyray.config import Config, ConfigError, load_config
 from anyray.pricing import PricingError
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
-from anyray.server.optimizer.app import create_optimizer_app
+from anyray.server.optimizer.app import SERVICE_TOKEN_ENV, create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
 from anyray.server.runner import PortInUse, run, serve_stack
 from anyray.store import StoreError, default_store_url
@@ -30,7 +32,20 @@ def load_or_exit(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
-def print_banner(config: Config, gateway: Gateway, console: Console = console) -> None:
+def service_token() -> tuple[str, str]:
+    """The optimizer's service token for this run, and where it came from: ANYRAY_OPTIMIZER_TOKEN when the shell
+    sets one (to share it with a LiteLLM adapter), else a random one made now. Either way it is put in this
+    process's environment, where the optimizer's embedder reads it to present to a keyed gateway. It is
+    never printed and never logged; nothing outside this process learns a generated one."""
+    given = os.environ.get(SERVICE_TOKEN_ENV, "").strip()
+    if given:
+        return given, f"from {SERVICE_TOKEN_ENV}"
+    token = secrets.token_urlsafe(32)
+    os.environ[SERVICE_TOKEN_ENV] = token
+    return token, f"generated for this run; set {SERVICE_TOKEN_ENV} to share one"
+
+
+def print_banner(config: Config, gateway: Gateway, console: Console = console, token_source: str | None = None) -> None:
     providers = Table(title="providers", title_justify="left", show_edge=False)
     providers.add_column("provider")
     providers.add_column("status")
@@ -58,6 +73,8 @@ def print_banner(config: Config, gateway: Gateway, console: Console = console) -
         else "off"
     )
     console.print(f"\n[bold]gateway[/] {url}   [bold]optimizer[/] {optimizer}   config: {config.source}")
+    if token_source:
+        console.print(f"[bold]optimizer service token[/] {token_source}")
     if gateway.spend.writer is not None:
         console.print(f"[bold]spend store[/] {redact(gateway.spend.writer.store.url)}   (see it with `anyray spend`)")
     console.print("\nPoint Claude Code and the SDKs at it:")
@@ -103,12 +120,17 @@ def up(
     except (PricingError, StoreError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    servers = [(create_gateway_app(config, gateway), config.gateway.host, config.gateway.port)]
+    token, token_source = None, None
     if config.optimizer.enabled and not config.optimizer.url:
-        servers.append((create_optimizer_app(optimizer), config.optimizer.host, config.optimizer.port))
+        # :8088 is served here too: never without a service token (anyone reaching it could write the cache)
+        token, token_source = service_token()
+    servers = [(create_gateway_app(config, gateway, optimizer_token=token), config.gateway.host, config.gateway.port)]
+    if token is not None:
+        servers.append((create_optimizer_app(optimizer, service_token=token), config.optimizer.host,
+                        config.optimizer.port))
 
     async def started() -> None:
-        print_banner(config, gateway)
+        print_banner(config, gateway, token_source=token_source)
 
     try:
         run(serve_stack(servers, on_started=started))

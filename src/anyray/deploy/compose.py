@@ -85,22 +85,23 @@ def ensure_env_files(out_dir: Path, rendered: Rendered, environ: Mapping[str, st
         if existing.exists():
             password = password or _read_env(existing).get(key)
     password = password or secrets.token_urlsafe(24)
-    # the optimizer's service token: the gateway's copy and the optimizer's must match
+    # the optimizer's service token, in optimizer.env, which the optimizer, the gateway and LiteLLM all read
+    # (compose.yaml); one that an older anyray.env holds is kept, so the stack keeps the token it had
     token = environ.get(TOKEN_ENV)
-    for existing in (app_env, opt_env):
+    for existing in (opt_env, app_env):
         if existing.exists():
             token = token or _read_env(existing).get(TOKEN_ENV)
     token = token or secrets.token_urlsafe(32)
     if not app_env.exists():
         lines = ["# Written by `anyray up --compose` from your environment. Yours to edit; never commit it."]
         lines += env_file_lines([n for n in rendered.secret_env if n != TOKEN_ENV], environ)
-        lines.append(f"{TOKEN_ENV}={token}")
         if postgres:
             lines.append(f"PGPASSWORD={password}")
         _write_private(app_env, lines)
         created.append(app_env)
     if not opt_env.exists():
-        _write_private(opt_env, ["# Written by `anyray up --compose`: the optimizer's service token, nothing else.",
+        _write_private(opt_env, ["# Written by `anyray up --compose`: the optimizer's service token, nothing else."
+                                 " The optimizer, the gateway and LiteLLM read it.",
                                  f"{TOKEN_ENV}={token}"])  # fmt: skip
         created.append(opt_env)
     if postgres and not db_env.exists():

@@ -9,8 +9,10 @@ with its command, its stderr and a hint at the usual cause.
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,9 @@ WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
 ROLLOUT_TIMEOUT = "300s"
 
 Run = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+# Where a create's argv names the private file `Step.private_file` writes: the file exists only while that one
+# command runs, so a generated secret is never in an argv, a printed command, a log or the manifests' folder.
+PRIVATE_FILE = "<new-private-file>"
 
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
@@ -39,9 +44,14 @@ class Step:
     hint: str
     probe: Callable[[subprocess.CompletedProcess[str]], bool] | None = None
     then: list[str] | None = None
+    private_file: Callable[[], str] | None = None  # the content of the file `then` names as PRIVATE_FILE
 
     def shown(self) -> str:
         return shlex.join(self.argv)
+
+
+def _optimizer_token_env() -> str:
+    return f"{naming.OPTIMIZER_TOKEN_ENV}={secrets.token_urlsafe(32)}\n"
 
 
 class StepFailed(Exception):
@@ -168,6 +178,16 @@ def plan(t: Target) -> list[Step]:
             f"kubectl could not apply: check that you may create these objects in namespace {t.namespace} "
             "(kubectl auth can-i create deployments -n NAMESPACE) and read the error above.",
         ),
+        Step(
+            f"the optimizer's service token exists (Secret {naming.OPTIMIZER_TOKEN_SECRET}; generated if missing)",
+            ["kubectl", *kctx, "-n", t.namespace, "get", "secret", naming.OPTIMIZER_TOKEN_SECRET, "-o", "name"],
+            f"Creating it needs permission to create secrets in {t.namespace} "
+            "(kubectl auth can-i create secrets -n NAMESPACE). The pods wait for it: none starts without it.",
+            probe=_exists,
+            then=["kubectl", *kctx, "-n", t.namespace, "create", "secret", "generic", naming.OPTIMIZER_TOKEN_SECRET,
+                  f"--from-env-file={PRIVATE_FILE}"],
+            private_file=_optimizer_token_env,
+        ),
         *(
             Step(
                 f"wait for {name}",
@@ -206,7 +226,7 @@ def execute(steps: list[Step], echo: Callable[[str], None], run: Run = _run) -> 
                 continue
             assert step.then is not None
             echo(f"$ {shlex.join(step.then)}")
-            result = run(step.then)
+            result = _run_then(step, run)
             if result.returncode != 0:
                 raise StepFailed(step, step.then, result)
             echo("  done")
@@ -215,3 +235,15 @@ def execute(steps: list[Step], echo: Callable[[str], None], run: Run = _run) -> 
             raise StepFailed(step, step.argv, result)
         for line in (result.stdout or "").strip().splitlines():
             echo(f"  {line}")
+
+
+def _run_then(step: Step, run: Run) -> subprocess.CompletedProcess[str]:
+    """The create, with PRIVATE_FILE replaced by a file only this user can read, gone once the command ran."""
+    assert step.then is not None
+    if step.private_file is None:
+        return run(step.then)
+    with tempfile.TemporaryDirectory(prefix="anyray-") as folder:  # mode 0700
+        path = Path(folder) / "secret.env"
+        path.touch(mode=0o600)
+        path.write_text(step.private_file())
+        return run([arg.replace(PRIVATE_FILE, str(path)) for arg in step.then])

@@ -17,6 +17,10 @@ LITELLM_PORT = 4000
 CONFIGMAP = "anyray-config"
 LITELLM_CONFIGMAP = "anyray-litellm-config"
 SECRET = "anyray-secrets"
+# the optimizer's service token, alone in its own Secret: the optimizer, the gateway and LiteLLM all read it,
+# and it is required (a pod without it does not start); `anyray deploy gke` generates it when it is missing
+OPTIMIZER_TOKEN_SECRET = "anyray-optimizer-token"
+OPTIMIZER_TOKEN_ENV = "ANYRAY_OPTIMIZER_TOKEN"
 
 
 def gateway_cluster_url(namespace: str = DEFAULT_NAMESPACE, port: int = GATEWAY_PORT) -> str:

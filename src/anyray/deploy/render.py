@@ -143,9 +143,10 @@ def secret_env_names(config: Config) -> list[str]:
         section = getattr(config.providers, name)
         if section.enabled:
             names.append(section.api_key_env)
-    # the optimizer's service token (the gateway and LiteLLM present it; the optimizer's embedder presents it
-    # to a keyed gateway) and the console's cookie key, so every gateway replica accepts every login
-    names += ["ANYRAY_OPTIMIZER_TOKEN", "ANYRAY_CONSOLE_SECRET"]
+    # the console's cookie key, so every gateway replica accepts every login. The optimizer's service token is
+    # not here: it has a file (optimizer.env) and a Secret (anyray-optimizer-token) of its own, which the
+    # optimizer, the gateway and LiteLLM all read and none may start without
+    names += ["ANYRAY_CONSOLE_SECRET"]
     if config.deploy.litellm:
         names.append("LITELLM_MASTER_KEY")
     return names

@@ -17,12 +17,32 @@ from typing import Any
 
 from anyray.server.http11 import HEAD_HARD_CAP_BYTES, Server, ServerLimits
 
-__all__ = ["HEAD_HARD_CAP_BYTES", "PortInUse", "Server", "ServerLimits", "bind", "http_server", "run",
-           "serve_stack", "server_limits", "tune_gc"]
+__all__ = ["HEAD_HARD_CAP_BYTES", "ListenRefused", "PortInUse", "Server", "ServerLimits", "bind", "check_listen",
+           "http_server", "run", "serve_stack", "server_limits", "tune_gc"]
 
 
 class PortInUse(OSError):
-    pass
+    """An address the stack cannot listen on (taken, not permitted, or refused: see `ListenRefused`)."""
+
+
+class ListenRefused(PortInUse):
+    """An app that must not listen where it was told to. A subclass of PortInUse so that every entry point
+    reports it as it reports any address it cannot listen on: one line, exit status 1."""
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def check_listen(app: Any, host: str, port: int) -> None:
+    """An app marked `loopback_only` (the optimizer without a service token: anyone reaching it could ask it
+    anything, and nothing tells the gateway from any other caller) listens on loopback or not at all."""
+    state = getattr(app, "state", None)
+    if getattr(state, "loopback_only", False) and host not in LOOPBACK and not host.startswith("127."):
+        raise ListenRefused(
+            f"cannot listen on {host}:{port}: the optimizer has no service token, so it serves loopback only. "
+            "Set ANYRAY_OPTIMIZER_TOKEN (a long random string, the same for the gateway and any LiteLLM "
+            "adapter), or listen on 127.0.0.1"
+        )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -49,6 +69,7 @@ def server_limits(app: Any) -> ServerLimits:
     return ServerLimits(
         keep_alive_s=limits.keepalive_timeout_s, head_timeout_s=limits.header_timeout_s,
         body_timeout_s=limits.body_timeout_s, max_connections=limits.max_connections,
+        write_timeout_s=limits.write_timeout_s,
     )
 
 
@@ -66,6 +87,8 @@ async def serve_stack(
     servers: list[tuple[Any, str, int]], on_started: Callable[[], Awaitable[None]] | None = None
 ) -> None:
     """Run every (app, host, port) until SIGINT/SIGTERM, then shut all of them down gracefully."""
+    for app, host, port in servers:
+        check_listen(app, host, port)
     sockets = []
     try:
         for _, host, port in servers:

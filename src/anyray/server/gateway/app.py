@@ -61,7 +61,9 @@ async def metrics(request: Request) -> Response:
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE)
 
 
-def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starlette:
+def create_gateway_app(config: Config, gateway: Gateway | None = None, optimizer_token: str | None = None) -> Starlette:
+    """`optimizer_token`: the optimizer's service token, accepted from the optimizer on /v1/embeddings of a
+    keyed gateway (default: ANYRAY_OPTIMIZER_TOKEN)."""
     install_redaction()  # no credential in any log line of this process (anyray.logs)
     gw = gateway or Gateway(config)
     console = console_for_gateway(gw)
@@ -91,7 +93,7 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None) -> Starle
         # the rest, split by dialect: Anthropic clients (anthropic-version / x-api-key) to Anthropic, others to OpenAI
         Route("/v1/{path:path}", openai_proxy.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
-    optimizer_token = os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None
+    optimizer_token = optimizer_token or os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None
     limits = config.gateway.limits
 
     def guard(inner: ASGIApp) -> ASGIApp:

@@ -1,8 +1,10 @@
 """A circuit breaker for the optimizer hook: stop waiting on an optimizer that keeps failing.
 
-After `failures` consecutive fail-opens the circuit opens and requests skip the optimizer at once (no
-budget spent). After `reset_s` one request is let through as a probe; its success closes the circuit,
-its failure opens it again for another `reset_s`.
+After `failures` consecutive failures of the optimizer itself (timeouts, 5xx, unreachable, answers that are
+not answers) the circuit opens and requests skip the optimizer at once (no budget spent). After `reset_s`
+one request is let through as a probe; its success closes the circuit, its failure opens it again for
+another `reset_s`. A refusal of what a caller sent (a 400 naming a field) is neither: it says nothing
+about the optimizer's health, and counting it would let any caller open the circuit for every team.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class CircuitBreaker:
 
     def success(self) -> None:
         self.state, self.consecutive, self._probing = "closed", 0, False
+
+    def neutral(self) -> None:
+        """An outcome that is not the optimizer's (it refused a caller's input): counts for nothing, but a
+        probe that ended so no longer holds the half-open circuit, so the next request probes."""
+        self._probing = False
 
     def failure(self) -> None:
         self.consecutive += 1

@@ -14,9 +14,10 @@ from anyray.config import Config, secret_value
 from anyray.keys import KeyRing
 from anyray.providers import Provider, build_providers
 from anyray.routing import Route, Router
+from anyray.server.gateway.auth import presented_key
 from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.call import Call, CallListener
-from anyray.server.gateway.limits import UpstreamSlots, busy
+from anyray.server.gateway.limits import BUSY_KEY, UpstreamSlots, busy
 from anyray.server.gateway.metrics import GatewayMetrics
 from anyray.server.gateway.optimizer_client import (
     HttpOptimizerClient,
@@ -44,7 +45,11 @@ def default_optimizer_client(config: Config, optimizer: Optimizer | None) -> Opt
         return None
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
     if settings.url:
-        return HttpOptimizerClient(settings.url, settings.budget_ms, _optimizer_token(), breaker)
+        token = _optimizer_token()
+        if token is None:
+            log.warning("optimizer.url is set but ANYRAY_OPTIMIZER_TOKEN is not: an optimizer with a token answers "
+                        "401 (every request fails open), one without takes no cache write (docs/security.md)")
+        return HttpOptimizerClient(settings.url, settings.budget_ms, token, breaker)
     return InProcessOptimizerClient(optimizer or Optimizer(config), settings.budget_ms, breaker)
 
 
@@ -73,7 +78,8 @@ class Gateway:
                              retry.final_for_clients)
         self.forwarder = Forwarder(self.providers, self.upstream, policy)
         limits = settings.limits
-        self.slots = UpstreamSlots(limits.max_concurrent_upstream, limits.queue_timeout_s)
+        self.slots = UpstreamSlots(limits.max_concurrent_upstream, limits.queue_timeout_s,
+                                   limits.max_concurrent_upstream_per_team)
         self.optimizer = optimizer_client
         # called once per finished call (after the last byte): spend records, metrics, post-call hooks
         self.listeners: list[CallListener] = []
@@ -115,17 +121,27 @@ class Gateway:
         kinds = [k.strip() for k in kinds_header.split(",") if k.strip()] if kinds_header is not None else None
         target = route.primary
         route_info = {"provider": target.provider, "model": target.model, "wire": self.speaks[target.provider]}
-        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds)
+        team = self.authenticated_team(headers)
+        message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds, team)
         outcome = await self.optimizer.optimize(message)
         if outcome is None:
             call.fail_open = True
             call.optimization = {"status": "fail_open", "applied": [], "skipped": [], "preserved": []}
             return None
+        outcome.authenticated_team = team
         call.decisions = outcome.decisions
         status = "cache_hit" if outcome.cached_response is not None else "optimized" if outcome.changed else "unchanged"
         call.optimization = {"status": status, "applied": outcome.applied, "skipped": outcome.skipped,
                              "preserved": outcome.preserved}
         return outcome
+
+    def authenticated_team(self, headers: Mapping[str, str]) -> str | None:
+        """The team of the gateway key this request presented, verified against the ring as the key check did
+        (a hash lookup; nothing when no key exists). None for a caller without a valid key: without gateway
+        keys every caller is one anonymous principal, whatever team its x-anyray-metadata names, so that
+        label attributes spend but never scopes the response cache (docs/security.md#the-response-cache)."""
+        key = self.keys.verify(presented_key(headers))
+        return key.team if key is not None else None
 
     def after_answer(self, call: Call, outcome: OptimizeOutcome | None, response: dict[str, Any] | None) -> None:
         """Post-call hooks, never awaited: cache write-back when asked for, and the optimize-response report."""
@@ -136,6 +152,8 @@ class Gateway:
         if outcome.cache_key and complete:
             message = {"cacheKey": outcome.cache_key, "endpoint": call.endpoint, "route": route,
                        "response": response, "metadata": call.metadata}
+            if outcome.authenticated_team:
+                message["authenticatedTeam"] = outcome.authenticated_team
             if outcome.cache_ttl_s:
                 message["ttlSeconds"] = outcome.cache_ttl_s
             self.optimizer.write_back(message)
@@ -151,9 +169,11 @@ class Gateway:
         return response
 
     def busy(self, request: Request) -> Response:
-        """No upstream slot came free in time: a 429 the caller's SDK backs off from and retries."""
-        self.metrics.limit_refused_inc("concurrent_upstream")
-        return busy(request.scope, request.headers, self.slots.limit or 0)
+        """No upstream slot (the gateway's, or the caller's team's) came free in time: a 429 the caller's SDK
+        backs off from and retries."""
+        team = request.scope.get("state", {}).get(BUSY_KEY) == "team"
+        self.metrics.limit_refused_inc("concurrent_upstream_per_team" if team else "concurrent_upstream")
+        return busy(request.scope, request.headers, self.slots.limit or 0, self.slots.per_team)
 
     def completed(self, call: Call) -> None:
         for listener in self.listeners:

@@ -17,6 +17,11 @@ The header never goes upstream: providers forward only an allow-list of headers.
 key-shaped in it masked as the logs mask it (anyray.logs.redact); the body field itself is part of the
 Anthropic API and is forwarded as the client sent it.
 
+Metadata goes to the optimizer, which refuses anything credential-shaped in it (a key, a token, a tag
+named like a credential header). The same rule runs here first, with the optimizer's own patterns: a
+header carrying such a value is the caller's mistake and gets the caller's 400, and a session tag that
+still looks like one after masking is left out; so the optimizer never sees a message it must refuse.
+
 Gateway keys (another issue) will imply a team: pass the key's team as `key_team` and it wins over
 whatever the header says, so a caller can label its spend but cannot bill another team.
 """
@@ -31,6 +36,7 @@ from typing import Any
 import orjson
 
 from anyray.logs import redact
+from anyray.server.optimizer.protocol import ProtocolError, refuse_credentials
 
 HEADER = "x-anyray-metadata"
 MAX_HEADER_BYTES = 2048
@@ -134,6 +140,12 @@ def parse_metadata(header: str | None) -> Attribution:
     if len(tags) > MAX_TAGS:
         raise MetadataError(f"more than {MAX_TAGS} tags")
     result.tags = tags
+    try:  # the optimizer's own rule, so that it never has to refuse (and the caller hears why)
+        refuse_credentials({"metadata": result.as_dict()})
+    except ProtocolError as exc:
+        where = exc.field.removeprefix("metadata.")
+        raise MetadataError(f"{where}: looks like a credential (an API key, token or credential header); "
+                            "keys never belong in metadata") from None
     return result
 
 
@@ -154,7 +166,17 @@ def session_of(user_id: Any) -> str | None:
     # a key pasted where an id belongs (a misconfigured client, or a probe) is masked as the logs mask it:
     # the session tag lands in every spend record and report
     text = redact(_CONTROL.sub("", text))[:MAX_VALUE_CHARS]
+    if text and _credential_shaped(text):  # what masking missed (a key glued to other letters): not kept
+        return None
     return text or None
+
+
+def _credential_shaped(value: str) -> bool:
+    try:
+        refuse_credentials({"metadata": {SESSION_TAG: value}})
+    except ProtocolError:
+        return True
+    return False
 
 
 def attribute(

@@ -21,13 +21,22 @@ import orjson
 
 from anyray.server.gateway.breaker import CircuitBreaker
 from anyray.server.gateway.h1 import ConnectionPool
-from anyray.server.optimizer.engine import Optimizer
+from anyray.server.optimizer.engine import Optimizer, ProtocolError
 
 log = logging.getLogger("anyray.gateway.optimizer")
 
 # The only request headers the optimizer may see: they change what a request means, never who sent it.
 OPTIMIZER_HEADER_ALLOWLIST = ("anthropic-beta", "anthropic-version", "x-anyray-cache")
 MAX_BACKGROUND = 256
+
+
+class OptimizerRefused(Exception):
+    """The optimizer refused the message for what it carries (a 400 naming a field): the caller's input, not
+    the optimizer's fault. Never counted by the circuit breaker."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(f"optimizer refused {field}")
 
 
 @dataclass(slots=True)
@@ -43,6 +52,8 @@ class OptimizeOutcome:
     preserved: list[str] = field(default_factory=list)
     # handles of what the optimizer elided and stashed, as the request's markers name them
     retrievable: frozenset[str] = frozenset()
+    # the team the gateway authenticated (its gateway key's): what a cache write-back is bound to
+    authenticated_team: str | None = None
 
 
 def build_message(
@@ -53,7 +64,10 @@ def build_message(
     headers: Mapping[str, str],
     can_short_circuit: bool,
     enabled_kinds: list[str] | None = None,
+    authenticated_team: str | None = None,
 ) -> dict[str, Any]:
+    """An OptimizeRequest. `authenticated_team` is the team of the gateway key the caller presented, verified
+    by the gateway; the optimizer binds cache entries to it (never to `metadata.team`, which the caller wrote)."""
     message = {
         "endpoint": endpoint,
         "request": request,
@@ -64,6 +78,8 @@ def build_message(
     }
     if enabled_kinds is not None:
         message["enabledKinds"] = enabled_kinds
+    if authenticated_team:
+        message["authenticatedTeam"] = authenticated_team
     return message
 
 
@@ -140,6 +156,8 @@ class OptimizerClient:
             answer = await within(self.budget_s, self._call("/v1/optimize", message))
         except TimeoutError:
             return self._failed("timeout")
+        except (ProtocolError, OptimizerRefused) as exc:  # in-process / over HTTP: the message was refused
+            return self._refused(exc.field)
         except Exception as exc:
             return self._failed(type(exc).__name__)
         if not isinstance(answer, dict) or not isinstance(answer.get("request"), dict):
@@ -158,6 +176,14 @@ class OptimizerClient:
             [p for p in _strings(answer.get("preserved")) if isinstance(p, str)],
             frozenset(h for h in _strings(answer.get("retrievable")) if isinstance(h, str)) if changed else frozenset(),
         )
+
+    def _refused(self, field: str) -> None:
+        """The request goes on unoptimized, as on any fail-open, but the breaker does not count it."""
+        self.fail_open["refused"] += 1
+        self.breaker.neutral()
+        log.info("optimizer refused the request's %s: forwarded unoptimized (the caller's input, not an "
+                 "optimizer failure)", field.split(".", 1)[0][:32])
+        return None
 
     def _failed(self, reason: str, trip: bool = True) -> None:
         self.fail_open[reason] += 1
@@ -232,6 +258,15 @@ class OptimizerClient:
         }
 
 
+def _refused_field(body: bytes) -> str:
+    try:
+        error = orjson.loads(body).get("error")
+        field = error.get("field") if isinstance(error, dict) else None
+    except (orjson.JSONDecodeError, AttributeError):
+        field = None
+    return field if isinstance(field, str) and field else "<body>"
+
+
 class InProcessOptimizerClient(OptimizerClient):
     """`anyray up`: the optimizer lives on the same event loop; no HTTP, same budget and fail-open."""
 
@@ -304,6 +339,8 @@ class HttpOptimizerClient(OptimizerClient):
         status, body = await self._exchange("POST", path, orjson.dumps(message))
         if status == 404 and path == "/v1/retrieve":
             return None  # an unknown or expired handle: a miss
+        if status == 400:  # the protocol's refusal of a message, naming the field
+            raise OptimizerRefused(_refused_field(body))
         if status != 200:
             raise RuntimeError(f"optimizer HTTP {status}")
         return orjson.loads(body)

@@ -46,6 +46,9 @@ class Http11Protocol(asyncio.Protocol):
         self.no_more = False  # past max_pipelined: what follows is not read; the queued ones end the connection
         self._drain: asyncio.Future[None] | None = None
         self._out: list[bytes] = []
+        self._written = 0  # bytes handed to the transport; minus what it still buffers: what the client took
+        self._sent_mark = 0  # ...as last seen by the deadline check, and when it last moved
+        self._sent_at = 0.0
         # per request head, while it is parsed
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -191,7 +194,10 @@ class Http11Protocol(asyncio.Protocol):
         self.deadline = None if within_s is None else self.loop.time() + within_s
 
     def check_deadline(self, now: float) -> None:
-        """Called each tick by the server: a client that did not send in time is let go."""
+        """Called each tick by the server: a client that did not send in time is let go, and one that does not
+        read what it was sent is cut."""
+        if self._write_stalled(now):
+            return
         deadline = self.deadline
         if deadline is None or now <= deadline:
             return
@@ -213,6 +219,28 @@ class Http11Protocol(asyncio.Protocol):
                          f"{self.limits.body_timeout_s:g}s", "request_timeout")
         else:
             self.close()
+
+    def _write_stalled(self, now: float) -> bool:
+        """Whether the client left bytes of its answer unread for `write_timeout_s` (nothing the transport holds
+        left it since), in any phase: then the connection is aborted. Not closed: a close waits to send what
+        is buffered, which a client that does not read never takes, so the descriptor would stay. The abort
+        ends the exchange as a hang-up does (the app's stream sees `http.disconnect`, lets its upstream go and
+        records the call as the client leaving)."""
+        transport = self.transport
+        if transport is None:
+            return False
+        buffered = transport.get_write_buffer_size()
+        sent = self._written - buffered
+        if not buffered or sent != self._sent_mark:
+            self._sent_mark, self._sent_at = sent, now
+            return False
+        if now - self._sent_at <= self.limits.write_timeout_s:
+            return False
+        self.state.stalled_one()
+        self.closing = True
+        self.deadline = None
+        transport.abort()
+        return True
 
     # ----------------------------------------------------------------------------- parser callbacks
     def on_message_begin(self) -> None:
@@ -342,7 +370,9 @@ class Http11Protocol(asyncio.Protocol):
     def _flush(self) -> None:
         out = self._out
         if out and not self.transport.is_closing():
-            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+            data = out[0] if len(out) == 1 else b"".join(out)
+            self._written += len(data)
+            self.transport.write(data)
         out.clear()
 
     def close(self) -> None:

@@ -45,6 +45,9 @@ class ServerLimits:
     max_connections: int = 4096  # open client connections; past it, a 503 and close at once
     max_head_bytes: int = HEAD_HARD_CAP_BYTES  # every byte before a head's end, blank lines included
     max_pipelined: int = 16  # requests queued behind the one being answered; past it, the connection ends
+    # an answer's bytes waiting to be sent must start leaving within this, or the connection is cut (a client
+    # that stops reading would otherwise hold its connection, and a stream its upstream, forever)
+    write_timeout_s: float = 30.0
 
     def effective_max_connections(self) -> int:
         """The cap, but at most half the process's file-descriptor limit: the other half is for upstream
@@ -74,7 +77,9 @@ class ServerState:
     total_requests: int = 0
     refused_connections: int = 0
     timed_out: int = 0
+    stalled_cut: int = 0  # connections cut because their client read nothing within write_timeout_s
     _last_refusal_log: float = 0.0
+    _last_stall_log: float = 0.0
 
     def refused_one(self) -> None:
         """Count a connection refused past the cap; say so at most once every ten seconds (a flood of
@@ -85,6 +90,15 @@ class ServerState:
             self._last_refusal_log = now
             log.warning("refusing connections past max_connections=%d with a 503 (%d refused so far)",
                         self.max_connections, self.refused_connections)
+
+    def stalled_one(self) -> None:
+        """Count a connection cut for not reading its answer; say so at most once every ten seconds."""
+        self.stalled_cut += 1
+        now = time.monotonic()
+        if now - self._last_stall_log >= 10.0:
+            self._last_stall_log = now
+            log.warning("cut a connection whose client read nothing of its answer for %gs (write_timeout_s; "
+                        "%d cut so far)", self.limits.write_timeout_s, self.stalled_cut)
 
 
 class Server:

@@ -134,7 +134,8 @@ class Optimizer:
         if ctx.stashed and current is not request:
             answer["retrievable"] = sorted(ctx.stashed)
         if caching is not None:
-            await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")))
+            await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")),
+                                      message.get("authenticatedTeam"))
         return answer
 
     def _steps(self, plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[tuple[Planned, str | None]]:
@@ -151,7 +152,11 @@ class Optimizer:
         self._runnable[(id(plan), endpoint)] = (plan, steps)
         return steps
 
-    async def _consult_cache(self, answer: dict[str, Any], step: Planned, ctx: Context, can_short: bool) -> None:
+    async def _consult_cache(
+        self, answer: dict[str, Any], step: Planned, ctx: Context, can_short: bool, team: str | None
+    ) -> None:
+        """Look the request up in the scope of `team`: the team the gateway authenticated (its gateway key's),
+        never `metadata.team`, which a caller writes itself. None: the one scope of unauthenticated callers."""
         assert self.cache is not None and isinstance(step.strategy, SemanticCache)
         request = answer["request"]
         reason = step.strategy.eligible(request, ctx, step.params)
@@ -160,7 +165,6 @@ class Optimizer:
         if reason is not None:
             answer["skipped"].append({"kind": step.kind, "reason": reason})
             return
-        team = ctx.metadata.get("team")
         model = ctx.model or str(request.get("model", ""))
         key = self.cache.key_for(ctx.endpoint, request, model, team)
         hit = await self.cache.lookup(key, team)
@@ -215,20 +219,22 @@ class Optimizer:
     # -------------------------------------------------------------------------------------- cache, stash
 
     async def cache_write(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Store a live answer. Only a trusted caller gets here: the in-process gateway, or one presenting the
+        service token (app.py refuses writes over HTTP without one). The entry is bound to
+        `authenticatedTeam`, what the gateway verified, never to `metadata.team`, which its caller wrote."""
         validate("CacheWrite", message)
         if self.cache is None:
             await self.start()
         assert self.cache is not None
-        metadata = message.get("metadata") or {}
+        team = message.get("authenticatedTeam")
         route = message.get("route") or {}
         key = message.get("cacheKey")
         if key is None:
             request = message["request"]
             model = route.get("model") or str(request.get("model", ""))
-            key = self.cache.key_for(message.get("endpoint", "/v1/messages"), request, model, metadata.get("team"))
+            key = self.cache.key_for(message.get("endpoint", "/v1/messages"), request, model, team)
         model = route.get("model") or str((message.get("request") or {}).get("model", ""))
-        stored = await self.cache.store(key, message["response"], metadata.get("team"), model,
-                                        message.get("ttlSeconds"))
+        stored = await self.cache.store(key, message["response"], team, model, message.get("ttlSeconds"))
         if stored and self.similar is not None:
             self.similar.written(key)
         return {"stored": stored, "cacheKey": key}

@@ -39,6 +39,12 @@ _ROUTE = {
     "additionalProperties": False,
 }
 _METADATA = {"type": "object", "description": "team, app, user and free tags; never a credential"}
+_AUTHENTICATED_TEAM = {
+    "type": "string",
+    "minLength": 1,
+    "description": "the team of the gateway key the caller authenticated with, as the gateway verified it; cache "
+    "entries are bound to it (absent: the one shared scope of unauthenticated callers), never to metadata.team",
+}
 _HEADERS = {
     "type": "object",
     "additionalProperties": {"type": "string"},
@@ -59,6 +65,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "headers": _HEADERS,
             "enabledKinds": {"type": "array", "items": {"type": "string"}},
             "canShortCircuit": {"type": "boolean", "default": False},
+            "authenticatedTeam": _AUTHENTICATED_TEAM,
         },
     },
     "OptimizeAnswer": {
@@ -111,6 +118,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "response": {"type": "object"},
             "ttlSeconds": {"type": "integer", "minimum": 1},
             "metadata": _METADATA,
+            "authenticatedTeam": _AUTHENTICATED_TEAM,
         },
     },
     "CachePurge": {

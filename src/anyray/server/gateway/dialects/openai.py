@@ -243,7 +243,28 @@ def _problem(payload: dict[str, Any]) -> Response | None:
         )
     if "stream" in payload and payload["stream"] is not None and not isinstance(payload["stream"], bool):
         return openai_error(400, "Invalid type for 'stream': expected a boolean.", param="stream", code="invalid_type")
+    options = payload.get("stream_options")
+    if options is not None:  # both legs read it as an object (the usage chunk spend records need)
+        if not isinstance(options, dict):
+            return openai_error(400, f"Invalid type for 'stream_options': expected an object, but got "
+                                f"{_json_type(options)} instead.", param="stream_options", code="invalid_type")
+        include = options.get("include_usage")
+        if include is not None and not isinstance(include, bool):
+            return openai_error(400, f"Invalid type for 'stream_options.include_usage': expected a boolean, but got "
+                                f"{_json_type(include)} instead.", param="stream_options.include_usage",
+                                code="invalid_type")
     return None
+
+
+def _json_type(value: Any) -> str:
+    """What OpenAI's errors call a JSON value's type ("a string", "an array")."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 OPENAI = OpenAIDialect()
