@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
 import sys
+import urllib.request
 from importlib.metadata import version
 from urllib.parse import urlparse
-
-import httpx
 
 from anyray import __version__
 from anyray.doctor import Result, Situation
@@ -66,12 +66,17 @@ def _provider_fix(name: str) -> str:
     }.get(name, f"configure providers.{name}")
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _get_json(url: str, timeout: float) -> dict | None:
+    """A local anyray's JSON answer (the standard library's client: a loopback GET needs no more; direct,
+    whatever proxy the shell names)."""
     try:
-        response = httpx.get(url, timeout=timeout)
-        data = response.json()
+        with _DIRECT.open(url, timeout=timeout) as response:
+            data = json.loads(response.read())
         return data if isinstance(data, dict) else None
-    except (httpx.HTTPError, ValueError):
+    except (OSError, ValueError):  # refused, timed out, an HTTP error status (urllib raises it), not JSON
         return None
 
 
