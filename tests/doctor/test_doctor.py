@@ -19,8 +19,9 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from anyray.cli import app
-from anyray.testing import ServerThread, make_service_account_key
+from anyray.testing import make_service_account_key
 from tests.conftest import ANTHROPIC_KEY, vertex_and_anthropic_config
+from tests.kit import ServerThread
 
 CLEAN_ENV = {"ANTHROPIC_BASE_URL": None, "OPENAI_BASE_URL": None, "ANTHROPIC_API_KEY": None, "OPENAI_API_KEY": None,
              "GOOGLE_CLOUD_PROJECT": None, "ANTHROPIC_VERTEX_PROJECT_ID": None, "ANYRAY_CONFIG": None,

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from anyray.config import Config
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
-from anyray.testing import ServerThread
+from tests.kit import ServerThread
 
 
 class ControllableOptimizer:
