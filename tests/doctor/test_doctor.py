@@ -195,7 +195,7 @@ def test_an_extra_the_config_needs_is_reported(tmp_path):
                          capture_output=True, text=True, timeout=60,
                          env={"PYTHONPATH": str(tmp_path / "shim"), "PATH": str(tmp_path), "HOME": str(tmp_path)})
     extra = by_check(json.loads(run.stdout))["extra: redis"]
-    assert extra["status"] == "fail" and extra["fix"] == "pip install 'redis'"
+    assert extra["status"] == "fail" and extra["fix"] == "pip install 'anyray[redis]'"
     _, report, _ = doctor("--config", config, env={"PATH": str(tmp_path)})
     assert by_check(report)["extra: redis"]["status"] == "ok"
 

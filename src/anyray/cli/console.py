@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from anyray.cli.up import load_or_exit
+from anyray.cli.common import load_or_exit
 from anyray.console.auth import is_loopback
 from anyray.store import StoreError, default_store_url, open_store
 from anyray.store.postgres import redact
