@@ -82,7 +82,8 @@ def test_kept_lines_keep_their_layout_and_source_reads_lose_only_long_bodies(opt
     lines = out_source.split("\n")
     assert "     4→def charge(amount):" in lines and "    20→def refund(amount):" in lines  # names stay
     assert "     1→import ledger" in lines and not any("total_3 =" in line for line in lines)
-    assert any("[anyray: body of charge, 13 lines (lines 5-17) elided" in line for line in lines)
+    assert lines[lines.index("     4→def charge(amount):") + 1].startswith(
+        "    ...  # [anyray: body, 13 lines (lines 5-17) elided; the original (34 lines) is retrievable")
 
 
 def test_long_logs_keep_errors_question_terms_head_and_tail(optimizer):
@@ -193,17 +194,23 @@ def test_numbered_reads_and_traceback_call_paths(optimizer):
     _, out = results(optimize(optimizer, request, ["code_skeleton"])["request"])
     assert out.endswith(reminder)
     assert numbered(DISCOUNT, src.split("\n").index(DISCOUNT.split("\n")[0]) + 1) in out
-    assert "    ...  # [anyray: body of compute_invoice_0, lines" in out
+    first = next(i for i, line in enumerate(src.split("\n")) if "def compute_invoice_0(" in line)
+    assert "        ...  # [anyray: body, " in out.split("\n")[first + 2]  # just after its docstring
 
 
-def test_other_languages_and_unparsable_files_are_left_alone(optimizer):
+def test_other_languages_by_their_braces_and_python_fragments_by_their_indentation(optimizer):
     go = "package main\n\nfunc f(a int) int {\n" + "\ta = a + 1\n" * 80 + "\treturn a\n}\n"
-    broken = python_module("broken", 12) + "\ndef oops(:\n"
-    broken_ts = TYPESCRIPT + "\nexport function oops( {\n"
+    broken = python_module("broken", 12) + "\ndef oops(:\n"  # a fragment (a read cut mid-file) does not parse
+    yaml = "\n".join(f"key{i}: value {i}" for i in range(60))
     request = session("x", [("Read", {"file_path": "/w/f.go"}, go)], [("Read", {"file_path": "/w/g.py"}, broken)],
-                      [("Read", {"file_path": "/w/h.ts"}, broken_ts)])
-    answer = optimize(optimizer, request, ["code_skeleton"])
-    assert results(answer["request"]) == [go, broken, broken_ts] and answer["applied"] == []
+                      [("Read", {"file_path": "/w/h.yaml"}, yaml)])
+    out_go, out_py, out_yaml = results(optimize(optimizer, request, ["code_skeleton"])["request"])
+    assert out_go.split("\n")[:4] == ["package main", "", "func f(a int) int {", out_go.split("\n")[3]]
+    assert out_go.split("\n")[3].startswith("\t// [anyray: body, 81 lines (lines 4-84) elided")
+    assert out_go.endswith("}\n")
+    assert "def oops(:" in out_py and "    def __init__(self, client, ledger) -> None:" in out_py
+    assert "        ...  # [anyray: body, " in out_py and len(out_py) < len(broken) * 0.5
+    assert out_yaml == yaml  # no code: nothing for this strategy
 
 
 TYPESCRIPT = "\n".join([
@@ -244,8 +251,8 @@ def test_typescript_reads_keep_declarations_and_signatures(optimizer):
                  "export const handler = async (req: Request): Promise<Response> => {",
                  '    if (coupon === "C7") return total * 0.9;'):  # applyCoupon is asked about: whole
         assert any(k.endswith("→" + line) for k in kept), line
-    assert "    // [anyray: body of total, lines 11-23, elided;" in out
-    assert "  // [anyray: body of handler, lines" in out and "step 7" not in out and "line5" not in out
+    assert "    // [anyray: body, 13 lines (lines 11-23) elided; the original (64 lines) is retrievable" in out
+    assert "  // [anyray: body, 21 lines (lines 42-62) elided]" in out and "step 7" not in out and "line5" not in out
     assert retrieve(optimizer, only(HANDLE.findall(out))) == numbered(TYPESCRIPT)
 
 
@@ -383,7 +390,7 @@ def test_code_graph_keeps_the_call_path_and_skeleton_does_not(optimizer):
     assert "    cents = _round_cents(total * 100)" in graph and "    cents = _round_cents(total * 100)" in skeleton
     assert "    elif fraction_of_a_cent == 0.5 and whole_cents % 2:" in graph  # called by charge: kept
     assert "    elif fraction_of_a_cent == 0.5 and whole_cents % 2:" not in skeleton
-    assert "body of _unused_helper" in graph and "body of filler_3" in graph  # not on the path: elided
+    assert "first_intermediate_value = x + 1" not in graph and "padding text 3" not in graph  # not on the path
     ast.parse(graph)
 
 

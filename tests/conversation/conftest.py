@@ -23,8 +23,8 @@ class Run:
         self.loop.run_until_complete(self.optimizer.start())
 
     def __call__(self, request: dict[str, Any], kinds: list[str] | None = None,
-                 settings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        return self.loop.run_until_complete(optimize(self.optimizer, request, kinds, settings))
+                 settings: list[dict[str, Any]] | None = None, endpoint: str = "/v1/messages") -> dict[str, Any]:
+        return self.loop.run_until_complete(optimize(self.optimizer, request, kinds, settings, endpoint))
 
     def retrieve(self, handle: str) -> str:
         return self.loop.run_until_complete(self.optimizer.retrieve({"handle": handle}))["content"]

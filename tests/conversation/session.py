@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import orjson
+
 from anyray.server.optimizer.engine import Optimizer
 
 TOOLS = [
@@ -60,11 +62,36 @@ def requests(messages: list[dict[str, Any]], **extra: Any) -> list[dict[str, Any
     return [{**base, "messages": messages[: i + 1]} for i, m in enumerate(messages) if m["role"] == "user"]
 
 
+def as_openai(messages: list[dict[str, Any]], system: str | None = None) -> list[dict[str, Any]]:
+    """The same history as an OpenAI client keeps it: tool calls on the assistant message, each result a
+    `tool` message, plain strings; a system message first when given."""
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for m in messages:
+        content = m["content"]
+        if isinstance(content, str):
+            out.append({"role": m["role"], "content": content})
+        elif m["role"] == "assistant":
+            text = "".join(b["text"] for b in content if b["type"] == "text") or None
+            calls = [{"id": b["id"], "type": "function",
+                      "function": {"name": b["name"], "arguments": orjson.dumps(b["input"]).decode()}}
+                     for b in content if b["type"] == "tool_use"]
+            out.append({"role": "assistant", "content": text, **({"tool_calls": calls} if calls else {})})
+        else:
+            out += [{"role": "tool", "tool_call_id": b["tool_use_id"], "content": b["content"]}
+                    for b in content if b["type"] == "tool_result"]
+    return out
+
+
+def openai_tools() -> list[dict[str, Any]]:
+    return [{"type": "function", "function": {"name": t["name"], "description": t["description"],
+                                              "parameters": t["input_schema"]}} for t in TOOLS]
+
+
 async def optimize(optimizer: Optimizer, request: dict[str, Any], kinds: list[str] | None,
-                   settings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                   settings: list[dict[str, Any]] | None = None, endpoint: str = "/v1/messages") -> dict[str, Any]:
     if settings is not None:
         await optimizer.put_settings({"strategies": settings})
-    message: dict[str, Any] = {"endpoint": "/v1/messages", "request": request,
+    message: dict[str, Any] = {"endpoint": endpoint, "request": request,
                                "route": {"provider": "anthropic", "model": "claude-sonnet-4-5"}}
     if kinds is not None:
         message["enabledKinds"] = kinds

@@ -13,9 +13,10 @@ import pytest
 from anyray.server.optimizer.strategies.conversation import pays_off
 from anyray.server.optimizer.strategies.prompt_compression import normalise
 from anyray.testing.anthropic_api import tool_pairing_problem
-from tests.conversation.session import TOOLS, agent_session, requests
+from anyray.testing.openai_api import _tool_message_problem as openai_tool_problem
+from tests.conversation.session import TOOLS, agent_session, as_openai, openai_tools, requests
 
-HANDLE = re.compile(r"/v1/retrieve handle (\S+?)\]")
+HANDLE = re.compile(r"handle (h_[0-9a-f]{16})\]")
 EAGER = {"max_payback_turns": 1000}  # every step "pays": shows what a step does, whatever it costs
 
 
@@ -205,3 +206,48 @@ def test_ledger_allows_a_step_on_a_small_share_of_the_session_and_counts_its_deb
     strict = Ledger(StepParams(max_payback_turns=0, max_session_share=0), fixed=1000)
     strict.turn(80_000)
     assert not strict.allow(saved, tail)
+
+
+# ---------------------------------------------------------------------------------------- OpenAI-shaped histories
+
+def openai_request(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"model": "gpt-4o", "max_tokens": 4096, "tools": openai_tools(),
+            "messages": as_openai(messages, "You are a careful engineer. " * 40)}
+
+
+def test_observation_mask_masks_old_tool_messages_of_an_openai_history(run):
+    request = openai_request(agent_session(turns=30))
+    original = copy.deepcopy(request)
+    answer = run(request, ["observation_mask"], [{"kind": "observation_mask", "params": EAGER}],
+                 endpoint="/v1/chat/completions")
+    assert answer["applied"] == ["observation_mask"] and request == original
+    sent = answer["request"]["messages"]
+    masked = [(new, old) for new, old in zip(sent, original["messages"], strict=True) if new != old]
+    assert masked and all(new["role"] == "tool" and new["tool_call_id"] == old["tool_call_id"] for new, old in masked)
+    for new, old in masked:
+        assert new["content"].startswith("[anyray: tool result masked")
+        assert run.retrieve(HANDLE.search(new["content"]).group(1)) == old["content"]
+    assert "Traceback: ValueError" in orjson.dumps(sent).decode()  # the error result stays whole
+    recent = [m for m in sent[-20:] if m["role"] == "tool"]
+    assert all(not m["content"].startswith("[anyray:") for m in recent)  # the last rounds stay whole
+    assert openai_tool_problem(sent) is None
+
+
+def test_window_budget_crops_an_openai_history_keeping_system_task_and_pairs(run):
+    request = openai_request(agent_session(turns=60, big_every=1))
+    answer = run(request, ["window_budget"], [{"kind": "window_budget", "params": {"budget_tokens": 60_000}}],
+                 endpoint="/v1/chat/completions")
+    assert answer["applied"] == ["window_budget"]
+    sent, old = answer["request"]["messages"], request["messages"]
+    assert sent[0] == old[0] and sent[1]["role"] == "user"  # the system message, then the task
+    assert sent[1]["content"].startswith(old[1]["content"]) and "[anyray:" in sent[1]["content"]
+    assert sent[-12:] == old[-12:] and len(sent) < len(old)
+    assert sent[2]["role"] == "assistant" and openai_tool_problem(sent) is None
+
+
+def test_tool_pruning_drops_unused_functions_of_an_openai_request(run):
+    request = openai_request(agent_session(turns=24))
+    answer = run(request, ["tool_pruning"], [{"kind": "tool_pruning", "params": EAGER}],
+                 endpoint="/v1/chat/completions")
+    assert answer["applied"] == ["tool_pruning"]
+    assert [t["function"]["name"] for t in answer["request"]["tools"]] == ["Bash", "Read", "Edit", "Grep"]

@@ -66,7 +66,8 @@ class Gateway:
         self.router = Router(config, available=set(self.providers))
         self.speaks = {name: provider.speaks for name, provider in self.providers.items()}
         settings = config.gateway
-        self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s)
+        self.upstream = UpstreamClient(settings.connect_timeout_s, settings.upstream_timeout_s,
+                                       settings.limits.max_connections_per_upstream)
         retry = settings.retry
         policy = RetryPolicy(retry.attempts, retry.base_ms / 1000, retry.max_ms / 1000, retry.budget_s,
                              retry.final_for_clients)

@@ -36,8 +36,10 @@ class UpstreamFailure:
 
 
 class UpstreamClient:
-    def __init__(self, connect_timeout_s: float = 10.0, read_timeout_s: float = 600.0) -> None:
-        self._pool = ConnectionPool(connect_timeout_s, read_timeout_s, keepalive_s=60.0)
+    def __init__(
+        self, connect_timeout_s: float = 10.0, read_timeout_s: float = 600.0, max_per_origin: int = 256
+    ) -> None:
+        self._pool = ConnectionPool(connect_timeout_s, read_timeout_s, keepalive_s=60.0, max_per_origin=max_per_origin)
 
     async def start(self) -> None:
         pass

@@ -17,6 +17,7 @@ from anyray.server.optimizer import tokens
 from anyray.server.optimizer.cache import ResponseCache, Sealer, Stash, open_backend
 from anyray.server.optimizer.cache.crypto import decode_key, load_or_create_key
 from anyray.server.optimizer.cache.similarity import Embedder, SimilarityIndex, last_user_text, without_question
+from anyray.server.optimizer.content.compress import Renderings
 from anyray.server.optimizer.content.first_seen import FirstSeen
 from anyray.server.optimizer.protocol import ENDPOINTS, PROTOCOL_VERSION, ProtocolError, validate
 from anyray.server.optimizer.settings import Planned, Resolver, SettingsDocument, parse_document
@@ -52,6 +53,7 @@ class Optimizer:
         self.embedder: Embedder | None = None
         self.reports = 0
         self.first_seen = FirstSeen()
+        self.renderings = Renderings()
         self._runnable: dict[tuple[int, str], tuple[list[Planned], list[tuple[Planned, str | None]]]] = {}
         self.shared: SharedSettings | None = None
 
@@ -91,7 +93,8 @@ class Optimizer:
         request: dict[str, Any] = message["request"]
         assert self.stash is not None
         ctx = Context(message["endpoint"], message.get("route") or {}, message.get("metadata") or {},
-                      message.get("headers") or {}, self.stash.handle_for, first_seen=self.first_seen)
+                      message.get("headers") or {}, self.stash.handle_for, first_seen=self.first_seen,
+                      renderings=self.renderings)
         wanted = message.get("enabledKinds")
         plan = self.resolver.plan(ctx.metadata, ctx.model, str(request.get("model", "")))
         current = request

@@ -41,6 +41,7 @@ _STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`|//[^\
 _CONTROL = re.compile(r"^\s*(?:\}\s*)?(?:if|else|for|foreach|while|switch|catch|with|do|try|finally|return|using|lock|"
                       r"synchronized|match|loop|unsafe\s*\{)\b")
 _PY_DEF = re.compile(r"^\s*(?:async\s+)?(def|class)\s+([A-Za-z_]\w*).*:\s*(?:#.*)?$")
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(|\b([A-Za-z_]\w*)\(\)?\s*$')
 
 
@@ -147,8 +148,28 @@ def _flat(bodies: list[Body]) -> list[Body]:
 # ------------------------------------------------------------------------------------------- skeleton
 
 
+def _calls(source: list[str], bodies: list[Body]) -> dict[str, set[str]]:
+    """Lower-cased name of each function -> the names called in its body (`f(...)`, `obj.f(...)`)."""
+    out: dict[str, set[str]] = {}
+    for body in _flat(bodies):
+        text = "\n".join(source[body.first: body.last + 1])
+        out.setdefault(body.name.lower(), set()).update(m.lower() for m in _CALL.findall(text))
+    return out
+
+
+def _closure(asked: set[str], calls: dict[str, set[str]]) -> set[str]:
+    """`asked` plus every function of the text that one of them calls, transitively."""
+    kept, todo = set(asked), [name for name in asked if name in calls]
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee in calls and callee not in kept:
+                kept.add(callee)
+                todo.append(callee)
+    return kept
+
+
 def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: str = "", min_body_lines: int = 6,
-             min_body_chars: int = 300) -> list[str] | None:
+             min_body_chars: int = 300, follow_calls: bool = False) -> list[str] | None:
     source, _numbered = _source(lines)
     python = _python(source)
     if python is None and any(_PY_DEF.match(x) for x in source[:200]):
@@ -159,7 +180,10 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: s
     lowered = "\n".join(source).lower()
     pattern = salience.anchors(query, lowered, len(source), rare_share=0.01)
     traced = {g.lower() for m in _FRAME.finditer(earlier) for g in m.groups() if g}
-    comment = "#" if python is not None else "//"
+    if follow_calls:  # what the question names, and everything that calls into from there
+        named = {b.name.lower() for b in _flat(found) if pattern is not None and pattern.search(b.name.lower())}
+        traced = _closure(traced | named, _calls(source, found))
+    comment = "...  #" if python is not None else "//"  # Python stays Python: a body of `...` parses
     elided: list[Body] = []
 
     def visit(bodies: list[Body]) -> None:
@@ -185,7 +209,7 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: s
         out.extend(lines[cursor: body.first])
         indent = re.match(r"\s*", source[body.first]).group(0)  # type: ignore[union-attr]
         marks.offset = offset
-        what = f"body of {body.name or 'a block'}, {body.last - body.first + 1} lines"
+        what = f"body, {body.last - body.first + 1} lines"  # whose body: the line above says
         out.append(f"{indent}{comment} " + marks.say(what, body.first, body.last))
         cursor = body.last + 1
     out.extend(lines[cursor:])

@@ -14,7 +14,9 @@ never, always, do not): only reference material there (documents, notes, data) i
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +43,8 @@ class Knobs:
     min_body_chars: int = 160
     keep_user_prose_chars: int = 1500
     max_blob_chars: int = 2000
+    follow_calls: bool = False  # code: bodies the kept ones call stay too
+    kinds: frozenset[str] | None = None  # only these kinds of segment (None: every kind, and sections)
     code: bool = True
     system_documents: bool = True  # a system prompt made of sections may lose the ones the question is not about
 
@@ -53,8 +57,63 @@ def _query(piece: Piece, lines: list[str], segments: list[Segment]) -> str:
     return "\n".join([piece.query, *(t for t in own if len(t) <= 1500)])
 
 
-def shrink(piece: Piece, stash: Callable[[str], str], knobs: Knobs, earlier: str = "") -> str | None:
-    """The piece's new text, or None when nothing in it is worth eliding."""
+class Renderings:
+    """Shrunk pieces by what decides their rendering (text, slot, question, knobs, earlier traces): an agent
+    re-sends every earlier piece on every turn, and the rendering is the same each time (that is the point),
+    so it is worked out once. Bounded by entries and by characters held. One per optimizer: a rendering
+    names handles that only that optimizer's stash knows."""
+
+    def __init__(self, entries: int = 2048, chars: int = 64 << 20) -> None:
+        self.entries, self.chars = entries, chars
+        self._held: OrderedDict[bytes, tuple[str | None, bool]] = OrderedDict()
+        self._size = 0
+
+    @staticmethod
+    def key(piece: Piece, knobs: Knobs, earlier: str) -> bytes:
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (piece.text, piece.slot, piece.query, repr(knobs), earlier):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        return digest.digest()
+
+    def get(self, key: bytes) -> tuple[str | None, bool] | None:
+        found = self._held.get(key)
+        if found is not None:
+            self._held.move_to_end(key)
+        return found
+
+    def put(self, key: bytes, value: tuple[str | None, bool]) -> None:
+        self._held[key] = value
+        self._size += len(value[0] or "")
+        while len(self._held) > self.entries or self._size > self.chars:
+            _, (old, _) = self._held.popitem(last=False)
+            self._size -= len(old or "")
+
+
+def shrink(piece: Piece, stash: Callable[[str], str], knobs: Knobs, earlier: str = "",
+           renderings: Renderings | None = None) -> str | None:
+    """The piece's new text, or None when nothing in it is worth eliding (memoised in `renderings`)."""
+    if renderings is None:
+        return _shrink(piece, stash, knobs, earlier)
+    key = Renderings.key(piece, knobs, earlier)
+    known = renderings.get(key)
+    if known is not None:
+        new, stashed = known
+        if stashed:
+            stash(piece.text)  # this request's markers name the handle: it must be stored again
+        return new
+    stashed = []
+
+    def noting(text: str) -> str:
+        stashed.append(True)
+        return stash(text)
+
+    new = _shrink(piece, noting, knobs, earlier)
+    renderings.put(key, (new, bool(stashed) and new is not None))
+    return new
+
+
+def _shrink(piece: Piece, stash: Callable[[str], str], knobs: Knobs, earlier: str = "") -> str | None:
     text = piece.text
     lines = text.split("\n")
     handle: list[str] = []
@@ -68,7 +127,7 @@ def shrink(piece: Piece, stash: Callable[[str], str], knobs: Knobs, earlier: str
     lines, capped = _blobs(lines, marks, knobs.max_blob_chars)
     segments = split(lines)
     query = _query(piece, lines, segments)
-    spans = sections(lines, markdown=_documentish(lines, segments))
+    spans = sections(lines, markdown=_documentish(lines, segments)) if knobs.kinds is None else None
     keep = prose.choose_sections(lines, spans, query) if spans else None
     if keep is not None and spans is not None and piece.slot == "system":
         # in a system prompt a section that instructs stays, whatever the question
@@ -136,6 +195,7 @@ def _segments(lines: list[str], base: int, segments: list[Segment], piece: Piece
         cursor = segment.last + 1
         new = None
         if (segment.kind != "frame" and (with_prose or segment.kind != "prose")
+                and (knobs.kinds is None or segment.kind in knobs.kinds)
                 and sum(len(x) + 1 for x in part) >= knobs.min_segment_chars):
             new = _one(Segment(segment.first + base, segment.last + base, segment.kind), part, piece, query, marks,
                        knobs, earlier)
@@ -166,7 +226,8 @@ def _one(segment: Segment, part: list[str], piece: Piece, query: str, marks: Mar
     if kind == "code":
         if not knobs.code:
             return None
-        return code.compress(part, at, query, marks, earlier, knobs.min_body_lines, knobs.min_body_chars)
+        return code.compress(part, at, query, marks, earlier, knobs.min_body_lines, knobs.min_body_chars,
+                             knobs.follow_calls)
     if kind == "diff":
         return prose.diff(part, at, query, marks)
     if kind == "trace":

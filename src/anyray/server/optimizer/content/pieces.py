@@ -25,7 +25,8 @@ from anyray.server.optimizer.content.first_seen import chain
 
 Path = tuple[Any, ...]  # keys and indexes from the request's root to the text
 
-SHORT = 2000  # a text this short next to a long one is taken as the human's words about it
+SHORT = 2000  # a question is at most this long (a longer text: its first and last paragraphs)
+OWN = 800  # a text this short in a user message beside long ones is taken as the human's words about them
 
 
 @dataclass(slots=True)
@@ -165,8 +166,12 @@ def _remember_calls(message: dict[str, Any], calls: dict[str, tuple[str, Any]]) 
 def _user(
     message: dict[str, Any], content: Any, path: Path, mi: int, question: str, calls: dict[str, tuple[str, Any]]
 ) -> Iterator[Piece]:
-    # the human's own words in this message (the short ones) say what its long texts are for
-    own = [t for _, t in _texts(content, path) if len(t) <= SHORT and not t.lstrip().startswith("<system-reminder>")]
+    # the human's own words in this message say what its long texts are for: its short texts, and of a list
+    # of several (retrieved chunks, one block each) only the first and the last (where people ask)
+    texts = [t for _, t in _texts(content, path) if not t.lstrip().startswith("<system-reminder>")]
+    if len(texts) >= 3:
+        texts = [texts[0], texts[-1]]
+    own = [t for t in texts if len(t) <= OWN]
     asked = "\n".join([*own, question]) if own else question
     if isinstance(content, str):
         yield Piece(path, content, "user", asked, message=mi)

@@ -147,6 +147,24 @@ def diff(lines: list[str], offset: int, query: str, marks: Marks, context: int =
     return render(lines, units, marks, noun)
 
 
+def _with_parents(keep: list[bool], lines: list[str]) -> list[bool]:
+    """A kept line keeps the lines it sits under (the nearest less indented line above, and so on up): in
+    YAML, HCL, a plan or a status dump, `memory: 3584Mi` means nothing without `limits:` and its resource."""
+    out = list(keep)
+    stack: list[tuple[int, int]] = []  # (indent, line) of the lines above that are less indented
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if keep[i]:
+            for _, j in stack:
+                out[j] = True
+        stack.append((indent, i))
+    return out
+
+
 def lines_by_question(lines: list[str], offset: int, query: str, marks: Marks, head: int = 3,
                       tail: int = 2) -> list[str] | None:
     """Text of no known shape: the lines the question or trouble points at, one line around, the ends."""
@@ -159,7 +177,7 @@ def lines_by_question(lines: list[str], offset: int, query: str, marks: Marks, h
     if sum(trouble) <= len(lines) * 0.3:
         keep = [k or t for k, t in zip(keep, trouble, strict=True)]
     keep = [k or bool(_HEADING.match(x)) for k, x in zip(keep, lines, strict=True)]
-    keep = widen(keep, 1, 1)
+    keep = _with_parents(widen(keep, 1, 1), lines)
     for i in [*range(min(head, len(keep))), *range(max(0, len(keep) - tail), len(keep))]:
         keep[i] = True
     if sum(keep) > len(keep) * 0.7:

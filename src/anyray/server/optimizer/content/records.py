@@ -85,7 +85,7 @@ def _hashable(value: Any) -> Any:
     return value[:80] if isinstance(value, str) else value
 
 
-def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
+def unusual(records: Sequence[dict[str, Any]], asked: frozenset[str] = frozenset()) -> tuple[list[bool], list[str]]:
     """Which records stand out among their peers, and each record's label (its most telling field's value).
 
     Unusual: a value few records share in a field of few values (a `failed` among `succeeded`s); a field
@@ -98,6 +98,7 @@ def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
     if n < 4:
         return flags, labels
     rare = max(2, int(n * 0.05))
+    named = {k for r in records for k in r if any(a in k.lower() for a in asked)}  # columns the question names
     best: tuple[int, int, str] | None = None  # the field that labels records best: status-like, few values
     for key, present in Counter(k for r in records for k in r).items():
         if present <= rare and present < n:  # a field few records have
@@ -122,7 +123,7 @@ def unusual(records: Sequence[dict[str, Any]]) -> tuple[list[bool], list[str]]:
                 if distinct[v] == 2 and v not in (None, ""):
                     flags[i] = True
         known = [(x, i) for i, x in enumerate(numbers) if x is not None]
-        if len(known) >= max(6, n * 0.8) and len({x for x, _ in known}) > 2:
+        if len(known) >= max(6, n * 0.8) and len({x for x, _ in known}) > 2 and (not named or key in named):
             flags[min(known)[1]] = flags[max(known)[1]] = True
             middle = statistics.median(x for x, _ in known)
             spread = statistics.median(abs(x - middle) for x, _ in known)
@@ -148,7 +149,7 @@ def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, 
     trouble = salience.troubled(lowered)
     if sum(trouble) <= len(texts) * 0.4:
         keep = [k or t for k, t in zip(keep, trouble, strict=True)]
-    odd, labels = unusual(records)
+    odd, labels = unusual(records, frozenset(salience.query_terms(query)[1]))
     keep = [k or o for k, o in zip(keep, odd, strict=True)]
     for i in range(min(head, len(keep))):
         keep[i] = True

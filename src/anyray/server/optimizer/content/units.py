@@ -79,11 +79,15 @@ def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
             j += 1
         run = units[i: j + 1]
         out.extend(lines[cursor: unit.first])
+        cursor = run[-1].last + 1
+        i = j + 1
+        size = sum(len(x) + 1 for x in lines[unit.first: cursor])
+        if size < 120 and marks.made:  # a marker would cost about what it saves: keep the lines
+            out.extend(lines[unit.first: cursor])
+            continue
         what = count(len(run), noun) + summary([u.label for u in run])
         prefix = indent(unit) if indent is not None else ""
         out.append(prefix + marks.say(what, unit.first, run[-1].last))
-        cursor = run[-1].last + 1
-        i = j + 1
     out.extend(lines[cursor:])
     return out
 

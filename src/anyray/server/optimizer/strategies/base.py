@@ -30,6 +30,9 @@ class Context:
     stashed: dict[str, str] = field(default_factory=dict)
     # the question each long text was first shrunk for (content/first_seen.py): None, the text's own turn's
     first_seen: Any = None
+    renderings: Any = None  # the optimizer's memo of shrunk pieces (content/compress.Renderings)
+    # what a strategy worked out for this request before rewriting its pieces one by one
+    notes: dict[str, Any] = field(default_factory=dict)
     # what one strategy derived from a request, for the next ones while the request is the same object
     # (strategies copy on write, so identity means unchanged): e.g. the tool outputs four strategies walk
     _derived: dict[str, tuple[Any, Any]] = field(default_factory=dict)

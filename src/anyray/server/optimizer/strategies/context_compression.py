@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from anyray.server.optimizer.content import siblings
 from anyray.server.optimizer.content.compress import Knobs, shrink
 from anyray.server.optimizer.content.units import MARKER
 from anyray.server.optimizer.strategies.base import Context, Params
@@ -36,6 +37,7 @@ class CompressionParams(Params):
     min_body_lines: int = Field(3, ge=1, description="code: shorter function bodies are kept")
     code: bool = Field(True, description="reduce source code to its skeleton (names and signatures stay)")
     system: bool = Field(True, description="also reference material in system prompts (never instructions)")
+    chunks: bool = Field(True, description="drop whole chunks of a list (search results) the question has no word for")
 
 
 class ContextCompression(ContentStrategy):
@@ -46,9 +48,16 @@ class ContextCompression(ContentStrategy):
     slots: ClassVar[frozenset[str]] = frozenset({"tool_result", "user", "assistant", "document", "system"})
     changed_what = "text"
 
+    def plan(self, found: list[Output], ctx: Context, params: CompressionParams) -> None:
+        ctx.notes[self.kind] = siblings.beside_the_point(found) if params.chunks else set()
+
     def transform(self, output: Output, ctx: Context, params: CompressionParams, earlier: list[Output]) -> str | None:
         text = output.text
-        if len(text) < params.min_chars or MARKER in text:
+        if MARKER in text:
+            return None
+        if output.where in ctx.notes.get(self.kind, ()):
+            return siblings.marker(text, ctx.stash(text))
+        if len(text) < params.min_chars:
             return None
         if output.slot == "system" and not params.system:
             return None
@@ -56,4 +65,4 @@ class ContextCompression(ContentStrategy):
                       tail_records=params.tail_items, head_lines=params.head_lines, tail_lines=params.tail_lines,
                       prose_top=params.top_paragraphs, min_body_lines=params.min_body_lines, code=params.code)
         traces = "\n".join(e.text for e in earlier if "Traceback" in e.text or "    at " in e.text)
-        return shrink(output, ctx.stash, knobs, traces)
+        return shrink(output, ctx.stash, knobs, traces, ctx.renderings)

@@ -127,9 +127,61 @@ def user_indexes(messages: list[Any]) -> list[int]:
 
 
 def tool_names_used(messages: list[Any]) -> set[str]:
-    return {str(b.get("name")) for m in messages if isinstance(m, dict) and m.get("role") == "assistant"
-            for b in blocks(m) if b.get("type") in ("tool_use", "server_tool_use")}
+    """Every tool the history called, in either dialect (Anthropic tool_use blocks, OpenAI tool_calls)."""
+    used = set()
+    for m in messages:
+        if isinstance(m, dict) and m.get("role") == "assistant":
+            used |= {str(b.get("name")) for b in blocks(m) if b.get("type") in ("tool_use", "server_tool_use")}
+            used |= {str((c.get("function") or {}).get("name")) for c in m.get("tool_calls") or ()
+                     if isinstance(c, dict)}
+    return used
 
 
-def anthropic_only(request: dict[str, Any]) -> bool:
+def tool_name(tool: Any) -> str:
+    """A tool definition's name: Anthropic's `name`, OpenAI's `function.name`."""
+    if not isinstance(tool, dict):
+        return ""
+    return str(tool.get("name") or (tool.get("function") or {}).get("name") or "")
+
+
+def client_tool(tool: Any) -> bool:
+    """A tool the client runs (Anthropic custom, OpenAI function), not one the provider runs itself."""
+    return isinstance(tool, dict) and tool.get("type") in (None, "custom", "function")
+
+
+def has_messages(request: dict[str, Any]) -> bool:
     return isinstance(request.get("messages"), list) and bool(request["messages"])
+
+
+anthropic_only = has_messages  # the name it had when only Anthropic histories were read
+
+
+def rounds(messages: list[Any]) -> list[int]:
+    """Where each client round ends, one request per round, in either dialect: an Anthropic user message (a
+    prompt, or the results of the tools the last turn called), an OpenAI user message, or the last `tool`
+    message of a run (the results the client sends back in one request)."""
+    out = []
+    for i, m in enumerate(messages):
+        role = m.get("role") if isinstance(m, dict) else None
+        nxt = messages[i + 1].get("role") if i + 1 < len(messages) and isinstance(messages[i + 1], dict) else None
+        if role == "user" or (role == "tool" and nxt != "tool"):
+            out.append(i)
+    return out
+
+
+def tool_results(messages: list[Any], start: int, end: int) -> list[tuple[int, int | None, Any]]:
+    """The tool results in messages [start, end] as (message, block or None, content): Anthropic
+    tool_result blocks, OpenAI `tool` messages (block None)."""
+    out: list[tuple[int, int | None, Any]] = []
+    for mi in range(start, end + 1):
+        m = messages[mi]
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") == "tool":
+            out.append((mi, None, m.get("content")))
+        elif m.get("role") == "user":
+            content = m.get("content")
+            for bi, b in enumerate(content if isinstance(content, list) else ()):
+                if isinstance(b, dict) and b.get("type") == "tool_result":
+                    out.append((mi, bi, b.get("content")))
+    return out

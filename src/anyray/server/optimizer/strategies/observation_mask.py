@@ -21,14 +21,16 @@ from typing import Any
 from pydantic import Field
 
 from anyray.server.optimizer import tokens
+from anyray.server.optimizer.content.salience import errorish
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Strategy
 from anyray.server.optimizer.strategies.conversation import (
     Ledger,
     StepParams,
-    anthropic_only,
     blocks,
+    has_messages,
     message_sizes,
-    user_indexes,
+    rounds,
+    tool_results,
 )
 from anyray.server.optimizer.strategies.tool_output import MARKER
 
@@ -52,33 +54,39 @@ def _text(content: Any) -> str | None:
 class ObservationMask(Strategy):
     kind = "observation_mask"
     default_enabled = True
-    endpoints = ("/v1/messages",)
+    endpoints = ("/v1/messages", "/v1/chat/completions")
     Params = MaskParams
     summary = "mask tool results older than the last N turns (in cache-paying steps), errors kept whole"
 
     def apply(self, request: dict[str, Any], ctx: Context, params: MaskParams) -> Applied | NotApplied:
-        if not anthropic_only(request):
+        if not has_messages(request):
             return NotApplied("no messages", quiet=True)
         messages: list[Any] = request["messages"]
-        users = user_indexes(messages)
+        users = rounds(messages)  # one request per round: the turns the boundary counts
         if len(users) <= params.keep_turns:
             return NotApplied("conversation shorter than keep_turns", quiet=True)
         names = {str(b.get("id")): str(b.get("name", "")) for m in messages for b in blocks(m)
                  if b.get("type") == "tool_use"}
-        # per user turn: the results that could be masked, as (message, block, text, tokens saved)
-        candidates: list[list[tuple[int, int, str, str, int]]] = []
-        for mi in users:
+        names |= {str(c.get("id")): str((c.get("function") or {}).get("name", "")) for m in messages
+                  if isinstance(m, dict) for c in m.get("tool_calls") or () if isinstance(c, dict)}
+        # per round: the results that could be masked, as (message, block, text, name, tokens saved)
+        candidates: list[list[tuple[int, int | None, str, str, int]]] = []
+        start = 0
+        for end in users:
             found = []
-            for bi, block in enumerate(messages[mi].get("content") if isinstance(messages[mi].get("content"), list)
-                                       else ()):
-                if not isinstance(block, dict) or block.get("type") != "tool_result" or block.get("is_error"):
+            for mi, bi, content in tool_results(messages, start, end):
+                holder = messages[mi] if bi is None else messages[mi]["content"][bi]
+                if holder.get("is_error"):
                     continue
-                text = _text(block.get("content"))
+                text = _text(content)
                 if text is None or text.startswith(MARKER) or tokens.estimate(text) < params.min_tokens:
                     continue
-                name = names.get(str(block.get("tool_use_id")), "") or "tool"
-                found.append((mi, bi, text, name, tokens.estimate(text)))
+                if errorish(text[:200].lower()):  # an error (OpenAI has no is_error flag) stays whole
+                    continue
+                tool_id = holder.get("tool_call_id") if bi is None else holder.get("tool_use_id")
+                found.append((mi, bi, text, names.get(str(tool_id), "") or "tool", tokens.estimate(text)))
             candidates.append(found)
+            start = end + 1
         sizes = message_sizes(messages)
         ledger = Ledger(params, tokens.estimate(request.get("tools")) + tokens.estimate(request.get("system")))
         masked_upto = 0  # user turns [0, masked_upto) are masked
@@ -102,11 +110,14 @@ class ObservationMask(Strategy):
         before = after = 0
         for mi, bi, text, name, size in chosen:
             message = new_messages[mi] = dict(new_messages[mi])
-            content = message["content"] = list(message["content"])
             handle = ctx.stash(text)
             marker = (f"{MARKER} tool result masked: {size} tokens of {name} output from an earlier turn; the "
-                      f"original is at /v1/retrieve handle {handle}]")
-            content[bi] = {**content[bi], "content": marker}
+                      f"original is retrievable with anyray_retrieve, handle {handle}]")
+            if bi is None:  # an OpenAI tool message
+                message["content"] = marker
+            else:
+                content = message["content"] = list(message["content"])
+                content[bi] = {**content[bi], "content": marker}
             before, after = before + size, after + tokens.estimate(marker)
         total = tokens.estimate(request)
         decision = Decision(self.kind, f"masked {len(chosen)} tool result(s) of the first {masked_upto} turns",

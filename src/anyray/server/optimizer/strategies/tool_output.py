@@ -75,6 +75,9 @@ class ContentStrategy(Strategy):
     slots: ClassVar[frozenset[str]] = frozenset({"tool_result"})
     min_chars: ClassVar[int] = 200  # shorter pieces are not worth a look
 
+    def plan(self, found: list[Output], ctx: Context, params: Any) -> None:
+        """What to work out across all pieces before rewriting them one by one (into `ctx.notes`)."""
+
     def transform(self, output: Output, ctx: Context, params: Any, earlier: list[Output]) -> str | None:
         """The new text of one output, or None to leave it; `earlier` holds the outputs before it as this
         strategy has already left them (never anything later: that is what keeps the prefix stable)."""
@@ -86,6 +89,7 @@ class ContentStrategy(Strategy):
         found = [p for p in mine if len(p.text) >= self.min_chars]
         if not found:  # nothing long enough to look at (a short chat): not worth reporting
             return NotApplied("no_candidate_blocks", quiet=True)
+        self.plan(mine, ctx, params)
         changes: dict[Where, str] = {}
         before = after = 0
         done: list[Output] = []  # earlier pieces as this strategy leaves them (short ones too: a traceback)

@@ -21,7 +21,15 @@ from pydantic import Field
 
 from anyray.server.optimizer import tokens
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Strategy
-from anyray.server.optimizer.strategies.conversation import Ledger, StepParams, message_sizes, tool_names_used
+from anyray.server.optimizer.strategies.conversation import (
+    Ledger,
+    StepParams,
+    client_tool,
+    message_sizes,
+    rounds,
+    tool_name,
+    tool_names_used,
+)
 
 
 class PruneParams(StepParams):
@@ -30,16 +38,19 @@ class PruneParams(StepParams):
 
 
 def _required(request: dict[str, Any]) -> set[str]:
+    """The tool `tool_choice` names (Anthropic `{"type": "tool", "name"}`, OpenAI `{"type": "function", ...}`)."""
     choice = request.get("tool_choice")
     if isinstance(choice, dict) and choice.get("type") == "tool" and choice.get("name"):
         return {str(choice["name"])}
+    if isinstance(choice, dict) and choice.get("type") == "function" and (choice.get("function") or {}).get("name"):
+        return {str(choice["function"]["name"])}
     return set()
 
 
 class ToolPruning(Strategy):
     kind = "tool_pruning"
     default_enabled = True
-    endpoints = ("/v1/messages",)
+    endpoints = ("/v1/messages", "/v1/chat/completions")
     Params = PruneParams
     summary = "drop tool definitions a long conversation never used (decided once, kept stable)"
 
@@ -51,7 +62,8 @@ class ToolPruning(Strategy):
         assistants = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"]
         if len(assistants) < params.min_turns:
             return NotApplied("conversation shorter than min_turns", quiet=True)
-        if isinstance(request.get("tool_choice"), dict) and request["tool_choice"].get("type") == "any":
+        choice = request.get("tool_choice")
+        if (isinstance(choice, dict) and choice.get("type") == "any") or choice == "required":
             return NotApplied("tool_choice any: every tool may be required")
         keep = tool_names_used(messages) | _required(request) | set(params.always_keep)
         # The decision turn: the request that ended with the reply to the min_turns-th assistant turn.
@@ -59,16 +71,14 @@ class ToolPruning(Strategy):
         keep_then = tool_names_used(messages[:decided_at]) | _required(request) | set(params.always_keep)
 
         def kept(names: set[str]) -> list[Any]:
-            return [t for t in tools if not isinstance(t, dict) or str(t.get("name")) in names
-                    or t.get("type") not in (None, "custom")]
+            return [t for t in tools if not isinstance(t, dict) or tool_name(t) in names or not client_tool(t)]
 
         dropped_then = [t for t in tools if t not in kept(keep_then)]
         fixed = tokens.estimate(tools) + tokens.estimate(request.get("system"))
         sizes = message_sizes(messages[:decided_at])
         ledger = Ledger(params, fixed)
-        for i, m in enumerate(messages[:decided_at]):  # the session's cost up to the decision turn
-            if isinstance(m, dict) and m.get("role") == "user":
-                ledger.turn(sum(sizes[: i + 1]))
+        for i in rounds(messages[:decided_at]):  # the session's cost up to the decision turn
+            ledger.turn(sum(sizes[: i + 1]))
         if not dropped_then or not ledger.allow(tokens.estimate(dropped_then), fixed + sum(sizes)):
             return NotApplied("pruning did not pay for itself when the conversation reached min_turns")
         new_tools = kept(keep)

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from anyray.server.optimizer import tokens
 from anyray.server.optimizer.strategies.base import Applied, Context, Decision, NotApplied, Params, Strategy
-from anyray.server.optimizer.strategies.conversation import anthropic_only, message_sizes, user_indexes
+from anyray.server.optimizer.strategies.conversation import has_messages, message_sizes, rounds
 from anyray.server.optimizer.strategies.tool_output import MARKER
 
 _MARKER_TOKENS = 60
@@ -38,47 +38,58 @@ class WindowParams(Params):
 class WindowBudget(Strategy):
     kind = "window_budget"
     default_enabled = True
-    endpoints = ("/v1/messages",)
+    endpoints = ("/v1/messages", "/v1/chat/completions")
     Params = WindowParams
     summary = "crop the oldest middle turns (stashed) when a conversation exceeds a generous token budget"
 
     def apply(self, request: dict[str, Any], ctx: Context, params: WindowParams) -> Applied | NotApplied:
-        if not anthropic_only(request):
+        if not has_messages(request):
             return NotApplied("no messages", quiet=True)
         messages: list[Any] = request["messages"]
         fixed = tokens.estimate(request.get("tools")) + tokens.estimate(request.get("system"))
         sizes = message_sizes(messages)
         if fixed + sum(sizes) <= params.budget_tokens:
             return NotApplied("within budget", quiet=True)
-        if not (isinstance(messages[0], dict) and messages[0].get("role") == "user"):
+        # pinned: an OpenAI history's leading system messages, and the first user message (the task)
+        first = next((i for i, m in enumerate(messages) if not (isinstance(m, dict)
+                                                               and m.get("role") in ("system", "developer"))), 0)
+        if not (isinstance(messages[first], dict) and messages[first].get("role") == "user"):
             return NotApplied("first message is not a user message")
-        ends = [i for i, m in enumerate(messages) if i >= 2 and isinstance(m, dict) and m.get("role") == "assistant"]
-        crop_end = 1  # messages [1, crop_end) are cropped
-        total = fixed
-        done = 0
-        for u in sorted({*user_indexes(messages), len(messages) - 1}):  # replay, one request per user turn
+        start = first + 1
+        ends = [i for i, m in enumerate(messages)
+                if i > start and isinstance(m, dict) and m.get("role") == "assistant"]
+        crop_end = start  # messages [start, crop_end) are cropped
+        total = fixed + sum(sizes[:start])
+        done = start
+        for u in sorted({*rounds(messages), len(messages) - 1}):  # replay, one request per round
+            if u < done:
+                continue
             total += sum(sizes[done: u + 1])
             done = u + 1
-            size = total - sum(sizes[1:crop_end]) + (_MARKER_TOKENS if crop_end > 1 else 0)
+            size = total - sum(sizes[start:crop_end]) + (_MARKER_TOKENS if crop_end > start else 0)
             if size <= params.budget_tokens:
                 continue
             allowed = [b for b in ends if crop_end < b <= u + 1 - params.keep_recent]
             for b in allowed:
                 crop_end = b
-                if total - sum(sizes[1:b]) + _MARKER_TOKENS <= params.low_water * params.budget_tokens:
+                if total - sum(sizes[start:b]) + _MARKER_TOKENS <= params.low_water * params.budget_tokens:
                     break
-        if crop_end <= 1:
+        if crop_end <= start:
             return NotApplied("over budget, but nothing old enough to crop")
-        cropped = messages[1:crop_end]
+        cropped = messages[start:crop_end]
         handle = ctx.stash(orjson.dumps(cropped).decode())
         note = (f"{MARKER} {len(cropped)} earlier messages of this conversation were cropped to fit the token "
-                f"budget; the original is at /v1/retrieve handle {handle}]")
-        first = messages[0]
-        content = first.get("content")
-        content = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
-        new_messages = [{**first, "content": [*content, {"type": "text", "text": note}]}, *messages[crop_end:]]
+                f"budget; the original is retrievable with anyray_retrieve, handle {handle}]")
+        task = messages[first]
+        content = task.get("content")
+        if isinstance(content, str) and ctx.endpoint == "/v1/chat/completions":  # OpenAI: a string stays one
+            noted: Any = f"{content}\n\n{note}"
+        else:
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
+            noted = [*blocks, {"type": "text", "text": note}]
+        new_messages = [*messages[:first], {**task, "content": noted}, *messages[crop_end:]]
         before = tokens.estimate(request)
         return Applied({**request, "messages": new_messages},
                        Decision(self.kind, f"cropped {len(cropped)} middle message(s)", before,
-                                before - sum(sizes[1:crop_end]) + _MARKER_TOKENS,
+                                before - sum(sizes[start:crop_end]) + _MARKER_TOKENS,
                                 {"messagesCropped": len(cropped)}))
