@@ -117,3 +117,12 @@ def test_serving_processes_import_only_their_own_command(tmp_path, argv, own):
                                                     "benchmarks", "aiohttp", "jsonschema", "httpx", "uvicorn"))}
     if argv == ["serve", "optimizer"]:
         assert "anyray.server.gateway.app" not in modules
+
+
+def test_bench_outside_a_source_checkout_says_what_to_do(tmp_path):
+    """The bench is not in the wheel: installed from one (simulated: anyray lives outside any checkout) and run
+    outside a checkout, `anyray bench` says in one line where it runs."""
+    wheel_like = "import anyray\nanyray.__file__ = '/opt/site-packages/anyray/__init__.py'\n"
+    done = run_without([], wheel_like + cli("bench", "--requests", "10"), tmp_path)
+    assert done.returncode == 2
+    assert "anyray bench runs from a source checkout" in done.stderr and "pip install -e" in done.stderr
