@@ -11,7 +11,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -38,19 +37,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(TyperGroup):
     """A typer group whose commands are imported on first use."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
         module, attribute = COMMANDS[cmd_name]
         return as_command(cmd_name, getattr(import_module(module), attribute))
 
 
-def as_command(name: str, target: Any) -> click.Command:
+def as_command(name: str, target: Any) -> Any:  # a click command (typer may vendor its own click)
     if isinstance(target, typer.Typer):
-        command: click.Command = typer.main.get_group(target)
+        command = typer.main.get_group(target)
     else:
         holder = typer.Typer(rich_markup_mode="rich", add_completion=False)
         holder.command(name)(target)
