@@ -43,7 +43,12 @@ def bench_command() -> ModuleType:
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if str(root) not in paths:  # the bench's children run `python -m benchmarks.bench.passthrough`
         os.environ["PYTHONPATH"] = os.pathsep.join([str(root), *paths])
-    return import_module("benchmarks.bench.command")
+    try:
+        return import_module("benchmarks.bench.command")
+    except ImportError as exc:  # a core install in a checkout: the bench drives with the test dependencies
+        err_console.print(f"[bold red]error:[/] anyray bench needs {exc.name or exc}, which is not installed: "
+                          f"pip install -e '.[test]' in {root}")
+        raise typer.Exit(2) from None
 
 
 def bench(
