@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import typer
+from rich.markup import escape
 
 import anyray
 from anyray.cli.common import err_console
@@ -36,7 +37,7 @@ def bench_command() -> ModuleType:
     """benchmarks.bench.command, importable by this process and by the ones the bench starts."""
     root = checkout()
     if root is None:
-        err_console.print(f"[bold red]error:[/] {NOT_HERE}")
+        err_console.print(f"[bold red]error:[/] {escape(NOT_HERE)}", soft_wrap=True)
         raise typer.Exit(2)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -47,7 +48,7 @@ def bench_command() -> ModuleType:
         return import_module("benchmarks.bench.command")
     except ImportError as exc:  # a core install in a checkout: the bench drives with the test dependencies
         err_console.print(f"[bold red]error:[/] anyray bench needs {exc.name or exc}, which is not installed: "
-                          f"pip install -e '.[test]' in {root}")
+                          + escape(f"pip install -e '.[test]' in {root}"), soft_wrap=True)
         raise typer.Exit(2) from None
 
 
