@@ -1,7 +1,7 @@
 """`anyray bench`: the gateway against the direct upstream (and LiteLLM), side by side, in one run.
 
-The bench's code is not in the wheel: it lives in the source tree's benchmarks/bench/, with the lean
-upstream's counterparts (a bare passthrough relay, the load generators). This command finds that tree
+The bench's code is not in the wheel: it lives in the source tree's benchmarks/bench/ (the stack it starts,
+a bare passthrough relay, the load generators, the report). This command finds that tree
 (the current directory or one above it, or the checkout anyray is installed from with `pip install -e`)
 and runs it; without one it says what to do.
 """
