@@ -7,8 +7,9 @@ mode: `off` sends `x-anyray-optimize: off`, `on` runs the optimizer with its def
 answers every call with the recorded reply (so output tokens match) and bills input by its prompt-cache
 accounting (anyray.testing.prompt_cache: Anthropic's published rules: breakpoints, 20-block lookback,
 5-minute and 1-hour writes, reads). Cost comes from the price table (anyray/data/prices.yaml).
-`--ablate` also replays `on` without each on-by-default conversation strategy in turn, to name one that
-makes a session dearer.
+`--ablate` also replays `on` with each conversation strategy turned on in turn (they are off by default:
+on these sessions their gate never lets them take a step, see docs/optimizer.md), and with all of them
+taking every step.
 
 Verdict (Rule 0): cheaper in at least 63 % of sessions, third-quartile on/off ratio below 1, and no
 session more than 2 % dearer.
@@ -20,6 +21,7 @@ import argparse
 import json
 import statistics
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,16 +31,17 @@ import httpx
 from anyray.pricing import PriceBook
 from anyray.server.gateway.call import Usage
 from anyray.server.optimizer.strategies import REGISTRY
+from benchmarks.replay import long
 from benchmarks.replay.stack import CLIENT_KEY, stack
 from benchmarks.replay.store import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = ROOT / "benchmarks" / "sessions"
-CONVERSATION_ON = ["observation_mask", "thinking_trim", "window_budget", "tool_pruning"]
+CONVERSATION = ["observation_mask", "thinking_trim", "window_budget", "tool_pruning"]
 # Every step taken whatever it costs: what the pays-for-itself gate is there to prevent.
-EAGER = [{"kind": "observation_mask", "params": {"max_payback_turns": 1000}},
-         {"kind": "thinking_trim", "params": {"max_payback_turns": 1000}},
-         {"kind": "tool_pruning", "params": {"max_payback_turns": 1000, "min_turns": 10}}]
+EAGER = [{"kind": "observation_mask", "enabled": True, "params": {"max_payback_turns": 1000}},
+         {"kind": "thinking_trim", "enabled": True, "params": {"max_payback_turns": 1000}},
+         {"kind": "tool_pruning", "enabled": True, "params": {"max_payback_turns": 1000, "min_turns": 10}}]
 BEGIN, END = "<!-- replay:begin -->", "<!-- replay:end -->"
 
 
@@ -69,22 +72,29 @@ def replay(session: dict[str, Any], mode: str, kinds: list[str] | None = None,
     `seen` collects the bodies the fake upstream received, in order."""
     prices = PriceBook.load()
     tally = Tally()
+    openai = session.get("dialect") == "openai"  # OpenAI-shaped requests, to a Claude model through the gateway
     with stack(strategies) as s, httpx.Client(base_url=s.gateway_url, timeout=120) as client:
+        calls: list[Any] = []
+        s.gateway.listeners.append(calls.append)  # the usage the upstream billed, whatever the client's dialect
         for turn in session["turns"]:
             if turn["response"] is not None:
                 s.fake.script(content=turn["response"])
-            headers = {"x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01"}
+            headers = {"authorization": f"Bearer {CLIENT_KEY}"} if openai else {
+                "x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01"}
             if mode == "off":
                 headers["x-anyray-optimize"] = "off"
             elif kinds is not None:
                 headers["x-anyray-optimization-kinds"] = ",".join(kinds)
             body = {**turn["request"], "stream": False}
-            response = client.post("/v1/messages", json=body, headers=headers)
+            response = client.post("/v1/chat/completions" if openai else "/v1/messages", json=body, headers=headers)
             if response.status_code != 200:
                 raise RuntimeError(f"{session['name']} ({mode}): {response.status_code} {response.text[:500]}")
-            usage = response.json()["usage"]
-            u = Usage()
-            u.update(usage)
+            for _ in range(400):  # the call is recorded just after its answer left: wait for it (bounded)
+                if len(calls) == tally.calls + 1:
+                    break
+                time.sleep(0.005)
+            u: Usage = calls[-1].usage
+            usage = u.as_anthropic()
             cost = prices.cost("anthropic", body["model"], u)
             if cost is None:
                 raise RuntimeError(f"no price for {body['model']}")
@@ -110,10 +120,10 @@ def measure(sessions: list[dict[str, Any]], ablate: bool = False) -> list[dict[s
         off, on = replay(session, "off"), replay(session, "on")
         row: dict[str, Any] = {"name": session["name"], "client": session["client"], "off": off, "on": on,
                                "ratio": on.micros / off.micros if off.micros else 1.0, "without": {}}
-        if ablate:
+        if ablate:  # each conversation strategy on (its pays-for-itself gate too), beside the defaults
             row["eager"] = replay(session, "on", strategies=EAGER).micros / off.micros if off.micros else 1.0
-            for kind in CONVERSATION_ON:
-                alone = replay(session, "on", [k for k in defaults if k != kind])
+            for kind in CONVERSATION:
+                alone = replay(session, "on", sorted({*defaults, kind}))
                 row["without"][kind] = alone.micros / off.micros if off.micros else 1.0
         rows.append(row)
         print(f"{session['name']}: ratio {row['ratio']:.4f}", file=sys.stderr)
@@ -143,7 +153,9 @@ def report(rows: list[dict[str, Any]], command: str) -> str:
         f"Generated by `{command}` from the sessions in `benchmarks/sessions/` (recorded by "
         "`python -m benchmarks.replay.record`: the anthropic SDK in a tool-use loop, with and without its own "
         "cache breakpoints, and Claude Code `claude -p`, each doing a small task in a scratch project with "
-        "real tool output). Every call is replayed through the gateway to the fake upstream, which bills "
+        "real tool output), and two long synthetic ones (`benchmarks/replay/long.py`: a 90-call agent loop as "
+        "the Anthropic SDK sends it and as an OpenAI SDK sends it to a Claude model), where the conversation "
+        "strategies have room to act. Every call is replayed through the gateway to the fake upstream, which bills "
         "input by Anthropic's prompt-cache rules; cost is from `anyray/data/prices.yaml`. Tokens are the "
         "fake's estimate (4 bytes of JSON per token), the same for both modes.",
         "",
@@ -162,14 +174,14 @@ def report(rows: list[dict[str, Any]], command: str) -> str:
                    f"| {off.written:,} / {on.written:,} | {off.read:,} / {on.read:,} | {on.output:,} "
                    f"| {_usd(off.micros)} | {_usd(on.micros)} | {r['ratio']:.3f} | {applied} |")
     if any(r["without"] for r in rows):
-        out += ["", "Each on-by-default conversation strategy left out (on/off ratio without it; a value below the "
-                "full run's means the strategy made that session dearer):", "",
-                "| session | on | " + " | ".join(f"without {k}" for k in CONVERSATION_ON)
-                + " | on, gate off (every step taken) |",
-                "|---|---:|" + "---:|" * len(CONVERSATION_ON) + "---:|"]
+        out += ["", "Each conversation strategy turned on beside the defaults, with its pays-for-itself gate (on/off "
+                "ratio with it; the same as the defaults' means it never took a step; below it, it paid):", "",
+                "| session | defaults | " + " | ".join(f"with {k}" for k in CONVERSATION)
+                + " | all four, gate off (every step taken) |",
+                "|---|---:|" + "---:|" * len(CONVERSATION) + "---:|"]
         for r in rows:
             out.append(f"| `{r['name']}` | {r['ratio']:.3f} | "
-                       + " | ".join(f"{r['without'][k]:.3f}" for k in CONVERSATION_ON) + f" | {r['eager']:.3f} |")
+                       + " | ".join(f"{r['without'][k]:.3f}" for k in CONVERSATION) + f" | {r['eager']:.3f} |")
         out += ["", "*Gate off*: `observation_mask` and `thinking_trim` with `max_payback_turns: 1000`, "
                 "`tool_pruning` also with `min_turns: 10`: every step is taken whatever it costs in cache "
                 "rewrites. It is not a default; it shows what the pays-for-itself gate prevents."]
@@ -195,7 +207,8 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true")
     parser.add_argument("--only", action="append")
     args = parser.parse_args()
-    sessions = [s for s in load_all(Path(args.sessions)) if not args.only or s["name"] in args.only]
+    everything = load_all(Path(args.sessions)) + long.sessions()
+    sessions = [s for s in everything if not args.only or s["name"] in args.only]
     rows = measure(sessions, args.ablate)
     command = "python -m benchmarks.replay.run --write docs/savings.md" + (" --ablate" if args.ablate else "")
     text = report(rows, command)

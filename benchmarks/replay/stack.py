@@ -25,6 +25,7 @@ CLIENT_KEY = "sk-ant-replay-client-key-BBBB"  # never stored: sessions keep bodi
 class Stack:
     fake: FakeUpstream
     gateway_url: str
+    gateway: Gateway
 
 
 @contextmanager
@@ -43,6 +44,6 @@ def stack(strategies: list[dict[str, Any]] | None = None) -> Iterator[Stack]:
         gateway = Gateway(config, optimizer_client=default_optimizer_client(config, None))
         server = ServerThread(create_gateway_app(config, gateway)).start()
         try:
-            yield Stack(fake, server.url)
+            yield Stack(fake, server.url, gateway)
         finally:
             server.stop()

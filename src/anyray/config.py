@@ -106,6 +106,9 @@ class RetrieveSettings(_Section):
 
     enabled: bool = Field(True, description="offer anyray_retrieve and answer its calls from the stash")
     max_rounds: int = Field(4, ge=1, le=16, description="upstream calls at most for one answer, retrievals included")
+    min_saving_tokens: int = Field(
+        400, ge=0, description="offer the tool only when the optimizer saved at least this many input tokens: the "
+        "tool's definition (~110 tokens) is re-sent on every call, and adding it rewrites the cached prefix once")
 
 
 class GatewaySettings(_Section):

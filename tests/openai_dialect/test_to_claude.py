@@ -465,3 +465,18 @@ def test_a_client_that_leaves_mid_stream_closes_the_upstream_call(gw, client, fa
     assert left.status == 499 and left.partial
     again = client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "back"}])
     assert again.choices[0].message.content == "Hello from fake-vertex! You said: back."
+
+
+def test_the_optimizer_marks_an_openai_request_for_claude_so_the_next_turn_reads_the_cache(gw, client, fake_openai):
+    """No cache_control from the client: prompt_cache places it in the OpenAI shape, the translation carries it,
+    and the second turn reads the prefix the first one wrote (the fake bills by Anthropic's cache rules)."""
+    manual = "Section of the manual. " * 1500
+    messages = [{"role": "system", "content": manual}, {"role": "user", "content": "Summarise the manual"}]
+    first = client.chat.completions.create(model="claude-sonnet-4-5", messages=messages)
+    sent = last_call(fake_openai, ":rawPredict").body
+    assert sent["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    messages += [{"role": "assistant", "content": first.choices[0].message.content},
+                 {"role": "user", "content": "And the second part?"}]
+    second = client.chat.completions.create(model="claude-sonnet-4-5", messages=messages)
+    assert first.usage.prompt_tokens_details.cached_tokens == 0
+    assert second.usage.prompt_tokens_details.cached_tokens > 3000

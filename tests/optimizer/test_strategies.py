@@ -121,11 +121,33 @@ def test_rules_override_by_team_and_model():
     assert asyncio.run(optimizer.optimize(haiku))["request"]["max_tokens"] == 8000
 
 
-def test_openai_dialect_caps_max_completion_tokens_and_skips_prompt_cache():
-    request = {"model": "gpt-4o", "max_completion_tokens": 100000, "messages": [{"role": "user", "content": "x"}]}
-    answer = asyncio.run(Optimizer().optimize({"endpoint": "/v1/chat/completions", "request": request}))
-    assert answer["request"]["max_completion_tokens"] == 32000
-    assert {"kind": "prompt_cache", "reason": "does not apply to /v1/chat/completions"} in answer["skipped"]
+def test_openai_dialect_caps_max_completion_tokens_and_marks_nothing_for_openai():
+    request = {"model": "gpt-4o", "max_completion_tokens": 100000,
+               "messages": [{"role": "system", "content": "rules " * 3000}, {"role": "user", "content": "x"}]}
+    for route in ({}, {"route": {"provider": "openai", "model": "gpt-4o", "wire": "openai"}}):
+        answer = asyncio.run(Optimizer().optimize({"endpoint": "/v1/chat/completions", "request": request, **route}))
+        assert answer["request"]["max_completion_tokens"] == 32000
+        assert "cache_control" not in orjson.dumps(answer["request"]).decode()  # OpenAI caches by itself
+        assert "prompt_cache" not in answer["applied"]
+
+
+def test_an_openai_request_bound_for_claude_gets_breakpoints_in_its_own_shape():
+    tools = [{"type": "function", "function": {"name": f"t{i}", "description": "d " * 1200,
+                                               "parameters": {"type": "object"}}} for i in range(4)]
+    messages = [{"role": "system", "content": "rules " * 3000}, {"role": "user", "content": "first " * 400},
+                {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "t0", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "out " * 400}]
+    request = {"model": "claude-sonnet-4-5", "tools": tools, "messages": messages}
+    answer = asyncio.run(Optimizer().optimize({"endpoint": "/v1/chat/completions", "request": request, "route": {
+        "provider": "vertex", "model": "claude-sonnet-4-5@20250929", "wire": "anthropic"}}))
+    sent = answer["request"]
+    assert answer["applied"] == ["prompt_cache"]
+    assert sent["tools"][-1]["cache_control"] == {"type": "ephemeral"} and "cache_control" not in sent["tools"][0]
+    assert sent["messages"][0]["content"] == [{"type": "text", "text": "rules " * 3000,
+                                               "cache_control": {"type": "ephemeral"}}]
+    assert sent["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # the tool message
+    assert sent["messages"][1:3] == messages[1:3]
 
 
 def test_a_failing_strategy_is_skipped_not_fatal(monkeypatch):

@@ -432,6 +432,8 @@ def _tools(tools: Any) -> list[dict[str, Any]]:
         if isinstance(fn.get("description"), str) and fn["description"]:
             entry["description"] = fn["description"]
         entry["input_schema"] = schema
+        if isinstance(tool.get("cache_control"), dict):  # a Claude-aware client's (or the optimizer's) breakpoint
+            entry["cache_control"] = tool["cache_control"]
         out.append(entry)
     return out
 

@@ -87,8 +87,9 @@ async def serve(
         if outcome is not None and outcome.changed:
             payload, raw = outcome.request, None
 
-    # what the optimizer elided, the model may read back through the gateway's retrieve tool
-    offer = outcome.retrievable if outcome is not None and gateway.config.gateway.retrieve.enabled else frozenset()
+    # what the optimizer elided, the model may read back through the gateway's retrieve tool (when that saved
+    # enough to pay for the tool's own tokens)
+    offer = _retrievable(gateway, outcome)
     if not await gateway.slots.take(request.scope):
         return gateway.busy(request)
     try:
@@ -160,6 +161,15 @@ async def _send(
             return sent
     assert sent is not None, "a route always has at least one target"
     return sent
+
+
+def _retrievable(gateway: Gateway, outcome: OptimizeOutcome | None) -> frozenset[str]:
+    settings = gateway.config.gateway.retrieve
+    if outcome is None or not outcome.retrievable or not settings.enabled:
+        return frozenset()
+    saved = sum(d.get("estimatedSavingTokens", 0) for d in outcome.decisions if isinstance(d, dict)
+                and isinstance(d.get("estimatedSavingTokens"), int))
+    return outcome.retrievable if saved >= settings.min_saving_tokens else frozenset()
 
 
 def _loop(

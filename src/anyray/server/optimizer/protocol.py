@@ -29,7 +29,11 @@ _DECISION = {
 }
 _ROUTE = {
     "type": "object",
-    "properties": {"provider": {"type": "string"}, "model": {"type": "string"}},
+    "properties": {
+        "provider": {"type": "string"},
+        "model": {"type": "string"},
+        "wire": {"enum": ["anthropic", "openai"], "description": "the API the upstream speaks (a translation between)"},
+    },
     "additionalProperties": False,
 }
 _METADATA = {"type": "object", "description": "team, app, user and free tags; never a credential"}

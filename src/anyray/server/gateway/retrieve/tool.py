@@ -15,19 +15,13 @@ from typing import Any
 
 TOOL_NAME = "anyray_retrieve"
 DESCRIPTION = (
-    "Some long content in this conversation was shortened to save tokens. Each place where something was "
-    "left out carries a marker such as [anyray: 40 lines (120-159) elided ... handle h_0123abcd]. Call this "
-    "tool with that handle to read what was left out before you answer from it: with `query` to get only the "
-    "original lines that contain those words (with their line numbers), with `lines` (e.g. \"120-159\") for a "
-    "range, or with neither for the whole original. Never guess what an elided part says."
+    "Read text this conversation shows shortened: an [anyray: ...] marker says what was left out and names a "
+    "handle. Pass the handle; add `query` for only the lines with those words, or `lines` (\"120-159\") for "
+    "a range. Use it rather than guess what was left out."
 )
 PARAMETERS: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "handle": {"type": "string", "description": "the handle named in an [anyray: ...] marker"},
-        "query": {"type": "string", "description": "optional: words to look for; only matching lines are returned"},
-        "lines": {"type": "string", "description": "optional: a line range of the original, e.g. \"120-159\""},
-    },
+    "properties": {"handle": {"type": "string"}, "query": {"type": "string"}, "lines": {"type": "string"}},
     "required": ["handle"],
 }
 MAX_CHARS = 120_000  # one retrieval never answers with more than this; the rest is one more call away

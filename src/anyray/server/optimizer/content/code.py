@@ -41,8 +41,15 @@ _STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`|//[^\
 _CONTROL = re.compile(r"^\s*(?:\}\s*)?(?:if|else|for|foreach|while|switch|catch|with|do|try|finally|return|using|lock|"
                       r"synchronized|match|loop|unsafe\s*\{)\b")
 _PY_DEF = re.compile(r"^\s*(?:async\s+)?(def|class)\s+([A-Za-z_]\w*).*:\s*(?:#.*)?$")
+# an opener of a block in a language without braces (Python's own has its colon): `def name`, `class Name`,
+# `module Name`, `defp name`, `function name`, `describe "..." do`, `it "..." do`
+_BLOCK_DEF = re.compile(r"^\s*(?:(def|defp|defmodule|class|module|function|local function|sub|proc|fn)\s+"
+                        r"([A-Za-z_][\w.:]*[?!=]?)|(describe|context|it|test|scenario)\s+(['\"][^'\"]*['\"]).*\bdo\b)")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
-_FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(|\b([A-Za-z_]\w*)\(\)?\s*$')
+_FRAME = re.compile(r'line \d+, in ([A-Za-z_]\w*)|\bat (?:[\w.]+\.)?([A-Za-z_]\w*) \(|\b([A-Za-z_]\w*)\(\)?\s*$'
+                    r"|^[\w./-]+\.(?:\(\*?\w+\)\.)?([A-Za-z_]\w*)\(", re.MULTILINE)  # and Go's pkg.(*T).Method(
+# a stack trace in an earlier text: Python's, Java/JS frames, a Go panic or goroutine dump
+TRACE = re.compile(r"Traceback \(most recent|\n\s+at \S+\(|^goroutine \d+ \[|^panic: ", re.MULTILINE)
 
 
 @dataclass(slots=True)
@@ -121,8 +128,9 @@ def _braces(source: list[str]) -> list[Body]:
     return [b for b in top if b.last >= b.first]
 
 
-def _indented(source: list[str]) -> list[Body]:
-    """Python-like code that does not parse (a fragment): a `def`/`class` line's body is what is indented more."""
+def _indented(source: list[str], opener: re.Pattern[str] = _PY_DEF) -> list[Body]:
+    """Code whose blocks are indented (a Python fragment that does not parse; Ruby, Elixir, Lua and the like,
+    whose `end` sits at the opener's indentation): an opener's body is what is indented more than it."""
     top: list[Body] = []
     stack: list[tuple[Body, int]] = []
     for i, line in enumerate(source):
@@ -131,7 +139,7 @@ def _indented(source: list[str]) -> list[Body]:
         width = len(line) - len(line.lstrip())
         while stack and width <= stack[-1][1]:
             stack.pop()
-        m = _PY_DEF.match(line)
+        m = opener.match(line)
         if m:
             body = Body(i + 1, i, m.group(2), [])
             (stack[-1][0].nested if stack else top).append(body)
@@ -169,12 +177,16 @@ def _closure(asked: set[str], calls: dict[str, set[str]]) -> set[str]:
 
 
 def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: str = "", min_body_lines: int = 6,
-             min_body_chars: int = 300, follow_calls: bool = False) -> list[str] | None:
+             min_body_chars: int = 300, follow_calls: bool = False, max_wanted: int = 3) -> list[str] | None:
     source, _numbered = _source(lines)
     python = _python(source)
     if python is None and any(_PY_DEF.match(x) for x in source[:200]):
         python = _indented(source)
     found = python if python is not None else _braces(source)
+    hash_comments = python is not None
+    if not found and python is None:  # no braces either: Ruby, Elixir, Lua, shell... blocks by indentation
+        found = _indented(source, _BLOCK_DEF)
+        hash_comments = True
     if not found:
         return None
     lowered = "\n".join(source).lower()
@@ -183,24 +195,20 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: s
     if follow_calls:  # what the question names, and everything that calls into from there
         named = {b.name.lower() for b in _flat(found) if pattern is not None and pattern.search(b.name.lower())}
         traced = _closure(traced | named, _calls(source, found))
-    comment = "...  #" if python is not None else "//"  # Python stays Python: a body of `...` parses
-    elided: list[Body] = []
-
-    def visit(bodies: list[Body]) -> None:
-        for body in bodies:
-            text = "\n".join(source[body.first: body.last + 1])
-            long = body.last - body.first + 1 >= min_body_lines and len(text) >= min_body_chars
-            # the question names it, or points into it twice (two of its rare words), or a traceback passes
-            found = {m.group() for m in pattern.finditer(text.lower())} if pattern is not None else set()
-            wanted = (body.name.lower() in traced or len(found) >= 2 or (pattern is not None and (
-                pattern.search(body.name.lower()) is not None or pattern.search(source[body.first - 1].lower())
-                is not None)))
-            if body.nested:
-                visit(body.nested)  # a body that declares names is opened up, never elided whole
-            elif long and not wanted:
-                elided.append(body)
-
-    visit(found)
+    # Python stays Python (a body of `...` parses); indented languages comment with `#`, the others `//`
+    comment = "...  #" if python is not None and found is python else "#" if hash_comments else "//"
+    leaves = [b for b in _flat(found) if not b.nested]  # a body that declares names is opened up, never elided
+    texts = {id(b): "\n".join(source[b.first: b.last + 1]).lower() for b in leaves}
+    named = {id(b) for b in leaves if b.name.lower() in traced or (pattern is not None and (
+        pattern.search(b.name.lower()) is not None or pattern.search(source[b.first - 1].lower()) is not None))}
+    # the bodies the question points into most (two or more of its rare words), the best few only: a
+    # question is about one or two functions, and common words of it are in many
+    hits = {id(b): len({m.group() for m in pattern.finditer(texts[id(b)])}) if pattern is not None else 0
+            for b in leaves}
+    best = sorted((b for b in leaves if hits[id(b)] >= 2), key=lambda b: (-hits[id(b)], b.first))[:max_wanted]
+    wanted = named | {id(b) for b in best}
+    elided = [b for b in leaves if id(b) not in wanted and b.last - b.first + 1 >= min_body_lines
+              and len(texts[id(b)]) >= min_body_chars]
     if not elided:
         return None
     out: list[str] = []

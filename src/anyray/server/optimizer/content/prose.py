@@ -207,11 +207,13 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
     identifiers, _ = salience.query_terms(query)
     keep = [any(i in t for i in identifiers) for t in lowered]
     scores = _scores(texts, query)
-    best = max(scores)
+    best = max(scores[1:] if len(scores) > 1 else scores)  # a long preamble (instructions) would set the bar
     if best <= 0 and not any(keep):
         return None
     ranked = sorted(range(len(spans)), key=lambda i: -scores[i])
-    for i in ranked[:top]:
+    # when the question does not tell several sections apart (each policy mentions fees), keep them all
+    tied = sum(1 for s in scores if s >= best * 0.85)
+    for i in ranked[: min(max(top, tied), 12)]:
         if scores[i] >= best * share and scores[i] > 0:
             keep[i] = True
     if len(texts[0]) < 600:
@@ -222,4 +224,5 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
 def section_marker(lines: list[str], run: list[tuple[int, int]], marks: Marks, most: int = 12) -> str:
     names = [title(lines, a, b) for a, b in run]
     listed = "; ".join(n for n in names[:most] if n) + ("; ..." if len(names) > most else "")
+    marks.offset = 0  # section spans are the piece's own line numbers (a compressor may have left its offset)
     return marks.say(f"{count(len(run), 'sections')} ({listed})", run[0][0], run[-1][1])

@@ -139,6 +139,23 @@ def unusual(records: Sequence[dict[str, Any]], asked: frozenset[str] = frozenset
     return flags, labels
 
 
+_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log.level")
+_BAD = frozenset({"error", "err", "fatal", "critical", "crit", "panic", "alert", "emerg", "severe"})
+
+
+def _levels(records: Sequence[dict[str, Any]]) -> list[bool] | None:
+    """For log records (most have a level field): which report trouble (error or worse; warnings when they
+    are rare). None when these are not log records."""
+    key = next((k for k in _LEVEL_KEYS if sum(1 for r in records if isinstance(r.get(k), str)) >= len(records) * 0.8),
+               None)
+    if key is None:
+        return None
+    values = [str(r.get(key, "")).lower() for r in records]
+    warned = [v.startswith("warn") for v in values]
+    rare_warnings = sum(warned) <= max(3, len(values) * 0.05)
+    return [v in _BAD or (w and rare_warnings) for v, w in zip(values, warned, strict=True)]
+
+
 def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, head: int, tail: int) -> tuple[
         list[bool], list[str]]:
     """Which records to keep, and their labels."""
@@ -146,11 +163,17 @@ def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, 
     whole = "\n".join(lowered)
     pattern = salience.anchors(query, whole, len(texts))
     keep = salience.hits(lowered, pattern)
-    trouble = salience.troubled(lowered)
-    if sum(trouble) <= len(texts) * 0.4:
-        keep = [k or t for k, t in zip(keep, trouble, strict=True)]
     odd, labels = unusual(records, frozenset(salience.query_terms(query)[1]))
-    keep = [k or o for k, o in zip(keep, odd, strict=True)]
+    levels = _levels(records)
+    if levels is not None:  # log records (JSON lines with a level): judged as a log is, by level, not oddity
+        odd = levels
+    identifiers, _ = salience.query_terms(query)
+    named = salience.hits(lowered, salience.anchors(" ".join(identifiers), whole, len(texts)) if identifiers else None)
+    if not (0 < sum(named) <= max(3, len(texts) * 0.05)):  # a lookup of named records needs nothing else
+        trouble = salience.troubled(lowered)
+        if sum(trouble) <= len(texts) * 0.4:
+            keep = [k or t for k, t in zip(keep, trouble, strict=True)]
+        keep = [k or o for k, o in zip(keep, odd, strict=True)]
     for i in range(min(head, len(keep))):
         keep[i] = True
     for i in range(max(0, len(keep) - tail), len(keep)):

@@ -151,12 +151,13 @@ def split(lines: list[str]) -> list[Segment]:
         start = None
 
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
+        first = line.lstrip()[:1]  # a cheap look before any pattern: most lines start with neither
+        if first in _FENCE_START and _FENCE.match(line):
             close(i - 1)
             blocks.append(Segment(i, i, "frame"))
             fenced = not fenced
             continue
-        if not fenced and _TAG.match(line) and len(line) < 200:
+        if first == "<" and not fenced and _TAG.match(line) and len(line) < 200:
             close(i - 1)
             blocks.append(Segment(i, i, "frame"))
             continue
@@ -210,6 +211,8 @@ def _merged(blocks: list[Segment], lines: list[str]) -> list[Segment]:
     return out
 
 
+_FENCE_START = ("`", "~")
+_CHUNK_WORD_START = frozenset("DdCcRrSsPpEeNnFf")  # Document 3, Chunk 2, Result, Source, Passage, Excerpt...
 _ATX = re.compile(r"^(#{1,6})\s+\S")  # at the margin: an indented `# ...` is a comment (a plan, code)
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _CHUNK = re.compile(
@@ -227,11 +230,12 @@ def sections(lines: list[str], markdown: bool = True) -> list[tuple[int, int]] |
     starts: dict[int, list[int]] = {}
     fenced = False
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
+        first = line.lstrip()[:1]
+        if first in _FENCE_START and _FENCE.match(line):
             fenced = not fenced
             continue
-        if fenced:
-            continue
+        if fenced or not first or (first.isalnum() and first not in _CHUNK_WORD_START):
+            continue  # a heading, a chunk header, a rule or an underline starts with none of these
         if not markdown:  # code and data: only file banners and chunk tags make sections
             if _CHUNK.match(line):
                 starts.setdefault(0, []).append(i)

@@ -47,5 +47,5 @@ def beside_the_point(found: list[Piece]) -> set[Path]:
 
 def marker(text: str, handle: str) -> str:
     first = next((line.strip() for line in text.split("\n") if line.strip()), "")[:100]
-    return (f"[anyray: a {len(text):,}-character text that does not match the question elided (it begins "
-            f"\"{first}\"); the original is retrievable with anyray_retrieve, handle {handle}]")
+    return f"[anyray: a {len(text):,}-character text the question has no word for, beginning \"{first}\", elided; " \
+           f"anyray_retrieve handle {handle}]"

@@ -40,11 +40,11 @@ class Marks:
         where = ""
         if first is not None and last is not None:
             a, b = first + 1 + self.offset, last + 1 + self.offset
-            where = f" (line {a})" if a == b else f" (lines {a}-{b})"
+            where = f" (line {a}" if a == b else f" (lines {a}-{b}"
+            where += f" of {self.total:,})" if self.made == 0 else ")"
         self.made += 1
-        if self.made == 1:
-            return (f"{MARKER} {what}{where} elided; the original ({self.total:,} lines) is retrievable with "
-                    f"anyray_retrieve, handle {self._handle()}]")
+        if self.made == 1:  # the handle, said once per piece; the retrieve tool's description says the rest
+            return f"{MARKER} {what}{where} elided; anyray_retrieve handle {self._handle()}]"
         return f"{MARKER} {what}{where} elided]"
 
 
@@ -53,19 +53,23 @@ def count(n: int, noun: str) -> str:
 
 
 def summary(labels: Sequence[str], top: int = 3) -> str:
+    """`(status: succeeded 13, pending 2)`: the labels of a run counted, their common `key: ` said once."""
     counted = Counter(label for label in labels if label)
     if not counted:
         return ""
-    parts = [f"{label} {n:,}" for label, n in counted.most_common(top)]
+    keys = {label.split(": ", 1)[0] for label in counted if ": " in label}
+    key = keys.pop() if len(keys) == 1 and all(": " in label for label in counted) else None
+    parts = [f"{label.split(': ', 1)[1] if key else label} {n:,}" for label, n in counted.most_common(top)]
     if len(counted) > top:
         parts.append("...")
-    return f" ({', '.join(parts)})"
+    return f" ({key + ': ' if key else ''}{', '.join(parts)})"
 
 
 def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
-           indent: Callable[[Unit], str] | None = None) -> list[str]:
+           indent: Callable[[Unit], str] | None = None, cite: bool = True) -> list[str]:
     """The lines with every maximal run of elided units replaced by one marker line. Lines outside every
-    unit (headers, fences, separators) are kept."""
+    unit (headers, fences, separators) are kept. `cite`: the markers give line numbers (not when `lines`
+    are not the original's own, e.g. a one-line JSON laid out for reading)."""
     out: list[str] = []
     cursor = 0
     i = 0
@@ -87,7 +91,7 @@ def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
             continue
         what = count(len(run), noun) + summary([u.label for u in run])
         prefix = indent(unit) if indent is not None else ""
-        out.append(prefix + marks.say(what, unit.first, run[-1].last))
+        out.append(prefix + (marks.say(what, unit.first, run[-1].last) if cite else marks.say(what)))
     out.extend(lines[cursor:])
     return out
 

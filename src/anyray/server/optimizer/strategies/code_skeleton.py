@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from anyray.server.optimizer.content.code import TRACE
 from anyray.server.optimizer.content.compress import Knobs, shrink
 from anyray.server.optimizer.content.units import MARKER
 from anyray.server.optimizer.strategies.base import Context, Params
@@ -42,7 +43,7 @@ class CodeSkeleton(ContentStrategy):
             return None
         knobs = Knobs(min_segment_chars=0, min_body_lines=params.min_body_lines, min_body_chars=params.min_body_chars,
                       follow_calls=self.follow_calls, kinds=frozenset({"code"}))
-        traces = "\n".join(e.text for e in earlier if "Traceback" in e.text or "    at " in e.text)
+        traces = "\n".join(e.text for e in earlier if TRACE.search(e.text))
         return shrink(output, ctx.stash, knobs, traces, ctx.renderings)
 
 

@@ -15,6 +15,7 @@ import re
 from pydantic import Field
 
 from anyray.server.optimizer.content import salience
+from anyray.server.optimizer.content.units import Marks
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
 from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
@@ -25,7 +26,7 @@ PASS_LINE = re.compile(
         r"^\S+\.py [.sx]+\s*(\[\s*\d+%\])?$",  # pytest progress without F or E
         r"^test\w* \(.*\)( \.\.\.)? ok$",  # unittest -v
         r"^\s*(PASS|✓|√|✔)\s",  # jest, vitest, mocha
-        r"^\s*(=== (RUN|PAUSE|CONT)|--- PASS:|PASS$|ok\s+\S+\s+(\(cached\)|[\d.]+s))",  # go test
+        r"^\s*(=== (RUN|PAUSE|CONT)|--- PASS:|PASS$)",  # go test (a package's `ok` line is its summary: it stays)
         r"^test \S+ \.\.\. ok$",  # cargo test
         r"^\s*(Compiling|Checking|Fresh|Downloaded|Downloading|Unpacking|Locking|Adding|Updating) \S+ v?\d",  # cargo
         r"^\.+$",  # rspec / minitest dots
@@ -38,6 +39,23 @@ PASS_LINE = re.compile(
         r"^\s*\d+/\d+ (tests? )?passed\b",
     ))
 )
+
+
+# the name of a passing test on its pass line, for the runners that print one: names are facts ("which test
+# covers X" is answered by a passing test's name), so an elided run's marker lists them
+TEST_NAME = re.compile(
+    r"::(\S+?)(?:\[[^\]]*\])? PASSED"  # pytest -v
+    r"|^(test\w*) \("  # unittest -v
+    r"|^\s*(?:=== RUN|--- PASS:)\s+(\S+)"  # go test
+    r"|^test (\S+) \.\.\. ok$"  # cargo test
+    r"|^\s*(?:✓|√|✔)\s+(.+?)(?:\s+\(\d+\s*m?s\))?$"  # jest, vitest, mocha
+)
+MAX_NAMES = 200
+
+
+def _names(lines: list[str]) -> list[str]:
+    found = (next((g for g in m.groups() if g), None) for line in lines if (m := TEST_NAME.search(line)))
+    return list(dict.fromkeys(n for n in found if n))
 
 
 class DigestParams(Params):
@@ -67,7 +85,7 @@ class CommandDigest(ContentStrategy):
         count = sum(passing)
         if count < params.min_pass_lines or count < len(lines) * params.min_share:
             return None
-        handle = ctx.stash(text)
+        marks = Marks(lambda: ctx.stash(text), len(lines))  # the handle said once, in the first marker
         out: list[str] = []
         i, n = 0, len(lines)
         while i < n:
@@ -79,6 +97,11 @@ class CommandDigest(ContentStrategy):
             while j < n and (passing[j] or (not lines[j].strip() and j + 1 < n and passing[j + 1])):
                 run += passing[j]
                 j += 1
-            out.append(elide.marker(f"{run} passing/progress line{'s' if run > 1 else ''}", handle))
+            names = _names(lines[i:j])
+            listed = ""
+            if names:
+                listed = "; tests: " + ", ".join(names[:MAX_NAMES]) + (
+                    f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
+            out.append(marks.say(f"{run} passing/progress line{'s' if run > 1 else ''}{listed}", i, j - 1))
             i = j
         return "\n".join(out)

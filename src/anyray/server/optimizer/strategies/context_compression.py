@@ -20,6 +20,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from anyray.server.optimizer.content import siblings
+from anyray.server.optimizer.content.code import TRACE
 from anyray.server.optimizer.content.compress import Knobs, shrink
 from anyray.server.optimizer.content.units import MARKER
 from anyray.server.optimizer.strategies.base import Context, Params
@@ -64,5 +65,5 @@ class ContextCompression(ContentStrategy):
         knobs = Knobs(min_segment_chars=params.min_segment_chars, head_records=params.head_items,
                       tail_records=params.tail_items, head_lines=params.head_lines, tail_lines=params.tail_lines,
                       prose_top=params.top_paragraphs, min_body_lines=params.min_body_lines, code=params.code)
-        traces = "\n".join(e.text for e in earlier if "Traceback" in e.text or "    at " in e.text)
+        traces = "\n".join(e.text for e in earlier if TRACE.search(e.text))
         return shrink(output, ctx.stash, knobs, traces, ctx.renderings)

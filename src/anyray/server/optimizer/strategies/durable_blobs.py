@@ -40,14 +40,16 @@ class DurableBlobs(ContentStrategy):
         if len(text) < params.min_chars_source and is_source_read(output):
             return None
         lines = text.split("\n")
+        laid_out = False
         if len(lines) < 20 and text.lstrip()[:1] in ("{", "["):  # one-line JSON: look at it line by line
             with contextlib.suppress(orjson.JSONDecodeError):
                 lines = orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode().split("\n")
+                laid_out = True  # these lines are not the original's: markers cite no line numbers
         keep = elide.widen(elide.salient(lines, output.query), params.context_lines, params.context_lines, lines)
         for i in range(min(params.preview_lines, len(lines))):
             keep[i] = True
         handle = ctx.stash(text)
-        header = (f"{elide.MARKER} a {len(text) // 1024} KB output ({len(lines)} lines) was externalised; below are "
-                  f"its first lines and the lines that match errors or the question; the original is at "
-                  f"/v1/retrieve handle {handle}]")
-        return header + "\n" + elide.render(lines, keep, handle)
+        header = (f"{elide.MARKER} a {len(text) // 1024} KB text ({len(lines)} lines) was externalised; below are "
+                  f"its first lines and the lines that match errors or the question; anyray_retrieve handle "
+                  f"{handle}]")
+        return header + "\n" + elide.render(lines, keep, handle, said=True, cite=not laid_out)

@@ -17,7 +17,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from anyray.server.optimizer.content.salience import ERRORS, STOPWORDS
-from anyray.server.optimizer.content.units import MARKER
+from anyray.server.optimizer.content.units import MARKER, Marks, Unit
+from anyray.server.optimizer.content.units import render as units_render
 
 
 def is_errorish(text: str) -> bool:
@@ -101,26 +102,14 @@ def widen(keep: list[bool], before: int, after: int, lines: Sequence[str] | None
     return out
 
 
-def marker(what: str, handle: str) -> str:
-    return f"{MARKER} {what} elided; the original is at /v1/retrieve handle {handle}]"
-
-
-def render(lines: Sequence[str], keep: Sequence[bool], handle: str, unit: str = "lines") -> str:
-    """Kept lines verbatim; each elided run becomes one marker naming its line range and the handle."""
-    out: list[str] = []
-    i, n = 0, len(lines)
-    while i < n:
-        if keep[i]:
-            out.append(lines[i])
-            i += 1
-            continue
-        j = i
-        while j < n and not keep[j]:
-            j += 1
-        span = f"{unit} {i + 1}-{j}" if j - i > 1 else f"{unit[:-1] if unit.endswith('s') else unit} {i + 1}"
-        out.append(marker(f"{j - i} {unit} ({span})", handle))
-        i = j
-    return "\n".join(out)
+def render(lines: Sequence[str], keep: Sequence[bool], handle: str, unit: str = "lines",
+           said: bool = False, cite: bool = True) -> str:
+    """Kept lines verbatim; each elided run becomes one marker with its line range; the first names the
+    handle (unless the text already `said` it, in a header of its own)."""
+    marks = Marks(lambda: handle, len(lines))
+    marks.made = int(said)
+    units = [Unit(i, i, k) for i, k in enumerate(keep)]
+    return "\n".join(units_render(lines, units, marks, unit, cite=cite))
 
 
 def bm25(lines: Sequence[str], query_terms: Sequence[str], k1: float = 1.2, b: float = 0.75) -> list[float]:

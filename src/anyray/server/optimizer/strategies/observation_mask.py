@@ -53,7 +53,7 @@ def _text(content: Any) -> str | None:
 
 class ObservationMask(Strategy):
     kind = "observation_mask"
-    default_enabled = True
+    default_enabled = False
     endpoints = ("/v1/messages", "/v1/chat/completions")
     Params = MaskParams
     summary = "mask tool results older than the last N turns (in cache-paying steps), errors kept whole"

@@ -10,6 +10,11 @@ A mark is placed only where the prefix up to it reaches the model's minimum cach
 it the API ignores the mark and it would only cost a slot. A client that placed any breakpoint of its
 own knows better: its request is left exactly as it is. Placement depends only on the request, so the
 same conversation gets the same marks on every turn and in every process.
+
+An OpenAI-shaped request bound for Claude (the route's `wire` is `anthropic`: the gateway translates it)
+is marked the same way in its own shape, the convention Claude-aware OpenAI clients use: `cache_control`
+on a tool and on a message's last text part (a string content becomes one part); the translation carries
+the marks over. Bound for OpenAI, nothing is marked: OpenAI caches prefixes by itself.
 """
 
 from __future__ import annotations
@@ -47,11 +52,15 @@ class PromptCacheParams(Params):
 class PromptCache(Strategy):
     kind = "prompt_cache"
     default_enabled = True
-    endpoints = ("/v1/messages",)
+    endpoints = ("/v1/messages", "/v1/chat/completions")
     Params = PromptCacheParams
     summary = "place cache_control breakpoints (at most 4) where the client placed none"
 
     def apply(self, request: dict[str, Any], ctx: Context, params: PromptCacheParams) -> Applied | NotApplied:
+        if ctx.endpoint == "/v1/chat/completions":
+            if ctx.route.get("wire") != "anthropic":
+                return NotApplied("the upstream caches prefixes by itself", quiet=True)
+            return _openai(request, ctx, params)
         if has_breakpoints(request):
             return NotApplied("client placed its own breakpoints", preserved=["cache_control"])
         minimum = min_cacheable(ctx.model or str(request.get("model", "")), params.min_tokens)
@@ -161,3 +170,78 @@ def _mark_message(message: Any, mark: dict[str, str]) -> dict[str, Any] | None:
     if isinstance(content, list) and content and isinstance(content[-1], dict) and content[-1].get("type") in _MARKABLE:
         return {**message, "content": [*content[:-1], {**content[-1], "cache_control": mark}]}
     return None
+
+
+# --------------------------------------------------------------------------- OpenAI-shaped, bound for Claude
+
+
+def _openai(request: dict[str, Any], ctx: Context, params: PromptCacheParams) -> Applied | NotApplied:
+    if _openai_has_breakpoints(request):
+        return NotApplied("client placed its own breakpoints", preserved=["cache_control"])
+    minimum = min_cacheable(ctx.model or str(request.get("model", "")), params.min_tokens)
+    mark = {"type": "ephemeral"} if params.ttl == "5m" else {"type": "ephemeral", "ttl": "1h"}
+    new = dict(request)
+    placed: list[str] = []
+    prefix = cached_prefix = 0
+    tools = request.get("tools")
+    if isinstance(tools, list) and tools and isinstance(tools[-1], dict):
+        prefix += tokens.estimate(tools)
+        if prefix >= minimum:
+            new["tools"] = [*tools[:-1], {**tools[-1], "cache_control": mark}]
+            placed.append("tools")
+            cached_prefix = prefix
+    messages = request.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    # Claude's system prompt is every system/developer message, in order: mark the last of them
+    systems = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") in ("system", "developer")]
+    sizes = [tokens.estimate(m) for m in messages]
+    marked = list(messages)
+    if systems:
+        prefix += sum(sizes[i] for i in systems)
+        if prefix >= minimum and (m := _mark_part(messages[systems[-1]], mark)) is not None:
+            marked[systems[-1]] = m
+            placed.append("system")
+            cached_prefix = prefix
+    rest = [i for i in range(len(messages)) if i not in set(systems)]
+    asking = [i for i in rest if isinstance(messages[i], dict) and messages[i].get("role") in ("user", "tool")
+              and (i + 1 == len(messages) or messages[i + 1].get("role") != "tool")]  # the ends of client rounds
+    if params.conversation:
+        for i in asking[-3::2][::-1] if len(asking) >= 3 else asking[-1:]:  # this round's end, two rounds back
+            if len(placed) >= MAX_BREAKPOINTS:
+                break
+            upto = prefix + sum(sizes[j] for j in rest if j <= i)
+            if upto >= minimum and (m := _mark_part(messages[i], mark)) is not None:
+                marked[i] = m
+                placed.append(f"messages[{i - len(messages)}]")
+                cached_prefix = upto
+    if marked != messages:
+        new["messages"] = marked
+    if not placed:
+        return NotApplied(f"prefix shorter than the model's minimum cacheable length ({minimum} tokens)")
+    total = tokens.estimate(request)
+    decision = Decision("prompt_cache", f"placed {len(placed)} breakpoint(s): {', '.join(placed)}", total, total,
+                        {"breakpoints": len(placed), "cacheablePrefixTokens": cached_prefix, "minTokens": minimum})
+    return Applied(new, decision)
+
+
+def _mark_part(message: Any, mark: dict[str, str]) -> dict[str, Any] | None:
+    """An OpenAI message with `cache_control` on its last text part (a string content becomes one part)."""
+    if not isinstance(message, dict):
+        return None
+    content = message.get("content")
+    if isinstance(content, str) and content:
+        return {**message, "content": [{"type": "text", "text": content, "cache_control": mark}]}
+    if isinstance(content, list) and content and isinstance(content[-1], dict) and content[-1].get("type") == "text" \
+            and content[-1].get("text"):
+        return {**message, "content": [*content[:-1], {**content[-1], "cache_control": mark}]}
+    return None
+
+
+def _openai_has_breakpoints(request: dict[str, Any]) -> bool:
+    if any(isinstance(t, dict) and "cache_control" in t for t in request.get("tools") or ()):
+        return True
+    for message in request.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(p, dict) and "cache_control" in p for p in content):
+            return True
+    return False

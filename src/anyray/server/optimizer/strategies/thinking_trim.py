@@ -44,7 +44,7 @@ def _removable(message: Any) -> int:
 
 class ThinkingTrim(Strategy):
     kind = "thinking_trim"
-    default_enabled = True
+    default_enabled = False
     endpoints = ("/v1/messages",)
     Params = StepParams
     summary = "drop thinking blocks of finished turns (never the live turn's signed blocks)"

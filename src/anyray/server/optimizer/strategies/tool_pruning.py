@@ -49,7 +49,7 @@ def _required(request: dict[str, Any]) -> set[str]:
 
 class ToolPruning(Strategy):
     kind = "tool_pruning"
-    default_enabled = True
+    default_enabled = False
     endpoints = ("/v1/messages", "/v1/chat/completions")
     Params = PruneParams
     summary = "drop tool definitions a long conversation never used (decided once, kept stable)"
