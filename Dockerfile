@@ -17,7 +17,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOME=/var/lib/anyray
 COPY --from=build /wheels /wheels
-RUN pip install /wheels/*.whl && rm -rf /wheels \
+# the core install and the extras a cluster uses: several replicas share a PostgreSQL spend store and a
+# Redis cache (store.url / cache.url); [k8s] (anyray redirect) and [litellm] run elsewhere
+RUN pip install "$(echo /wheels/anyray-*.whl)[postgres,redis]" && rm -rf /wheels \
  && groupadd --system --gid 10001 anyray \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/anyray --shell /usr/sbin/nologin anyray \
  && mkdir -p /var/lib/anyray /etc/anyray && chown 10001:10001 /var/lib/anyray

@@ -1,4 +1,4 @@
-"""Gateway overhead against the direct upstream: now `anyray bench` (src/anyray/bench/); this is its alias.
+"""Gateway overhead against the direct upstream: now `anyray bench` (benchmarks/bench/); this is its alias.
 
     .venv/bin/python benchmarks/gateway_overhead.py [anyray bench options...]
 

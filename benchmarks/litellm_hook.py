@@ -1,6 +1,6 @@
 """The anyray callback's added latency inside the real LiteLLM proxy, with and without it, one run.
 
-    .venv/bin/python benchmarks/litellm_hook.py [--requests 300]
+    .venv/bin/python -m benchmarks.litellm_hook [--requests 300]
 
 Two LiteLLM proxies (one with `anyray.adapters.litellm.proxy_handler`, one without) in front of the same
 fake Anthropic upstream, the optimizer app on its own port; sequential non-streaming requests at one
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import httpx
 import yaml
+from tests.kit import ServerThread
 
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
-from anyray.testing import FakeUpstream, ServerThread
+from anyray.testing import FakeUpstream
 
 KEY = "sk-ant-bench-000000000000000000000000"
 

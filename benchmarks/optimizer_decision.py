@@ -1,6 +1,6 @@
 """Decision time for a 76 KB Claude-Code-shaped request: in-process and over HTTP, p50/p99.
 
-    .venv/bin/python benchmarks/optimizer_decision.py [--iterations 2000]
+    .venv/bin/python -m benchmarks.optimizer_decision [--iterations 2000]
 
 In-process is what `anyray up` pays per request (the gateway awaits the optimizer on its own loop);
 HTTP is what a cluster pays (gateway -> optimizer Service, keep-alive). Each is paired with a baseline
@@ -17,11 +17,11 @@ import time
 
 import aiohttp
 import orjson
+from tests.kit import ServerThread
+from tests.kit.shapes import claude_code_request
 
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
-from anyray.testing import ServerThread
-from anyray.testing.shapes import claude_code_request
 
 ROUTE = {"provider": "vertex", "model": "claude-sonnet-4-5@20250929"}
 

@@ -1,9 +1,9 @@
 """What each optimizer policy costs per request: decision time with one strategy kind enabled at a time.
 
-    .venv/bin/python benchmarks/policy_cost.py [--iterations 500]
+    .venv/bin/python -m benchmarks.policy_cost [--iterations 500]
 
 In-process (what `anyray up` pays on the request path), for two bodies: the small request `anyray bench`
-sends, and a 76 KB Claude-Code-shaped one (anyray.testing.shapes). Each kind runs alone via the
+sends, and a 76 KB Claude-Code-shaped one (tests.kit.shapes). Each kind runs alone via the
 protocol's `enabledKinds` (what a client's x-anyray-optimization-kinds header does); "none" is the
 floor (validation, planning, the answer's assembly) and "defaults" is what a request gets untold.
 Every row is paired with "none" from the same run. semantic_cache runs against an empty in-memory
@@ -18,9 +18,10 @@ import statistics
 import time
 from typing import Any
 
+from tests.kit.shapes import claude_code_request
+
 from anyray.server.optimizer.engine import Optimizer
 from anyray.server.optimizer.strategies import REGISTRY
-from anyray.testing.shapes import claude_code_request
 
 ROUTE = {"provider": "anthropic", "model": "claude-sonnet-4-5"}
 SMALL = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "benchmark me"}]}

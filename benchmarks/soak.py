@@ -1,6 +1,6 @@
 """Soak: minutes of steady traffic through the gateway, with upstream faults and optimizer restarts.
 
-    .venv/bin/python benchmarks/soak.py [--minutes 10] [--rate 20] [--fault-rate 0.01] [--json out.json]
+    .venv/bin/python -m benchmarks.soak [--minutes 10] [--rate 20] [--fault-rate 0.01] [--json out.json]
 
 Processes: the gateway (`anyray serve gateway`, SQLite spend store) and the optimizer (`anyray serve
 optimizer`, reached over HTTP) each in their own subprocess; the fake upstream (anyray.testing) runs
@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from tests.kit import ServerThread
 
-from anyray.testing import FakeUpstream, ServerThread
+from anyray.testing import FakeUpstream
 
 UPSTREAM_KEY = "sk-ant-soak-upstream-key-000000000000000000000000"
 CLIENT_KEY = "soak-client"

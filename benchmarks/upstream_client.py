@@ -23,8 +23,8 @@ import aiohttp
 import httpx
 import uvloop
 
-from anyray.bench.procs import free_port
 from anyray.server.gateway.h1 import ConnectionPool
+from benchmarks.bench.procs import free_port
 
 BODY = (b'{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user",'
         b'"content":"Say hello in one short sentence."}]}')

@@ -19,8 +19,9 @@ import yaml
 from anyray.config import load_config
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
-from anyray.testing import FakeUpstream, ServerThread, make_service_account_key
+from anyray.testing import FakeUpstream, make_service_account_key
 from tests import logscan
+from tests.kit import ServerThread
 from tests.logscan import pytest_configure, pytest_sessionfinish  # noqa: F401 - the log scan plugin's hooks
 
 ROOT = Path(__file__).resolve().parent.parent

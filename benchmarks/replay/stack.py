@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.kit import ServerThread
 
 from anyray.config import load_config
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
-from anyray.testing import FakeUpstream, ServerThread
+from anyray.testing import FakeUpstream
 
 UPSTREAM_KEY = "sk-ant-api03-replay-upstream-key-000000000000000000000000000000-AAAA"
 CLIENT_KEY = "sk-ant-replay-client-key-BBBB"  # never stored: sessions keep bodies only

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from anyray.bench.report import RPS_TARGETS
-from anyray.bench.scenarios import SCENARIOS
+from benchmarks.bench.report import RPS_TARGETS
+from benchmarks.bench.scenarios import SCENARIOS
 
 REQUESTS = 200
 CELL_FIELDS = {
@@ -83,7 +82,7 @@ def test_the_json_has_every_field(report):
 
 def test_the_lean_upstream_answers_every_shape(tmp_path):
     """The fake the numbers rest on must answer what the gateway sends, usage included."""
-    from anyray.bench.procs import Child, free_port
+    from benchmarks.bench.procs import Child, free_port
 
     port = free_port()
     argv = [sys.executable, "-m", "anyray.testing.lean", "--port", str(port)]

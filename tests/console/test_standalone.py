@@ -59,3 +59,23 @@ async def _ask_from_addresses(sqlite_url: str) -> None:
         else:
             assert 'id="loopback-banner"' in r.text
     app.state.console.close()
+
+
+def test_the_standalone_console_asks_a_gateway_elsewhere_for_its_health(fake, sa_key_file, start_gateway,
+                                                                       sqlite_url):
+    """`anyray console --gateway URL`: the gateway's /healthz and /_anyray/selftest, over the gateway's own client."""
+    from anyray.console.health import remote_health
+
+    def ask(url: str):  # in a thread of its own: Playwright's sync API may keep an event loop running on this one
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, remote_health(url)).result()
+
+    gw = start_gateway(console_config(fake, sa_key_file, sqlite_url))
+    health = ask(gw.url)
+    checks = {c.name: c for c in health.checks}
+    assert checks["gateway"].status == "ok" and health.version in checks["gateway"].detail
+    assert checks["provider vertex"].status == "ok" and health.protocol == "1"
+    gw.server.stop()
+    gone = ask(gw.url)
+    assert [(c.name, c.status) for c in gone.checks] == [("gateway", "fail")]
+    assert "no anyray gateway answers" in gone.checks[0].detail

@@ -1,5 +1,5 @@
 """The retrieve tool loop inside the gateway, end to end: real SDKs, the real gateway (in-process optimizer,
-defaults), and the fake upstreams playing a model that calls the retrieve tool (anyray.testing.retriever).
+defaults), and the fake upstreams playing a model that calls the retrieve tool (tests.kit.retriever).
 
 What must hold, in both dialects, streamed and whole: the client gets one ordinary answer (no trace of the
 retrieve tool), the upstream's second round carries the stashed original byte for byte, and the call's
@@ -13,8 +13,8 @@ import openai
 import pytest
 
 from anyray.testing.reply import estimate_tokens
-from anyray.testing.retriever import QUOTED, RetrievingModel
 from tests.conftest import CLIENT_KEY, vertex_and_anthropic_config
+from tests.kit.retriever import QUOTED, RetrievingModel
 
 OPENAI_KEY = "sk-proj-gatewayopenaikey000000000000000000000000000000000000"
 QUESTION = "Why did the nightly export fail? Check the log."
@@ -248,7 +248,7 @@ def test_rounds_are_bounded(fake, sa_key_file, start_gateway):
 def test_the_gateway_serves_retrieve_for_the_callers_team_only(fake, gateway):
     import httpx
 
-    from anyray.testing.retriever import HANDLE
+    from tests.kit.retriever import HANDLE
 
     _ask(gateway, extra_headers={"x-anyray-metadata": "team=payments"})
     [handle] = set(HANDLE.findall(str(_model_calls(fake)[0]["messages"])))

@@ -15,8 +15,8 @@ import pytest
 from benchmarks.workloads import GROUPS, load_all
 
 from anyray.server.optimizer.app import create_optimizer_app
-from anyray.testing import ServerThread
 from tests.content.conftest import CONTENT_KINDS, HANDLE, make_optimizer, optimize, results, session
+from tests.kit import ServerThread
 
 WORKLOADS = load_all()
 ROOT = Path(__file__).resolve().parents[2]

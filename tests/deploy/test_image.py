@@ -69,6 +69,7 @@ def test_the_dockerfile_runs_a_non_root_user_and_serves_by_command():
     assert uid.isdigit() and int(uid) != 0  # numeric, so runAsNonRoot can be verified by the kubelet
     assert 'ENTRYPOINT ["anyray"]' in final
     assert 'CMD ["serve", "gateway"]' in final
+    assert any(line.startswith("RUN pip install") and "[postgres,redis]" in line for line in final)
     # no secret is baked in: no credential-looking ENV or ARG
     for line in final:
         if line.startswith(("ENV", "ARG")):
@@ -104,6 +105,10 @@ def test_the_build_context_builds_a_wheel_that_carries_the_templates_and_renders
         for p in (ROOT / "src" / "anyray" / "templates").rglob("*.j2")
     }
     assert source_templates and source_templates <= names
+    # the product, not its bench or test kit (issue 23): those stay in the source tree
+    assert not any(n.startswith(("anyray/bench/", "benchmarks/", "tests/")) for n in names)
+    assert not {"anyray/testing/kube.py", "anyray/testing/server.py"} & names
+    assert "anyray/testing/upstream.py" in names and "anyray/testing/lean.py" in names  # the fakes a user runs
 
     # the installed package (not this source tree) renders the manifests
     env = clean_env(PYTHONPATH=str(tmp_path / "site"))

@@ -12,9 +12,9 @@ import httpx
 import yaml
 
 from anyray.server.optimizer.app import create_optimizer_app
-from anyray.testing import ServerThread
 from tests.conftest import ANTHROPIC_KEY
 from tests.deploy.conftest import clean_env
+from tests.kit import ServerThread
 from tests.test_cli_up import _free_port, _wait_for_output
 
 

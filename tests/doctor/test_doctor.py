@@ -19,8 +19,9 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from anyray.cli import app
-from anyray.testing import ServerThread, make_service_account_key
+from anyray.testing import make_service_account_key
 from tests.conftest import ANTHROPIC_KEY, vertex_and_anthropic_config
+from tests.kit import ServerThread
 
 CLEAN_ENV = {"ANTHROPIC_BASE_URL": None, "OPENAI_BASE_URL": None, "ANTHROPIC_API_KEY": None, "OPENAI_API_KEY": None,
              "GOOGLE_CLOUD_PROJECT": None, "ANTHROPIC_VERTEX_PROJECT_ID": None, "ANYRAY_CONFIG": None,
@@ -194,7 +195,7 @@ def test_an_extra_the_config_needs_is_reported(tmp_path):
                          capture_output=True, text=True, timeout=60,
                          env={"PYTHONPATH": str(tmp_path / "shim"), "PATH": str(tmp_path), "HOME": str(tmp_path)})
     extra = by_check(json.loads(run.stdout))["extra: redis"]
-    assert extra["status"] == "fail" and extra["fix"] == "pip install 'redis'"
+    assert extra["status"] == "fail" and extra["fix"] == "pip install 'anyray[redis]'"
     _, report, _ = doctor("--config", config, env={"PATH": str(tmp_path)})
     assert by_check(report)["extra: redis"]["status"] == "ok"
 

@@ -16,7 +16,7 @@ import httptools
 import pytest
 
 from anyray.server import http11
-from anyray.testing.server import ServerThread, answer_lifespan, whole_body
+from tests.kit.server import ServerThread, answer_lifespan, whole_body
 
 
 async def app(scope, receive, send):

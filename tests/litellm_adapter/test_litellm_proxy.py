@@ -21,8 +21,9 @@ import yaml
 from typer.testing import CliRunner
 
 from anyray.cli import app
-from anyray.testing import FakeUpstream, ServerThread
+from anyray.testing import FakeUpstream
 from tests.conftest import ANTHROPIC_KEY
+from tests.kit import ServerThread
 from tests.optimizer.conftest import SERVICE_TOKEN, ControllableOptimizer
 
 MASTER_KEY = "sk-litellm-master-0000000000000000000042"

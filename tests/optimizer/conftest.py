@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from anyray.config import Config
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
-from anyray.testing import ServerThread
+from tests.kit import ServerThread
 
 # the optimizer's service token: without one it would take no cache write over HTTP (docs/protocol.md)
 SERVICE_TOKEN = "svc-token-controllable-optimizer-0123456789"

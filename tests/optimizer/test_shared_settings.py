@@ -13,7 +13,7 @@ import pytest
 from anyray.config import Config
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
-from anyray.testing import ServerThread
+from tests.kit import ServerThread
 
 ADMIN = "admin-token-for-shared-settings"
 AUTH = {"authorization": f"Bearer {ADMIN}"}

@@ -12,7 +12,7 @@ import pytest
 from anyray.config import Config
 from anyray.server.optimizer.engine import Optimizer
 from anyray.testing.prompt_cache import count_breakpoints
-from anyray.testing.shapes import claude_code_request
+from tests.kit.shapes import claude_code_request
 
 ROUTE = {"provider": "vertex", "model": "claude-sonnet-4-5@20250929"}
 

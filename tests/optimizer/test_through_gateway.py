@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from anyray.testing.prompt_cache import count_breakpoints
-from anyray.testing.shapes import claude_code_request
 from tests.conftest import ANTHROPIC_KEY, CLIENT_KEY, vertex_and_anthropic_config
+from tests.kit.shapes import claude_code_request
 from tests.optimizer.conftest import SERVICE_TOKEN
 
 OPENAI_KEY = "sk-proj-gatewayopenaikey000000000000000000000000000000000000"

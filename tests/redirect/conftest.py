@@ -17,8 +17,8 @@ import yaml
 from typer.testing import CliRunner
 
 from anyray.cli import app
-from anyray.testing import ServerThread
-from anyray.testing.kube import FakeKubeAPI
+from tests.kit import ServerThread
+from tests.kit.kube import FakeKubeAPI
 
 TOKEN = "fake-bearer-token-for-redirect-tests"
 GATEWAY = "http://gw.anyray.test:8787"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from anyray.testing.kube import FakeKubeAPI
+from tests.kit.kube import FakeKubeAPI
 from tests.redirect.conftest import TOKEN, container, env_of, workload
 
 PATH = "/apis/apps/v1/namespaces/default/deployments/web"

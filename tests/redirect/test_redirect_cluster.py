@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from anyray.deploy.redirect import ANNOTATION_AT, ANNOTATION_BY, ANNOTATION_GATEWAY, ANNOTATION_PREVIOUS
-from anyray.testing.kube import FakeKubeAPI
+from tests.kit.kube import FakeKubeAPI
 from tests.redirect.conftest import (
     GATEWAY,
     TOKEN,

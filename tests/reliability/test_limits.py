@@ -10,8 +10,8 @@ import openai
 import pytest
 
 from anyray.server.gateway.body import BadJSON, parse_object
-from anyray.testing.server import answer_lifespan, whole_body
 from tests.conftest import CLIENT_KEY
+from tests.kit.server import answer_lifespan, whole_body
 from tests.reliability.stack import Stack, stack_config, wait_until
 
 HI = [{"role": "user", "content": "hello there"}]

@@ -126,7 +126,7 @@ def test_the_body_deadline_does_not_count_time_the_app_holds_reading_back():
     import asyncio
 
     async def slow_reader(scope, receive, send):
-        from anyray.testing.server import answer_lifespan
+        from tests.kit.server import answer_lifespan
 
         if scope["type"] == "lifespan":
             return await answer_lifespan(receive, send)

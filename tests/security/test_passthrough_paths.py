@@ -7,7 +7,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from anyray.testing.server import ServerThread, answer_lifespan, whole_body
+from tests.kit.server import ServerThread, answer_lifespan, whole_body
 from tests.security.wire import Answers, connect
 
 OPENAI_KEY = "sk-proj-gateway-upstream-key-000000000000"

@@ -15,7 +15,7 @@ import httptools
 import orjson
 
 from anyray.server.http11 import ServerLimits
-from anyray.testing.server import ServerThread, answer_lifespan, whole_body
+from tests.kit.server import ServerThread, answer_lifespan, whole_body
 
 
 class Answers:

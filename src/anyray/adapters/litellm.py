@@ -16,10 +16,14 @@ import logging
 import os
 from typing import Any
 
-from litellm.integrations.custom_logger import CustomLogger
-
+from anyray.extras import MissingExtra
 from anyray.server.gateway.metadata import MetadataError, attribute
 from anyray.server.gateway.optimizer_client import HttpOptimizerClient, OptimizerClient, build_message
+
+try:  # the [litellm] extra
+    from litellm.integrations.custom_logger import CustomLogger
+except ImportError:
+    raise MissingExtra("litellm", "litellm") from None
 
 log = logging.getLogger("anyray.adapters.litellm")
 

@@ -1,33 +1,71 @@
-"""The `anyray` command line: one module per command group, registered here."""
+"""The `anyray` command line: one module per command group, imported only when its command runs.
+
+Why lazily: the container runs `anyray serve gateway`, and `anyray --version` should answer at once.
+Registering every group up front imported them all (the bench, deploy, redirect's Kubernetes client,
+doctor): ~400 modules and most of a second before the server started (docs/performance.md). Now a
+command's module is imported when it is invoked (or when `anyray --help` lists it).
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from anyray import __version__
-from anyray.cli import bench, console, deploy, doctor, keys, render, serve, spend, up
-from anyray.cli.connect import connect
-from anyray.cli.redirect import redirect
+from anyray.extras import MissingExtra
 from anyray.logs import install_redaction, setup_logging
+
+# command -> (module, attribute): a function becomes a command, a typer.Typer a group of them; in this order
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("anyray.cli.up", "up"),
+    "doctor": ("anyray.cli.doctor", "doctor"),
+    "spend": ("anyray.cli.spend", "spend"),
+    "console": ("anyray.cli.console", "console"),
+    "serve": ("anyray.cli.serve", "serve"),
+    "bench": ("anyray.cli.bench", "bench"),
+    "render": ("anyray.cli.render", "render_cmd"),
+    "redirect": ("anyray.cli.redirect", "redirect"),
+    "connect": ("anyray.cli.connect", "connect"),
+    "deploy": ("anyray.cli.deploy", "app"),
+    "keys": ("anyray.cli.keys", "app"),
+}
+
+
+class LazyGroup(TyperGroup):
+    """A typer group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = COMMANDS[cmd_name]
+        return as_command(cmd_name, getattr(import_module(module), attribute))
+
+
+def as_command(name: str, target: Any) -> Any:  # a click command (typer may vendor its own click)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(rich_markup_mode="rich", add_completion=False)
+        holder.command(name)(target)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return command
+
 
 app = typer.Typer(
     name="anyray",
+    cls=LazyGroup,
     help="A self-hosted LLM gateway and a credential-free request optimizer.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
 )
-app.command("up")(up.up)
-app.command("doctor")(doctor.doctor)
-app.command("spend")(spend.spend)
-app.command("console")(console.console)
-app.command("serve")(serve.serve)
-app.command("bench")(bench.bench)
-app.command("render")(render.render_cmd)
-app.add_typer(deploy.app, name="deploy")
-app.add_typer(keys.app, name="keys")
-app.command("redirect")(redirect)
-app.command("connect")(connect)
 
 
 def _version(value: bool) -> None:
@@ -46,4 +84,8 @@ def _root(
 
 def main() -> None:
     setup_logging()  # warnings and errors to stderr, credentials masked (anyray.logs)
-    app()
+    try:
+        app()
+    except MissingExtra as exc:  # an optional feature whose extra is not installed: one line, the pip command
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

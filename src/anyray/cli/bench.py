@@ -1,36 +1,55 @@
-"""`anyray bench`: the gateway against the direct upstream (and LiteLLM), side by side, in one run."""
+"""`anyray bench`: the gateway against the direct upstream (and LiteLLM), side by side, in one run.
+
+The bench's code is not in the wheel: it lives in the source tree's benchmarks/bench/ (the stack it starts,
+a bare passthrough relay, the load generators, the report). This command finds that tree
+(the current directory or one above it, or the checkout anyray is installed from with `pip install -e`)
+and runs it; without one it says what to do.
+"""
 
 from __future__ import annotations
 
-import shlex
+import os
 import sys
-import time
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 
-import orjson
 import typer
-from rich.console import Console
+from rich.markup import escape
 
-from anyray.bench.report import check_targets, machine, print_report
-from anyray.bench.run import Cell, Options, as_json, compare, pick_generator, run_all
-from anyray.bench.scenarios import SCENARIOS
-from anyray.bench.stack import Stack, litellm_installed
+import anyray
+from anyray.cli.common import err_console
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+NOT_HERE = ("anyray bench runs from a source checkout (its code, benchmarks/bench/, is not in the wheel): clone "
+            "the anyray repository, `pip install -e '.[test]'` there, and run `anyray bench` in it")
 
 
-def _ints(value: str) -> list[int]:
+def checkout() -> Path | None:
+    """The source tree whose benchmarks/bench/ to run, or None."""
+    here = Path.cwd().resolve()
+    for root in (here, *here.parents, Path(anyray.__file__).resolve().parents[2]):
+        if (root / "benchmarks" / "bench" / "command.py").is_file() and (root / "src" / "anyray").is_dir():
+            return root
+    return None
+
+
+def bench_command() -> ModuleType:
+    """benchmarks.bench.command, importable by this process and by the ones the bench starts."""
+    root = checkout()
+    if root is None:
+        err_console.print(f"[bold red]error:[/] {escape(NOT_HERE)}", soft_wrap=True)
+        raise typer.Exit(2)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(root) not in paths:  # the bench's children run `python -m benchmarks.bench.passthrough`
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(root), *paths])
     try:
-        return [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"expected comma-separated integers, got {value!r}") from None
-
-
-def _names(value: str, allowed: tuple[str, ...] | list[str], what: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    if bad := [n for n in names if n not in allowed]:
-        raise typer.BadParameter(f"unknown {what} {', '.join(bad)}; choose from {', '.join(allowed)}")
-    return names
+        return import_module("benchmarks.bench.command")
+    except ImportError as exc:  # a core install in a checkout: the bench drives with the test dependencies
+        err_console.print(f"[bold red]error:[/] anyray bench needs {exc.name or exc}, which is not installed: "
+                          + escape(f"pip install -e '.[test]' in {root}"), soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def bench(
@@ -52,59 +71,5 @@ def bench(
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure here as JSON."),
 ) -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
-    conns = _ints(connections)
-    scenarios = _names(workloads, list(SCENARIOS), "workload")
-    where = {"inprocess": ["anyray"], "http": ["anyray-http"], "both": ["anyray", "anyray-http"]}.get(optimizer)
-    if where is None:
-        raise typer.BadParameter("--optimizer is inprocess, http or both")
-    targets = (["passthrough"] if passthrough else []) + list(where)
-    if litellm:
-        if litellm_installed():
-            targets.append("litellm")
-        else:
-            console.print("[yellow]LiteLLM is not installed; skipping it[/]")
-    if requests is not None and generator == "auto":
-        generator = "builtin"
-    try:
-        gen = pick_generator(generator)
-    except RuntimeError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    opts = Options(scenarios, conns, targets, gen, duration, requests or 2000, warmup, soak, rounds)
-    console.print(f"load generator: [bold]{gen}[/]"
-                  + (" (streams' time to first byte from the built-in generator: wrk cannot see it)"
-                     if gen == "wrk" and "stream" in scenarios else ""))
-
-    def progress(cell: Cell) -> None:
-        console.print(f"  {cell.scenario:<10}{cell.connections:>3} conn  {cell.target:<12}{cell.rps:>10,.0f} req/s"
-                      f"  p50 {cell.p50_ms:.2f} ms  errors {cell.errors}", style="dim")
-
-    started = time.time()
-    console.print(f"starting the lean fake upstream and {', '.join(targets)}...")
-    with Stack(["direct", *targets]) as stack:
-        cells, soaked = run_all(stack, opts, progress)
-    comparisons = compare(cells)
-    checks = check_targets(comparisons, soaked)
-    per_cell = (f"{duration:g}s" if gen == "wrk" else f"{opts.requests} requests") + (
-        f", median of {rounds} alternating rounds" if rounds > 1 else "")
-    title = f"anyray bench: {gen}, {per_cell} per cell, lean fake upstream"
-    print_report(console, cells, comparisons, soaked, checks, title)
-    if json_out is not None:
-        data = {
-            "command": shlex.join(["anyray", "bench", *sys.argv[2:]]) if len(sys.argv) > 1 else "anyray bench",
-            "started_unix": round(started, 1),
-            "duration_s": round(time.time() - started, 1),
-            "generator": gen,
-            "upstream": "anyray.testing.lean",
-            "machine": machine(),
-            "options": {"connections": conns, "workloads": scenarios, "targets": targets,
-                        "duration_s": duration if gen == "wrk" else None,
-                        "requests": opts.requests if gen == "builtin" else None, "warmup": warmup, "soak": soak,
-                        "rounds": rounds},
-            **as_json(cells, comparisons, soaked),
-            "targets": checks,
-        }
-        json_out.write_text(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
-        console.print(f"wrote {json_out}")
-    if any(c.errors for c in cells) or (soaked is not None and soaked.errors):
-        raise typer.Exit(1)
+    bench_command().run(connections, workloads, optimizer, litellm, passthrough, generator, duration, requests,
+                        warmup, soak, rounds, json_out)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
+from anyray.cli.common import console, err_console
 from anyray.cli.deploy import work_dir
 from anyray.cli.render import load_or_exit, print_result, write_or_exit
-from anyray.cli.up import console, err_console
 from anyray.deploy.compose import (
     DockerUnavailable,
     check_docker,

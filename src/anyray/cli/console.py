@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from anyray.cli.up import load_or_exit
+from anyray.cli.common import load_or_exit
 from anyray.console.auth import is_loopback
 from anyray.store import StoreError, default_store_url, open_store
 from anyray.store.postgres import redact
@@ -31,9 +31,8 @@ def console(
     gateway_url: str | None = typer.Option(None, "--gateway", help="A gateway URL whose health to show."),
 ) -> None:
     """Serve the spend console (overview, tables, optimizer effect, health) for a spend store."""
-    import uvicorn
-
     from anyray.console.app import standalone_app
+    from anyray.server.runner import PortInUse, run, serve_stack
 
     url = store_url or load_or_exit(config_path).store.url or default_store_url()
     try:
@@ -50,4 +49,10 @@ def console(
         err_console.print(f"[yellow]no gateway keys in this store: the console answers only clients on loopback "
                           f"or {host} itself[/]")
     err_console.print(f"anyray console for {redact(url)} on http://{host}:{port}/console/")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    try:  # on the gateway's own server (server/http11/), as `anyray up` runs the console inside the gateway
+        run(serve_stack([(app, host, port)]))
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass

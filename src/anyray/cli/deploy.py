@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from anyray.cli.common import console, err_console
 from anyray.cli.render import load_or_exit, write_or_exit
-from anyray.cli.up import console, err_console
 from anyray.deploy import gke, naming
 from anyray.deploy.render import render
 

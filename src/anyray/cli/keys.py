@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from anyray.cli.up import load_or_exit
+from anyray.cli.common import load_or_exit
 from anyray.keys import KeyStore
 from anyray.store import StoreError, default_store_url, open_store
 from anyray.store.postgres import redact

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from anyray.deploy.kube import KINDS, Cluster, Kind, KubeError, kind_named, parse_kind
-from anyray.deploy.manifest_file import Document, ManifestFile, manifest_paths
+from anyray.deploy.kinds import KINDS, Kind, KubeError, kind_named, parse_kind
 from anyray.deploy.naming import gateway_cluster_url
 from anyray.deploy.redirect import Plan, RedirectError, describe, plan_redirect, plan_undo, strategic_patch
+
+if TYPE_CHECKING:  # the [k8s] extra's modules are imported where a cluster or a file is changed
+    from anyray.deploy.kube import Cluster
+    from anyray.deploy.manifest_file import Document, ManifestFile
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -102,6 +105,8 @@ def redirect(
             targets = _file_targets(file, kind, name, selector, namespace)
             where = str(file)
         else:
+            from anyray.deploy.kube import Cluster
+
             cluster = Cluster(context, str(kubeconfig) if kubeconfig else None)
             namespace = namespace or cluster.default_namespace
             targets = _cluster_targets(cluster, kind, name, selector, namespace)
@@ -177,6 +182,8 @@ def _cluster_targets(
 def _file_targets(
     path: Path, kind: Kind | None, name: str | None, selector: str | None, namespace: str | None
 ) -> list[Target]:
+    from anyray.deploy.manifest_file import ManifestFile, manifest_paths
+
     match = _selector(selector) if selector else None
     found: list[Target] = []
     for file in manifest_paths(path):

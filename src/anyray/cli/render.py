@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from anyray.cli.up import console, err_console
+from anyray.cli.common import console, err_console
 from anyray.config import Config, ConfigError
 from anyray.deploy.render import Conflict, Rendered, WriteResult, load_for_render, render, write
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from anyray.cli.up import err_console, load_or_exit
+from anyray.cli.common import err_console, load_or_exit
 from anyray.server.runner import PortInUse, run, serve_stack
 
 

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from anyray.config import Config, ConfigError, load_config
+from anyray.cli.common import console, err_console, load_or_exit
+from anyray.config import Config
 from anyray.pricing import PricingError
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
@@ -20,16 +21,7 @@ from anyray.server.runner import PortInUse, run, serve_stack
 from anyray.store import StoreError, default_store_url
 from anyray.store.postgres import redact
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
-
-
-def load_or_exit(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+__all__ = ["console", "err_console", "load_or_exit", "print_banner", "up"]
 
 
 def service_token() -> tuple[str, str]:

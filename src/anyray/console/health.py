@@ -7,8 +7,11 @@ free-text detail goes through `scrub`, so a provider error can never carry a tok
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from anyray import __version__
 from anyray.console.data import scrub
@@ -72,13 +75,11 @@ async def gateway_health(gateway: Any) -> Health:
 
 async def remote_health(url: str) -> Health:
     """A gateway elsewhere (the standalone console's `--gateway URL`), asked what doctor asks it."""
-    import httpx
-
     h = Health(url)
     try:
-        async with httpx.AsyncClient(timeout=3) as client:
-            health = (await client.get(f"{url}/healthz")).json()
-            selftest = (await client.get(f"{url}/_anyray/selftest")).json()
+        async with asyncio.timeout(3):
+            health = await _get_json(f"{url}/healthz")
+            selftest = await _get_json(f"{url}/_anyray/selftest")
     except Exception as exc:
         h.checks.append(Check("gateway", "fail", f"no anyray gateway answers at {scrub(url)} ({type(exc).__name__})"))
         return h
@@ -89,6 +90,25 @@ async def remote_health(url: str) -> Health:
     for name, ready in sorted((health.get("providers") or {}).items()):
         h.checks.append(Check(f"provider {scrub(name)}", "ok" if ready else "fail", "ready" if ready else "not ready"))
     return h
+
+
+async def _get_json(url: str) -> dict:
+    """GET with the gateway's own client (server/gateway/h1), a connection for this one question; through
+    the environment's proxies (HTTPS_PROXY, NO_PROXY) as any client a person runs would."""
+    from anyray.server.gateway.h1 import ConnectionPool
+
+    pool = ConnectionPool(connect_timeout_s=3, read_timeout_s=3)
+    try:
+        response = await pool.request("GET", url, {"accept": "application/json"})
+        try:
+            data = orjson.loads(await response.read())
+        finally:
+            response.release()
+    finally:
+        await pool.close()
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
 
 
 def store_only() -> Health:

@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
-
 from anyray.deploy.redirect import TEMPLATE_PATHS, Plan, RedirectError, apply_plan
+from anyray.extras import MissingExtra
+
+try:  # the [k8s] extra: a YAML round trip that keeps comments and layout
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+except ImportError:
+    raise MissingExtra("k8s", "ruamel.yaml", "anyray redirect on manifest files") from None
 
 _SEPARATOR = re.compile(r"^(---|\.\.\.)([ \t].*)?\r?\n?$")
 # (mapping indent, sequence indent, sequence dash offset): kubectl's style, then Helm's/Kustomize's

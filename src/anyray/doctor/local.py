@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
 import sys
-from importlib.metadata import version
+import urllib.request
+from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlparse
-
-import httpx
 
 from anyray import __version__
 from anyray.doctor import Result, Situation
+from anyray.extras import EXTRAS, missing
 from anyray.server.optimizer.protocol import PROTOCOL_VERSION
 
 
@@ -23,22 +24,33 @@ def install(s: Situation) -> list[Result]:
                "" if v >= (3, 11) else "install Python 3.11 or newer"),
         Result("anyray", "ok", f"anyray {__version__}"),
     ]
-    needs: list[tuple[str, str, str]] = []  # (module, why, pip name)
+    needed: dict[str, str] = {}  # extra -> the config key that needs it
     if s.config is not None:
         for url, what in ((s.config.cache.url, "cache.url"), (getattr(getattr(s.config, "store", None), "url", ""),
                                                               "store.url")):
             if str(url).startswith("redis"):
-                needs.append(("redis", what, "redis"))
+                needed["redis"] = what
             if str(url).startswith("postgres"):
-                needs.append(("psycopg", what, "psycopg[binary]"))
-    for module, why, pip in needs:
-        try:
-            __import__(module)
-            out.append(Result(f"extra: {module}", "ok", f"{module} {version(pip.split('[')[0])} (for {why})"))
-        except ImportError:
-            out.append(Result(f"extra: {module}", "fail", f"{why} needs {module}, not installed",
-                              f"pip install '{pip}'"))
+                needed["postgres"] = what
+    for extra, (modules, enables) in EXTRAS.items():
+        absent = missing(extra)
+        install = f"pip install 'anyray[{extra}]'"
+        if not absent:
+            versions = ", ".join(f"{m} {_version_of(m)}" for m in modules)
+            out.append(Result(f"extra: {extra}", "ok", f"{versions} (for {needed.get(extra) or enables})"))
+        elif extra in needed:
+            out.append(Result(f"extra: {extra}", "fail", f"{needed[extra]} needs {absent[0]}, not installed", install))
+        else:
+            out.append(Result(f"extra: {extra}", "ok", f"not installed; only {enables} needs it ({install})"))
     return out
+
+
+def _version_of(module: str) -> str:
+    distribution = {"ruamel.yaml": "ruamel.yaml", "psycopg_pool": "psycopg-pool"}.get(module, module)
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "?"
 
 
 def config(s: Situation) -> list[Result]:
@@ -66,12 +78,17 @@ def _provider_fix(name: str) -> str:
     }.get(name, f"configure providers.{name}")
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _get_json(url: str, timeout: float) -> dict | None:
+    """A local anyray's JSON answer (the standard library's client: a loopback GET needs no more; direct,
+    whatever proxy the shell names)."""
     try:
-        response = httpx.get(url, timeout=timeout)
-        data = response.json()
+        with _DIRECT.open(url, timeout=timeout) as response:
+            data = json.loads(response.read())
         return data if isinstance(data, dict) else None
-    except (httpx.HTTPError, ValueError):
+    except (OSError, ValueError):  # refused, timed out, an HTTP error status (urllib raises it), not JSON
         return None
 
 

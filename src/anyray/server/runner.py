@@ -130,7 +130,7 @@ def tune_gc() -> None:
     the young generation less often.
 
     Why: the gateway process holds a few hundred thousand long-lived objects (its imports: Starlette,
-    aiohttp, pydantic, google-auth, kubernetes, rich...). Every full collection walked them all, ~60 ms
+    pydantic, google-auth, requests, prometheus-client...). Every full collection walked them all, ~60 ms
     on the benchmark machine, several times a second under load: measured, that was the whole of the p99
     (70 ms -> under 10 ms with the collector off) and a third of the throughput. Frozen objects are
     never scanned again; requests' own garbage is still collected, just in larger, rarer batches.

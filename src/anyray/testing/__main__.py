@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 from pathlib import Path
-
-import uvicorn
 
 from anyray.testing.google import make_service_account_key
 from anyray.testing.upstream import FakeUpstream
@@ -45,7 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Vertex base URL:     {url}/v1   (providers.vertex.base_url)")
     print(f"OpenAI base URL:     {url}/v1")
     print(f"Google token URI:    {url}/token  (python -m anyray.testing sa-key --token-uri {url}/token -o sa.json)")
-    uvicorn.run(fake.app, host=args.host, port=args.port, log_level="warning")
+    from anyray.server.runner import run, serve_stack  # the server `anyray up` runs on: core install only
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run(serve_stack([(fake.app, args.host, args.port)]))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
+from anyray.server.http11.forwarded import ForwardedHeaders
 from anyray.server.http11.lifespan import Lifespan
 
 if TYPE_CHECKING:
@@ -174,9 +175,6 @@ def _refresh_date(state: ServerState) -> None:
 
 def _behind_proxies(app: Any, forwarded_allow_ips: str | None) -> Any:
     """X-Forwarded-For/-Proto from trusted proxies (127.0.0.1 unless FORWARDED_ALLOW_IPS says otherwise)
-    become the scope's client and scheme, as uvicorn.Server did: the console's loopback check must see
-    the real client behind a local reverse proxy. uvicorn's middleware is its public, documented one."""
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
+    become the scope's client and scheme, as uvicorn.Server did (forwarded.py)."""
     trusted = forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-    return ProxyHeadersMiddleware(app, trusted_hosts=trusted)
+    return ForwardedHeaders(app, trusted)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from anyray.extras import need
+
 
 @dataclass(slots=True)
 class Entry:
@@ -139,7 +141,7 @@ class RedisBackend:
     purge find them, and a sorted set by last use bounds the count."""
 
     def __init__(self, url: str, max_entries: int, prefix: str = "anyray:cache:") -> None:
-        import redis.asyncio as redis
+        redis = need("redis.asyncio", "redis")
 
         self.max_entries = max_entries
         self.prefix = prefix

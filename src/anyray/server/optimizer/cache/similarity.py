@@ -10,13 +10,15 @@ never written to a store); after a restart the exact-match half still works and 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 from collections import OrderedDict
 from typing import Any
 
-import aiohttp
 import orjson
+
+from anyray.server.gateway.h1 import ConnectionPool
 
 
 def last_user_text(request: dict[str, Any]) -> str | None:
@@ -91,25 +93,32 @@ class Embedder:
         token = token if token is not None else os.environ.get("ANYRAY_OPTIMIZER_TOKEN")
         if token:
             self.headers["authorization"] = f"Bearer {token}"
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+        self.timeout_s = timeout_s
+        self._pool: ConnectionPool | None = None
 
     async def embed(self, text: str) -> list[float] | None:
         """The vector, or None on any failure: similarity is an extra, never a reason to fail."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        if self._pool is None:
+            # the gateway's own client (server/gateway/h1); the gateway is reached directly, never through
+            # an environment's proxy (trust_env=False, as the aiohttp session used here before)
+            self._pool = ConnectionPool(connect_timeout_s=self.timeout_s, read_timeout_s=self.timeout_s,
+                                        trust_env=False)
         try:
-            async with self._session.post(self.url, data=orjson.dumps({"model": self.model, "input": text}),
-                                          headers=self.headers) as resp:
-                if resp.status != 200:
-                    return None
-                data = orjson.loads(await resp.read())
+            async with asyncio.timeout(self.timeout_s):
+                body = orjson.dumps({"model": self.model, "input": text})
+                resp = await self._pool.request("POST", self.url, self.headers, body)
+                try:
+                    if resp.status != 200:
+                        return None
+                    data = orjson.loads(await resp.read())
+                finally:
+                    resp.release()
             vector = data["data"][0]["embedding"]
             return [float(x) for x in vector] if isinstance(vector, list) else None
         except Exception:
             return None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from anyray.bench.procs import Child, Usage, free_port
-from anyray.bench.scenarios import CLIENT_KEY, MODEL
+from benchmarks.bench.procs import Child, Usage, free_port
+from benchmarks.bench.scenarios import CLIENT_KEY, MODEL
 
 TARGETS = ("direct", "passthrough", "anyray", "anyray-http", "litellm")
 
@@ -95,7 +95,7 @@ class Stack:
         starting: list[tuple[Target, str, float]] = []
         if "passthrough" in self.wanted:
             pt = free_port()
-            child = self._spawn("passthrough", [py, "-m", "anyray.bench.passthrough", "--upstream", upstream,
+            child = self._spawn("passthrough", [py, "-m", "benchmarks.bench.passthrough", "--upstream", upstream,
                                                 "--port", str(pt)])
             starting.append((Target("passthrough", f"http://127.0.0.1:{pt}", child), "/", 30))
         if "anyray" in self.wanted:

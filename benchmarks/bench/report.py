@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from anyray.bench.run import Cell, Comparison, Soak
+from benchmarks.bench.run import Cell, Comparison, Soak
 
 # issue 10's targets: throughput ratio to direct at 8 connections, added latency at 1, memory
 RPS_TARGETS = {"anthropic": 0.25, "stream": 0.20, "openai": 0.20}

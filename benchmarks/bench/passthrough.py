@@ -4,7 +4,7 @@ No auth, routing, optimizer, spend, metrics or error shaping: what any Python ga
 Starlette + aiohttp pays at least, served the way `anyray up` serves (uvicorn, httptools, uvloop, no
 access log). `anyray bench --passthrough` drives it beside anyray so the gap is anyray's own work.
 
-    python -m anyray.bench.passthrough --upstream http://127.0.0.1:9999 --port 8790
+    python -m benchmarks.bench.passthrough --upstream http://127.0.0.1:9999 --port 8790
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def create_app(upstream: str) -> Starlette:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m anyray.bench.passthrough", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench.passthrough", description=__doc__)
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8790)

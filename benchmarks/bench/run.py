@@ -11,11 +11,11 @@ import asyncio
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from anyray.bench.loadgen import LoadResult, drive
-from anyray.bench.procs import cpu_percent
-from anyray.bench.scenarios import SCENARIOS, Scenario
-from anyray.bench.stack import Stack, Target
-from anyray.bench.wrk import run_wrk, wrk_path
+from benchmarks.bench.loadgen import LoadResult, drive
+from benchmarks.bench.procs import cpu_percent
+from benchmarks.bench.scenarios import SCENARIOS, Scenario
+from benchmarks.bench.stack import Stack, Target
+from benchmarks.bench.wrk import run_wrk, wrk_path
 
 
 @dataclass(slots=True)

@@ -1,0 +1,94 @@
+"""The body of `anyray bench` (src/anyray/cli/bench.py parses its options and calls `run`)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import typer
+from rich.console import Console
+
+from benchmarks.bench.report import check_targets, machine, print_report
+from benchmarks.bench.run import Cell, Options, as_json, compare, pick_generator, run_all
+from benchmarks.bench.scenarios import SCENARIOS
+from benchmarks.bench.stack import Stack, litellm_installed
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def _ints(value: str) -> list[int]:
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+
+
+def _names(value: str, allowed: tuple[str, ...] | list[str], what: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if bad := [n for n in names if n not in allowed]:
+        raise typer.BadParameter(f"unknown {what} {', '.join(bad)}; choose from {', '.join(allowed)}")
+    return names
+
+
+def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthrough: bool, generator: str,
+        duration: float, requests: int | None, warmup: int, soak: int, rounds: int, json_out: Path | None) -> None:
+    """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
+    conns = _ints(connections)
+    scenarios = _names(workloads, list(SCENARIOS), "workload")
+    where = {"inprocess": ["anyray"], "http": ["anyray-http"], "both": ["anyray", "anyray-http"]}.get(optimizer)
+    if where is None:
+        raise typer.BadParameter("--optimizer is inprocess, http or both")
+    targets = (["passthrough"] if passthrough else []) + list(where)
+    if litellm:
+        if litellm_installed():
+            targets.append("litellm")
+        else:
+            console.print("[yellow]LiteLLM is not installed; skipping it[/]")
+    if requests is not None and generator == "auto":
+        generator = "builtin"
+    try:
+        gen = pick_generator(generator)
+    except RuntimeError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    opts = Options(scenarios, conns, targets, gen, duration, requests or 2000, warmup, soak, rounds)
+    console.print(f"load generator: [bold]{gen}[/]"
+                  + (" (streams' time to first byte from the built-in generator: wrk cannot see it)"
+                     if gen == "wrk" and "stream" in scenarios else ""))
+
+    def progress(cell: Cell) -> None:
+        console.print(f"  {cell.scenario:<10}{cell.connections:>3} conn  {cell.target:<12}{cell.rps:>10,.0f} req/s"
+                      f"  p50 {cell.p50_ms:.2f} ms  errors {cell.errors}", style="dim")
+
+    started = time.time()
+    console.print(f"starting the lean fake upstream and {', '.join(targets)}...")
+    with Stack(["direct", *targets]) as stack:
+        cells, soaked = run_all(stack, opts, progress)
+    comparisons = compare(cells)
+    checks = check_targets(comparisons, soaked)
+    per_cell = (f"{duration:g}s" if gen == "wrk" else f"{opts.requests} requests") + (
+        f", median of {rounds} alternating rounds" if rounds > 1 else "")
+    title = f"anyray bench: {gen}, {per_cell} per cell, lean fake upstream"
+    print_report(console, cells, comparisons, soaked, checks, title)
+    if json_out is not None:
+        data = {
+            "command": shlex.join(["anyray", "bench", *sys.argv[2:]]) if len(sys.argv) > 1 else "anyray bench",
+            "started_unix": round(started, 1),
+            "duration_s": round(time.time() - started, 1),
+            "generator": gen,
+            "upstream": "anyray.testing.lean",
+            "machine": machine(),
+            "options": {"connections": conns, "workloads": scenarios, "targets": targets,
+                        "duration_s": duration if gen == "wrk" else None,
+                        "requests": opts.requests if gen == "builtin" else None, "warmup": warmup, "soak": soak,
+                        "rounds": rounds},
+            **as_json(cells, comparisons, soaked),
+            "targets": checks,
+        }
+        json_out.write_text(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        console.print(f"wrote {json_out}")
+    if any(c.errors for c in cells) or (soaked is not None and soaked.errors):
+        raise typer.Exit(1)
