@@ -25,9 +25,9 @@ import yaml
 from anyray.config import Config
 from anyray.server.optimizer.app import create_optimizer_app
 from anyray.server.optimizer.engine import Optimizer
-from anyray.testing import ServerThread
 from tests.conftest import ANTHROPIC_KEY, CLIENT_KEY, vertex_and_anthropic_config
 from tests.keys.test_gateway_keys import create_key
+from tests.kit import ServerThread
 from tests.security.wire import Answers
 from tests.test_cli_up import _env, _free_port, _wait_for_output
 

@@ -33,6 +33,7 @@ def anthropic_model_id(model: str) -> str:
 class AnthropicProvider(Provider):
     name = "anthropic"
     speaks = "anthropic"
+    proxies = True
 
     def __init__(self, settings: AnthropicSettings) -> None:
         self.settings = settings

@@ -76,6 +76,8 @@ class Provider(ABC):
     speaks: ClassVar[str]
     # where calls are served, when the price depends on it (Vertex regions); None: one price everywhere
     region: str | None = None
+    # serves the API's other paths (models, files, batches) through `passthrough`
+    proxies: ClassVar[bool] = False
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire what the provider needs before serving (credentials, background refreshers)."""

@@ -30,6 +30,7 @@ FORWARDED_OPENAI_HEADERS = ("openai-organization", "openai-project", "openai-bet
 class OpenAIProvider(Provider):
     name = "openai"
     speaks = "openai"
+    proxies = True
 
     def __init__(self, settings: OpenAISettings) -> None:
         self.settings = settings

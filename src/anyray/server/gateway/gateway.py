@@ -162,6 +162,12 @@ class Gateway:
         self.optimizer.report({"endpoint": call.endpoint, "response": summary, "route": route,
                                "metadata": call.metadata, "decisions": call.decisions})
 
+    def proxy_for(self, wire: str) -> Provider | None:
+        """The provider that serves the other paths of an API (models, files, batches): the first ready one
+        that speaks it and proxies."""
+        return next((p for p in self.providers.values() if p.speaks == wire and p.proxies
+                     and p.readiness().ready), None)
+
     def refused(self, dialect: str, reason: str, response: Response) -> Response:
         """A model call answered with an error before any provider was asked: counted (no spend record:
         nothing was spent), then answered."""

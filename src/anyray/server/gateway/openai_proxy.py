@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from anyray.errors_openai import openai_error
 from anyray.routing import UnknownModel
+from anyray.server.gateway.dialects import OPENAI
 from anyray.server.gateway.dialects.openai import PASSED_HEADERS, anthropic_dialect
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
@@ -34,8 +35,8 @@ def _model_entry(model_id: str, owner: str) -> dict[str, Any]:
 
 async def _upstream_models(gateway: Gateway, request: Request) -> list[str]:
     """The OpenAI provider's own list, when one is ready: ids a glob like `gpt-*` sends there."""
-    provider = gateway.providers.get("openai")
-    if provider is None or not provider.readiness().ready:
+    provider = gateway.proxy_for(OPENAI.name)
+    if provider is None:
         return []
     upstream = provider.passthrough("GET", "/v1/models", "", request.headers, b"")
     assert upstream is not None
@@ -99,8 +100,8 @@ async def proxy(request: Request) -> Response:
     if anthropic_dialect(request.headers, request.url.path):
         return await anthropic_proxy(request)
     gateway: Gateway = request.app.state.gateway
-    provider = gateway.providers.get("openai")
-    if provider is None or not provider.readiness().ready:
+    provider = gateway.proxy_for(OPENAI.name)
+    if provider is None:
         return openai_error(
             404,
             f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "

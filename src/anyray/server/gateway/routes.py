@@ -43,7 +43,7 @@ async def vertex_in(request: Request) -> Response:
     if model == "count-tokens" and verb == "rawPredict":
         return await serve(request, ANTHROPIC, Endpoint.COUNT_TOKENS)
     if not model or verb not in _VERTEX_VERBS:
-        return request.app.state.gateway.refused("anthropic", "unknown_method", ANTHROPIC.error(
+        return request.app.state.gateway.refused(ANTHROPIC.name, "unknown_method", ANTHROPIC.error(
             404, f"unknown Vertex method {request.path_params['model_verb']!r}"))
     return await serve(request, ANTHROPIC, Endpoint.MESSAGES, model=model, stream=_VERTEX_VERBS[verb])
 
@@ -51,8 +51,8 @@ async def vertex_in(request: Request) -> Response:
 async def anthropic_proxy(request: Request) -> Response:
     """Any other Anthropic path (models, batches, files): forwarded unchanged when a key is configured."""
     gateway: Gateway = request.app.state.gateway
-    provider = gateway.providers.get("anthropic")
-    if provider is None or not provider.readiness().ready:
+    provider = gateway.proxy_for(ANTHROPIC.name)
+    if provider is None:
         return ANTHROPIC.error(
             404, f"{request.url.path} is only served when the Anthropic provider is configured on the gateway"
         )
