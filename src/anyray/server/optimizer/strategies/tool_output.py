@@ -62,6 +62,27 @@ def _seen(found: list[Piece], ctx: Context) -> list[Piece]:
     return found
 
 
+def _holds_long_text(value: Any, least: int) -> bool:
+    """Whether any string in `value` is at least `least` long: over-approximates the pieces (any field counts),
+    stops at the first one found (a long request's first tool result), so it costs only a short chat a walk."""
+    if isinstance(value, str):
+        return len(value) >= least
+    if isinstance(value, dict):
+        return any(_holds_long_text(v, least) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_long_text(v, least) for v in value)
+    return False
+
+
+def _candidates(request: dict[str, Any], ctx: Context) -> list[Piece]:
+    # a short chat has no text worth a look: skip the walk, the chained keys and the first-seen lookups (most
+    # of the content strategies' cost on a request of a few hundred bytes)
+    if not (_holds_long_text(request.get("messages"), ContentStrategy.min_chars)
+            or _holds_long_text(request.get("system"), ContentStrategy.min_chars)):
+        return []
+    return _seen(pieces(request, str(ctx.metadata.get("team") or "")), ctx)
+
+
 def outputs(request: dict[str, Any]) -> list[Piece]:
     """Every piece of text a content strategy may rewrite, in prompt order (content/pieces.py)."""
     return pieces(request)
@@ -84,7 +105,7 @@ class ContentStrategy(Strategy):
         raise NotImplementedError
 
     def apply(self, request: dict[str, Any], ctx: Context, params: Params) -> Applied | NotApplied:
-        every = ctx.derived("pieces", request, lambda r: _seen(pieces(r, str(ctx.metadata.get("team") or "")), ctx))
+        every = ctx.derived("pieces", request, lambda r: _candidates(r, ctx))
         mine = [p for p in every if p.slot in self.slots]
         found = [p for p in mine if len(p.text) >= self.min_chars]
         if not found:  # nothing long enough to look at (a short chat): not worth reporting
