@@ -38,13 +38,15 @@ from typing import Any
 
 from benchmarks.soak import report
 from benchmarks.soak.clients import Traffic, slowloris, stalled_reader, summarize_slowloris
-from benchmarks.soak.stack import Postgres, Stack, get_json, proc_sample
+from benchmarks.soak.stack import CpuMeter, Postgres, Stack, get_json, proc_sample
 
 WARM_N = 10_000_000  # warm-up and ramp requests are numbered from here, apart from the soak's
 
 
-def sample(stack: Stack, t0: float) -> dict[str, Any]:
+def sample(stack: Stack, t0: float, cpu: CpuMeter | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"t": round(time.monotonic() - t0, 1), **proc_sample(stack.gateway.pid)}
+    if cpu is not None:
+        out |= cpu([stack.gateway.pid, stack.optimizer.pid, stack.upstream.pid])
     try:
         out["opt_rss_mb"] = proc_sample(stack.optimizer.pid)["rss_mb"]
     except OSError:
@@ -66,7 +68,8 @@ async def soak(args: argparse.Namespace, stack: Stack, pg: Postgres) -> dict[str
     t0, wall0_ms = time.monotonic(), int(time.time() * 1000)
     fault_every = round(1 / args.fault_rate) if args.fault_rate > 0 else 0
     traffic = Traffic(stack.gw_url, stack.keys["soak"], args.rate, fault_every, args.seed)
-    samples = [await asyncio.to_thread(sample, stack, t0)]
+    cpu = CpuMeter()
+    samples = [await asyncio.to_thread(sample, stack, t0, cpu)]
     events: list[dict[str, Any]] = []
     stalls: list[asyncio.Task[dict[str, Any]]] = []
     loris: list[asyncio.Task[dict[str, Any]]] = []
@@ -77,7 +80,7 @@ async def soak(args: argparse.Namespace, stack: Stack, pg: Postgres) -> dict[str
             try:
                 await asyncio.wait_for(done.wait(), 10)
             except TimeoutError:
-                samples.append(await asyncio.to_thread(sample, stack, t0))
+                samples.append(await asyncio.to_thread(sample, stack, t0, cpu))
 
     async def event(at: float, what: str, action: Any) -> None:
         await asyncio.sleep(max(0.0, at - (time.monotonic() - t0)))
@@ -121,7 +124,7 @@ async def soak(args: argparse.Namespace, stack: Stack, pg: Postgres) -> dict[str
         await asyncio.sleep(0.5)
     done.set()
     await background[0]
-    samples.append(await asyncio.to_thread(sample, stack, t0))
+    samples.append(await asyncio.to_thread(sample, stack, t0, cpu))
     applied = await asyncio.to_thread(get_json, f"http://127.0.0.1:{stack.up_port}/_soak/faults")
     exit_code = await asyncio.to_thread(stack.stop_gateway)
     dump(args.outcomes or stack.work / "outcomes.jsonl", traffic.outcomes)

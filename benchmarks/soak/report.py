@@ -55,6 +55,7 @@ def per_minute(outcomes: list[Outcome], samples: list[dict[str, Any]], minutes: 
         ok = [o.latency for o in these if o.result == "ok" and not o.fault]
         at_end = [s for s in samples if s["t"] <= (m + 1) * 60 + 1]
         last = at_end[-1] if at_end else {}
+        inside = [s for s in samples if m * 60 < s["t"] <= (m + 1) * 60 + 1 and "machine_busy_pct" in s]
         rows.append({
             "minute": m + 1,
             "sent": len(these),
@@ -65,6 +66,9 @@ def per_minute(outcomes: list[Outcome], samples: list[dict[str, Any]], minutes: 
             "gw_fds": last.get("fds"),
             "backlog": last.get("backlog"),
             "fail_open_total": last.get("fail_open"),
+            # of both cores: everything, and the soak's own processes (the rest is other people's work)
+            "machine_busy_pct": round(sum(s["machine_busy_pct"] for s in inside) / len(inside)) if inside else None,
+            "soak_procs_pct": round(sum(s["soak_procs_pct"] for s in inside) / len(inside)) if inside else None,
         })
     return rows
 

@@ -62,6 +62,35 @@ def proc_sample(pid: int) -> dict[str, float]:
     return {"rss_mb": round(rss, 1), "fds": len(os.listdir(f"/proc/{pid}/fd")), "cpu_s": cpu}
 
 
+class CpuMeter:
+    """Share of the machine's CPUs used since the last reading (100: every core busy): by everything, and
+    by the soak's processes, driver included (the machine is shared: what others use explains latency
+    the stack did not cause)."""
+
+    def __init__(self) -> None:
+        self.last: tuple[float, float] | None = None
+        self.procs: dict[int, float] = {}
+
+    def __call__(self, pids: list[int]) -> dict[str, float]:
+        fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        total, busy = sum(fields), sum(fields) - fields[3] - fields[4]
+        tick = os.sysconf("SC_CLK_TCK")
+        procs = {0: time.process_time() * tick}
+        for pid in pids:
+            try:
+                procs[pid] = proc_sample(pid)["cpu_s"] * tick
+            except OSError:
+                continue
+        ours = sum(cpu - self.procs.get(pid, 0.0) for pid, cpu in procs.items())
+        out: dict[str, float] = {}
+        if self.last is not None:
+            d_total = max(1.0, total - self.last[1])
+            out = {"machine_busy_pct": round(100 * (busy - self.last[0]) / d_total),
+                   "soak_procs_pct": round(100 * ours / d_total)}
+        self.last, self.procs = (busy, total), procs
+        return out
+
+
 class Postgres:
     """The spend store: a schema of its own in an existing database, and the cluster's stop/start."""
 
