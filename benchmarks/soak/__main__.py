@@ -55,7 +55,9 @@ def sample(stack: Stack, t0: float, cpu: CpuMeter | None = None) -> dict[str, An
         m = stack.metrics()
         out |= {"backlog": int(m.get("anyray_spend_records_backlog", 0)),
                 "fail_open": int(m.get("anyray_optimizer_fail_open_total", 0)),
-                "spend_lost": int(m.get("anyray_spend_records_lost_total", 0))}
+                "spend_lost": int(m.get("anyray_spend_records_lost_total", 0)),
+                # answered by the gateway itself, never spend records: its limits and its key check
+                "refused": int(m.get("anyray_limit_refused_total", 0) + m.get("anyray_auth_refused_total", 0))}
     except OSError as exc:
         out["metrics_error"] = str(exc)
     return out
@@ -132,8 +134,11 @@ async def soak(args: argparse.Namespace, stack: Stack, pg: Postgres) -> dict[str
     (stack.work / "raw.json").write_text(json.dumps(  # kept when the report below fails
         {"records": rows, "samples": samples, "events": events, "stalls": stall_results, "wall0_ms": wall0_ms},
         default=str))
-    answered = {str(o.n) for o in warm.outcomes + traffic.outcomes if o.answered}
-    answered |= {f"stall{r['j']}" for r in stall_results if r.get("status_line", "").startswith("HTTP/1.1")}
+    answered = {str(o.n): o.result for o in warm.outcomes + traffic.outcomes if o.answered}
+    for r in stall_results:
+        if r.get("status_line", "").startswith("HTTP/1.1"):
+            status = r["status_line"][9:12]
+            answered[f"stall{r['j']}"] = "ok" if status == "200" else f"http_{status}"
     minutes = max(1, int(args.minutes))
     return {
         "rate_rps": args.rate, "minutes": args.minutes, "fault_rate": args.fault_rate, "seed": args.seed,
@@ -141,7 +146,7 @@ async def soak(args: argparse.Namespace, stack: Stack, pg: Postgres) -> dict[str
         "warm_up": {"sent": len(warm.outcomes), "ok": sum(o.result == "ok" for o in warm.outcomes)},
         "traffic": report.traffic(traffic.outcomes, applied),
         "events": events,
-        "records": report.records(rows, answered, wall0_ms, events),
+        "records": report.records(rows, answered, wall0_ms, events, samples[-1].get("refused")),
         "backlog_drained_at_s": drained_after,
         "gateway_exit_code": exit_code,
         "spill_files_left": sorted(p.name for p in (stack.work / "spill").glob("*")) if

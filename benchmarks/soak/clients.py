@@ -9,8 +9,9 @@ a client (its bytes were already relayed: no retry is possible); every other fau
 by the gateway and answered.
 
 Stalled reader: a raw socket with a 4 KiB receive buffer sends a streamed request whose answer is far
-larger than every buffer on the way, then reads nothing for `hold_s`; it watches its socket's TCP state
-meanwhile (without reading) to see whether the gateway gives up on it, then reads what is left.
+larger than every buffer on the way, reads the answer's first bytes (its status line), then nothing for
+`hold_s`; it watches its socket's TCP state meanwhile (without reading) to see whether the gateway gives
+up on it, then reads what is left: the whole answer, or where the gateway cut it.
 
 Slowloris: one byte of a request head, then nothing; how long until the gateway answers, and what.
 """
@@ -21,6 +22,7 @@ import asyncio
 import collections
 import fcntl
 import random
+import re
 import socket
 import struct
 import termios
@@ -91,8 +93,9 @@ class Traffic:
             async with session.post(url, json=body, headers=headers) as resp:
                 answered = True
                 raw = await resp.read()
-                if resp.status != 200:
-                    result = f"http_{resp.status}"
+                if resp.status != 200:  # with the error's type, from either dialect's shape (no content)
+                    kind = re.search(rb'"type"\s*:\s*"([a-z_]+_error)"', raw[:1000])
+                    result = f"http_{resp.status}" + (f":{kind.group(1).decode()}" if kind else "")
                 elif stream and (b"event: error" in raw or b'data: {"error"' in raw):
                     result = "stream_error_event"
                 elif stream and not (b"message_stop" in raw or b"[DONE]" in raw):
@@ -152,6 +155,10 @@ async def stalled_reader(port: int, key: str, j: int, answer_mb: float, hold_s: 
         await loop.sock_connect(sock, ("127.0.0.1", port))
         await loop.sock_sendall(sock, head + body)
         sent = time.monotonic()
+        # the answer's head first (a client that stalls mid-answer, not one that never reads): whatever the
+        # gateway does to it later, the call was answered and must have its record
+        data = bytearray(await asyncio.wait_for(loop.sock_recv(sock, 4096), 60))
+        out["status_line"] = bytes(data.split(b"\r\n", 1)[0][:40]).decode(errors="replace")
         while time.monotonic() - sent < hold_s:
             await asyncio.sleep(1.0)
             state = tcp_state(sock)
@@ -159,7 +166,6 @@ async def stalled_reader(port: int, key: str, j: int, answer_mb: float, hold_s: 
                 out["gateway_closed_after_s"] = round(time.monotonic() - sent, 1)
         out["tcp_state_after_hold"] = TCP_STATES.get(tcp_state(sock), str(tcp_state(sock)))
         out["unread_bytes_after_hold"] = unread_bytes(sock)
-        data = bytearray()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -174,11 +180,10 @@ async def stalled_reader(port: int, key: str, j: int, answer_mb: float, hold_s: 
             if data.endswith(b"\r\n0\r\n\r\n"):
                 out["read_ended"] = "answer complete"
                 break
-        out["status_line"] = bytes(data.split(b"\r\n", 1)[0][:40]).decode(errors="replace")
         out["bytes_read"] = len(data)
         out["complete"] = b"message_stop" in data
         out["error_event"] = b"event: error" in data
-    except OSError as exc:
+    except (OSError, TimeoutError) as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         sock.close()

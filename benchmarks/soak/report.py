@@ -74,9 +74,13 @@ def per_minute(outcomes: list[Outcome], samples: list[dict[str, Any]], minutes: 
 
 
 def records(
-    rows: list[tuple[Any, ...]], answered: set[str], wall0_ms: int, events: list[dict[str, Any]]
+    rows: list[tuple[Any, ...]], answered: dict[str, str], wall0_ms: int, events: list[dict[str, Any]],
+    refused: int | None,
 ) -> dict[str, Any]:
-    """Match the store against the calls clients saw answered, by the `n` tag each request carried."""
+    """Match the store against the calls clients saw answered (n -> the client's result), by the `n` tag
+    each request carried. A request the gateway itself refused (a limit, the key check) is answered but is
+    no call and has no record: missing records are split by what the client got, and the gateway's own
+    count of refusals is given beside them."""
     starts = sorted(e["t"] for e in events if e["what"] == "optimizer restart")
     # a restart's fail-opens: while it is away, then the breaker's wait (10 s) and a probe; at most until the next
     restarts = [(t, min([t + 40, *starts[i + 1:i + 2]])) for i, t in enumerate(starts)]
@@ -103,13 +107,18 @@ def records(
             for i, (start, end) in enumerate(restarts):
                 if start <= t < end:
                     fail_open_by_restart[i] += 1
-    lost = sorted(answered - set(by_n))
-    extra = sorted(set(by_n) - answered)
+    lost = sorted(set(answered) - set(by_n))
+    lost_after_error = [n for n in lost if answered[n].startswith("http_")]
+    lost = [n for n in lost if not answered[n].startswith("http_")]
+    extra = sorted(set(by_n) - set(answered))
     return {
         "in_store": len(rows),
         "expected_answered_calls": len(answered),
-        "lost": len(lost),
+        "lost": len(lost),  # answered 200 (or cut mid-stream), no record: the target is 0
         "lost_first": lost[:20],
+        "missing_for_error_answers": len(lost_after_error),
+        "missing_for_error_answers_first": [(n, answered[n]) for n in lost_after_error[:20]],
+        "gateway_refusals_counted": refused,
         "records_for_unanswered_requests": len(extra),
         "records_for_unanswered_first": extra[:20],
         "duplicate_request_ids": len(rows) - len(ids),
