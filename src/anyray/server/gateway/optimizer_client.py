@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import types
 from collections import Counter
 from collections.abc import Coroutine, Generator, Mapping
@@ -28,6 +29,10 @@ log = logging.getLogger("anyray.gateway.optimizer")
 # The only request headers the optimizer may see: they change what a request means, never who sent it.
 OPTIMIZER_HEADER_ALLOWLIST = ("anthropic-beta", "anthropic-version", "x-anyray-cache")
 MAX_BACKGROUND = 256
+# One fail-open line per reason at most this often, with how many it stands for: while the breaker is
+# open every request fails open, and at 500 requests/s one optimizer restart wrote 5,000 WARNING lines
+# (benchmarks/soak). The counts stay exact in `fail_open` and anyray_optimizer_fail_open_total.
+FAIL_OPEN_LOG_EVERY_S = 10.0
 
 
 class OptimizerRefused(Exception):
@@ -135,6 +140,9 @@ class OptimizerClient:
         self.fail_open: Counter[str] = Counter()
         self.background_dropped = 0
         self._background: set[asyncio.Task[Any]] = set()
+        self._log_clock = time.monotonic
+        self._unlogged: Counter[str] = Counter()
+        self._logged_at: dict[str, float] = {}
 
     async def start(self) -> None:
         pass
@@ -189,7 +197,16 @@ class OptimizerClient:
         self.fail_open[reason] += 1
         if trip:
             self.breaker.failure()
-        log.warning("optimizer fail-open: %s", reason)
+        self._unlogged[reason] += 1
+        now = self._log_clock()
+        last = self._logged_at.get(reason)
+        if last is None or now - last >= FAIL_OPEN_LOG_EVERY_S:
+            count = self._unlogged.pop(reason)
+            self._logged_at[reason] = now
+            if count == 1:
+                log.warning("optimizer fail-open: %s", reason)
+            else:
+                log.warning("optimizer fail-open: %s (%d times since the last line about it)", reason, count)
         return None
 
     # ------------------------------------------------------------------------- post-call, fire and forget
