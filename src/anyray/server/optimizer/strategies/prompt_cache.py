@@ -179,22 +179,24 @@ def _openai(request: dict[str, Any], ctx: Context, params: PromptCacheParams) ->
     if _openai_has_breakpoints(request):
         return NotApplied("client placed its own breakpoints", preserved=["cache_control"])
     minimum = min_cacheable(ctx.model or str(request.get("model", "")), params.min_tokens)
+    messages = request.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    sizes = [tokens.estimate(m) for m in messages]
+    tools = request.get("tools")
+    if sum(sizes) + tokens.estimate(tools) < minimum:  # a short chat: no prefix can reach the minimum
+        return NotApplied(f"prefix shorter than the model's minimum cacheable length ({minimum} tokens)")
     mark = {"type": "ephemeral"} if params.ttl == "5m" else {"type": "ephemeral", "ttl": "1h"}
     new = dict(request)
     placed: list[str] = []
     prefix = cached_prefix = 0
-    tools = request.get("tools")
     if isinstance(tools, list) and tools and isinstance(tools[-1], dict):
         prefix += tokens.estimate(tools)
         if prefix >= minimum:
             new["tools"] = [*tools[:-1], {**tools[-1], "cache_control": mark}]
             placed.append("tools")
             cached_prefix = prefix
-    messages = request.get("messages")
-    messages = messages if isinstance(messages, list) else []
     # Claude's system prompt is every system/developer message, in order: mark the last of them
     systems = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") in ("system", "developer")]
-    sizes = [tokens.estimate(m) for m in messages]
     marked = list(messages)
     if systems:
         prefix += sum(sizes[i] for i in systems)
