@@ -7,7 +7,6 @@ apart by headers (dialects.openai.anthropic_dialect): Anthropic clients go to th
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -19,7 +18,7 @@ from anyray.routing import UnknownModel
 from anyray.server.gateway.dialects import OPENAI
 from anyray.server.gateway.dialects.openai import PASSED_HEADERS, anthropic_dialect
 from anyray.server.gateway.gateway import Gateway
-from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
+from anyray.server.gateway.h1 import UpstreamError
 from anyray.server.gateway.passthrough import forward_unchanged
 from anyray.server.gateway.routes import anthropic_proxy
 
@@ -109,25 +108,10 @@ async def proxy(request: Request) -> Response:
             code="unknown_url",
         )
     return await forward_unchanged(
-        request, gateway, provider, _refuse, lambda response, _: _passthrough(response), PASSED_HEADERS,
+        request, gateway, provider, _refuse, lambda _: None, PASSED_HEADERS,
         passed_prefix="x-ratelimit-",
     )
 
 
 def _refuse(status: int, message: str) -> Response:
     return openai_error(status, message, code="request_too_large" if status == 413 else None)
-
-
-async def _passthrough(response: UpstreamResponse) -> AsyncIterator[bytes]:
-    done = False
-    try:
-        async for chunk in response.iter_chunks():
-            yield chunk
-        done = True
-    except (UpstreamError, TimeoutError) as exc:
-        log.warning("upstream body ended early: %s", type(exc).__name__)
-    finally:
-        if done:
-            response.release()
-        else:
-            response.close()

@@ -9,6 +9,7 @@ differ, and the caller passes those in.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from starlette.requests import Request
@@ -21,8 +22,11 @@ from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.streaming import RelayResponse, let_go
 
+log = logging.getLogger("anyray.gateway.passthrough")
+
 Refuse = Callable[[int, str], Response]
-Relay = Callable[[UpstreamResponse, str], AsyncIterator[bytes]]
+# what ends an answer of this content type the upstream cut, in the client's dialect (None: just stop)
+CutEvent = Callable[[str], bytes | None]
 
 
 async def forward_unchanged(
@@ -30,7 +34,7 @@ async def forward_unchanged(
     gateway: Gateway,
     provider: Provider,
     refuse: Refuse,
-    relay: Relay,
+    cut_event: CutEvent,
     passed_headers: Iterable[str],
     passed_prefix: str | None = None,
 ) -> Response:
@@ -57,6 +61,24 @@ async def forward_unchanged(
     if passed_prefix:
         headers.update({k: v for k, v in response.headers.items() if k.lower().startswith(passed_prefix)})
     return RelayResponse(
-        relay(response, content_type), response.status, headers=headers, media_type=content_type,
+        relay_unchanged(response, cut_event(content_type)), response.status, headers=headers, media_type=content_type,
         on_end=let_go(response),
     )
+
+
+async def relay_unchanged(response: UpstreamResponse, cut: bytes | None) -> AsyncIterator[bytes]:
+    """The answer as it comes; when the upstream cuts it, `cut` (an event stream's error event) ends it."""
+    done = False
+    try:
+        async for chunk in response.iter_chunks():
+            yield chunk
+        done = True
+    except (UpstreamError, TimeoutError) as exc:
+        log.warning("upstream body ended early: %s", type(exc).__name__)
+        if cut is not None:
+            yield cut
+    finally:
+        if done:
+            response.release()
+        else:  # client went away or upstream broke: drop the connection so the upstream stops
+            response.close()

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from anyray.providers.base import Endpoint
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.dialects import ANTHROPIC, OPENAI
-from anyray.server.gateway.dialects.anthropic import PASSED_HEADERS, relay_unchanged
+from anyray.server.gateway.dialects.anthropic import PASSED_HEADERS, cut_event_for
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.headers import headers_of
 from anyray.server.gateway.limits import dialect_error
@@ -58,8 +58,7 @@ async def anthropic_proxy(request: Request) -> Response:
         )
     return await forward_unchanged(
         request, gateway, provider, ANTHROPIC.error,
-        lambda response, content_type: relay_unchanged(response, content_type.startswith("text/event-stream")),
-        PASSED_HEADERS,
+        cut_event_for, PASSED_HEADERS,
     )
 
 

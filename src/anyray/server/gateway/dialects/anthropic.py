@@ -7,9 +7,8 @@ is: the providers that speak Messages (Anthropic, Vertex) take it, the others re
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -20,11 +19,8 @@ from anyray.errors import anthropic_error, anthropic_error_body, as_anthropic_er
 from anyray.providers.base import Endpoint
 from anyray.server.gateway.call import Usage
 from anyray.server.gateway.dialects.base import Dialect, Leg, Outbound, Relay
-from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.replay import AnthropicMessageAssembler, anthropic_sse_from_message
 from anyray.server.gateway.usage import AnthropicStreamUsage
-
-log = logging.getLogger("anyray.gateway.anthropic")
 
 PASSED_HEADERS = ("request-id", "x-request-id", "retry-after")
 _ENDPOINTS = {Endpoint.MESSAGES: "/v1/messages", Endpoint.COUNT_TOKENS: "/v1/messages/count_tokens"}
@@ -41,17 +37,9 @@ class MessagesRelay(Relay):
 
     def __init__(self, usage: Usage, assemble: bool) -> None:
         super().__init__(usage, assemble)
-        self.tap = AnthropicStreamUsage(usage)
+        self.watcher = self.tap = AnthropicStreamUsage(usage)
         # assembling the whole answer costs a parse per event: only when the optimizer will cache it
         self.assembler = AnthropicMessageAssembler() if assemble else None
-
-    @property
-    def complete(self) -> bool:  # type: ignore[override]
-        return self.tap.complete
-
-    @property
-    def errored(self) -> bool:  # type: ignore[override]
-        return self.tap.errored
 
     def whole(self, body: bytes, data: Any) -> tuple[bytes, dict[str, Any] | None]:
         if not isinstance(data, dict):
@@ -136,22 +124,9 @@ def _problem(payload: dict[str, Any], endpoint: Endpoint) -> str | None:
     return None
 
 
-async def relay_unchanged(response: UpstreamResponse, sse: bool) -> AsyncIterator[bytes]:
-    """A proxied path's answer (batches, files, models) as it comes; a cut event stream ends with an error."""
-    done = False
-    try:
-        async for chunk in response.iter_chunks():
-            yield chunk
-        done = True
-    except (UpstreamError, TimeoutError) as exc:
-        log.warning("upstream stream ended early: %s", type(exc).__name__)
-        if sse:
-            yield cut_event()
-    finally:
-        if done:
-            response.release()
-        else:  # client went away or upstream broke: drop the connection so the upstream stops
-            response.close()
+def cut_event_for(content_type: str) -> bytes | None:
+    """What ends a proxied answer the upstream cut: an event stream gets the error event the SDK raises."""
+    return cut_event() if content_type.startswith("text/event-stream") else None
 
 
 ANTHROPIC = AnthropicDialect()

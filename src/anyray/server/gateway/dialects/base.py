@@ -31,12 +31,20 @@ class Relay(ABC):
     arrives), `flush` and `finish`. `complete`: the answer ended the way the wire says a whole answer
     ends; `errored`: the upstream ended it with its own error event (the client already saw it)."""
 
-    complete: bool = False
-    errored: bool = False
+    # what watches the stream go by (the wire's usage tap, or the translator): it sees how the stream ended
+    watcher: Any = None
 
     def __init__(self, usage: Usage, assemble: bool) -> None:
         self.usage = usage
         self.assemble = assemble  # rebuild the whole answer from a stream (the optimizer will cache it)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.watcher is not None and self.watcher.complete)
+
+    @property
+    def errored(self) -> bool:
+        return bool(self.watcher is not None and self.watcher.errored)
 
     @abstractmethod
     def whole(self, body: bytes, data: Any) -> tuple[bytes, dict[str, Any] | None]:

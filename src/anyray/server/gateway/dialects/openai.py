@@ -64,15 +64,7 @@ class ChatRelay(Relay):
 
     def __init__(self, usage: Usage, assemble: bool) -> None:
         super().__init__(usage, assemble)
-        self.tap = OpenAIStreamTap(usage, self.hide_usage_chunk)
-
-    @property
-    def complete(self) -> bool:  # type: ignore[override]
-        return self.tap.complete
-
-    @property
-    def errored(self) -> bool:  # type: ignore[override]
-        return self.tap.errored
+        self.watcher = self.tap = OpenAIStreamTap(usage, self.hide_usage_chunk)
 
     def whole(self, body: bytes, data: Any) -> tuple[bytes, dict[str, Any] | None]:
         if not isinstance(data, dict):
@@ -123,16 +115,9 @@ class TranslatedRelay(Relay):
         self.translated, self.model = translated, model
         self.translator = ChatStreamTranslator(model=self.model, include_usage=self.translated.include_usage,
                                                json_tool=self.translated.json_tool, created=int(time.time()))
+        self.watcher = self.translator
         # the whole answer is rebuilt (a parse per event) only when the optimizer will cache it
         self.assembler = AnthropicMessageAssembler() if assemble else None
-
-    @property
-    def complete(self) -> bool:  # type: ignore[override]
-        return self.translator.complete
-
-    @property
-    def errored(self) -> bool:  # type: ignore[override]
-        return self.translator.errored
 
     def _completion(self, message: dict[str, Any]) -> dict[str, Any]:
         return message_to_completion(message, model=self.model, json_tool=self.translated.json_tool)
