@@ -200,10 +200,12 @@ class FlakyStore(SQLiteStore):
     """A SQLite store that can be switched off: insert raises while `down` is set."""
 
     down = False
+    insert_s = 0.0  # how long an insert takes (a busy database): the replay after an outage takes that long per batch
 
     def insert(self, records):  # type: ignore[no-untyped-def]
         if self.down:
             raise ConnectionError("store is down (test)")
+        time.sleep(self.insert_s)
         super().insert(records)
 
 
@@ -275,3 +277,35 @@ def test_a_spill_left_by_a_previous_process_is_replayed_once_at_start(tmp_path):
         check.close()
     assert sorted(r["request_id"] for r in rows) == sorted(f"req-{i}" for i in range(1, 12))
     assert sum(r["input_tokens"] for r in rows) == sum(range(1, 12))
+
+
+def test_live_records_are_not_lost_while_a_long_spill_is_replayed(tmp_path):
+    """The soak's PostgreSQL outage, small: 46,779 records kept through it were replayed in one go after it,
+    and live traffic filled the queue meanwhile (699 lost). Here: 1,000 records spilled, a store that takes
+    20 ms a batch (50 batches, 1 s of replay), and records arriving at 200/s into a queue of 50 throughout.
+    Replayed in one go, ~150 would be lost; the replay now yields to the queue after every batch."""
+    url = f"sqlite:///{tmp_path / 'spend.db'}"
+    writer, store = _writer(url, tmp_path / "spill", max_queue=50, max_pending=0, max_batch=20, linger_s=0)
+    store.down = True
+    for i in range(1_000):
+        assert writer.submit(_record(i))
+        if i % 40 == 39:
+            assert writer.flush()
+    assert writer.flush()
+    assert writer.spilled == 1_000 and writer.lost == 0
+
+    store.insert_s = 0.02
+    store.down = False
+    live = range(1_000, 1_300)
+    for i in live:  # 1.5 s of traffic at 200 records/s, while the spill is replayed
+        writer.submit(_record(i))
+        time.sleep(0.005)
+    _wait(lambda: writer.backlog == 0, "the spill and the live records to be written")
+    writer.close()
+    assert writer.lost == 0 and writer.dropped == 0 and sum(writer.lost_calls) == 0
+    assert writer.replayed >= 1_000  # and any live record that came while the store was still taken for down
+    check = open_store(url)
+    try:
+        assert len(check.fetch()) == 1_300
+    finally:
+        check.close()

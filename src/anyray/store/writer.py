@@ -173,7 +173,7 @@ class SpendWriter:
                     marker.set()
                 return
             if not self.store_down or time.monotonic() >= self._next_try:
-                self._write_all()
+                self._write_all(replay_batches=1)
             if self.store_down:
                 self._overflow(self.max_pending)
             for marker in markers:
@@ -203,8 +203,12 @@ class SpendWriter:
         self.written += len(batch)
         return True
 
-    def _write_all(self) -> None:
-        """Memory first, then this writer's spill; stops at the first failure (the backoff decides when next)."""
+    def _write_all(self, replay_batches: int | None = None) -> None:
+        """Memory first, then this writer's spill; stops at the first failure (the backoff decides when next).
+
+        `replay_batches` bounds how much of the spill one pass replays: the loop drains the queue between
+        passes. Replayed in one go, tens of thousands of records kept through an outage took long enough
+        (on a busy machine) for live traffic to fill the queue behind them, and those records were lost."""
         while self._pending:
             batch = [self._pending[i] for i in range(min(self.max_batch, len(self._pending)))]
             if not self._insert(batch):
@@ -214,7 +218,9 @@ class SpendWriter:
         if self.spill is None or self.spill.records == 0:
             return
         try:
-            for batch, offset, bad in self.spill.batches(self.max_batch):
+            for n, (batch, offset, bad) in enumerate(self.spill.batches(self.max_batch)):
+                if replay_batches is not None and n >= replay_batches:
+                    return
                 if batch and not self._insert(batch):
                     return
                 self.replayed += len(batch)
