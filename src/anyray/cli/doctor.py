@@ -23,8 +23,7 @@ def checks_for(situation: Situation) -> list[tuple[str, Check]]:
         ("local stack", local.stack),
         ("gateway keys", access.keys),
         ("spend store", store.spend_store),
-        ("vertex", creds.vertex),
-        ("keys", creds.keys),
+        *creds.checks(),
         ("egress", egress.egress),
         ("clients", local.clients),
     ]

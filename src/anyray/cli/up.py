@@ -8,11 +8,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from anyray.cli.common import console, err_console, load_or_exit
 from anyray.config import Config
 from anyray.pricing import PricingError
+from anyray.providers import PROVIDERS
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
 from anyray.server.optimizer.app import SERVICE_TOKEN_ENV, create_optimizer_app
@@ -45,8 +47,10 @@ def print_banner(config: Config, gateway: Gateway, console: Console = console, t
     for name, provider in gateway.providers.items():
         ready = provider.readiness()
         providers.add_row(name, "[green]ready[/]" if ready.ready else "[yellow]not ready[/]", ready.detail)
-    if "vertex" not in gateway.providers:
-        providers.add_row("vertex", "[dim]off[/]", "no project (set providers.vertex.project or GOOGLE_CLOUD_PROJECT)")
+    for name, cls in PROVIDERS.items():
+        settings = cls.settings_of(config)
+        if name not in gateway.providers and settings.enabled:
+            providers.add_row(name, "[dim]off[/]", escape(cls.setup_hint(settings)))
     console.print(providers)
 
     models = Table(title="model map", title_justify="left", show_edge=False)

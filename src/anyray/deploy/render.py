@@ -26,6 +26,7 @@ from pydantic import BaseModel, SecretStr
 
 from anyray.config import Config, load_config
 from anyray.deploy import naming
+from anyray.providers import PROVIDERS
 
 Target = Literal["compose", "gke", "litellm"]
 TARGETS: tuple[Target, ...] = ("compose", "gke", "litellm")
@@ -36,7 +37,7 @@ RECORD = ".anyray-render"
 CONFIG_DIR = "/etc/anyray"
 CONFIG_PATH = f"{CONFIG_DIR}/anyray.yaml"
 DATA_DIR = "/var/lib/anyray"
-VERTEX_KEY_PATH = "/var/run/secrets/anyray/vertex-key.json"
+KEY_FILE_PATH = "/var/run/secrets/anyray/vertex-key.json"  # a provider key file, mounted (Compose)
 LITELLM_CONFIG_DIR = "/etc/litellm"
 RUN_AS = 10001  # the image's non-root user (Dockerfile)
 
@@ -109,22 +110,10 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
     # The routes the config resolves to here, written out: the containers route exactly as `anyray up`
     # would with this config, whichever provider variables their environment happens to hold.
     data["models"] = {asked: _public(route) for asked, route in config.model_map().items()}
-    providers = data["providers"]
-    for name in ("anthropic", "openai"):
-        section = getattr(config.providers, name)
-        if section.api_key is not None and section.api_key.get_secret_value():
-            warnings.append(
-                f"providers.{name}.api_key is kept out of the rendered files: the containers read it from "
-                f"${section.api_key_env} ({'anyray.env' if target == 'compose' else 'the Secret ' + naming.SECRET})"
-            )
-    vertex = providers["vertex"]
-    if target == "gke":
-        if vertex.pop("credentials_file", None):
-            warnings.append("providers.vertex.credentials_file is dropped on GKE: Workload Identity supplies the token")
-        if not vertex.get("project") and deploy.project:
-            vertex["project"] = deploy.project
-    elif vertex.get("credentials_file"):
-        vertex["credentials_file"] = VERTEX_KEY_PATH
+    secret_home = "anyray.env" if target == "compose" else "the Secret " + naming.SECRET
+    for name, cls in PROVIDERS.items():
+        warnings += cls.for_containers(cls.settings_of(config), data["providers"][name], target, deploy.project,
+                                       KEY_FILE_PATH, secret_home)
     if target == "gke" and not deploy.project and "@" not in deploy.gsa:
         warnings.append(
             "deploy.project is unset: the Workload Identity annotation names PROJECT_ID (--set deploy.project=P)"
@@ -138,11 +127,7 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
 
 def secret_env_names(config: Config) -> list[str]:
     """The variables the containers expect from the env file / Secret: names only, never values."""
-    names = []
-    for name in ("anthropic", "openai"):
-        section = getattr(config.providers, name)
-        if section.enabled:
-            names.append(section.api_key_env)
+    names = [env for cls in PROVIDERS.values() if (env := cls.key_env(cls.settings_of(config)))]
     # the console's cookie key, so every gateway replica accepts every login. The optimizer's service token is
     # not here: it has a file (optimizer.env) and a Secret (anyray-optimizer-token) of its own, which the
     # optimizer, the gateway and LiteLLM all read and none may start without
@@ -183,6 +168,11 @@ def _host_path(path: Path | None) -> str:
     return os.path.abspath(os.path.expanduser(path)) if path else ""
 
 
+def _key_file(config: Config) -> Path | None:
+    """The one provider credentials file a Compose container mounts (a Vertex service-account key)."""
+    return next((f for cls in PROVIDERS.values() if (f := cls.key_file(cls.settings_of(config)))), None)
+
+
 def _gsa_email(config: Config) -> str:
     gsa = config.deploy.gsa
     if "@" in gsa:
@@ -195,21 +185,8 @@ def litellm_models(config: Config) -> list[dict[str, Any]]:
     Keys stay in the environment (`os.environ/...`); Vertex signs with the pod's Workload Identity."""
     out = []
     for asked, route in config.model_map().items():
-        upstream = route.model.replace("{model}", asked)
-        p = config.providers
-        if route.provider == "vertex":
-            params: dict[str, Any] = {"model": f"vertex_ai/{upstream}", "vertex_project": p.vertex.project or "",
-                                      "vertex_location": p.vertex.location}
-            if p.vertex.base_url:
-                params["api_base"] = p.vertex.base_url
-        elif route.provider == "anthropic":
-            params = {"model": f"anthropic/{upstream}", "api_key": f"os.environ/{p.anthropic.api_key_env}"}
-            if p.anthropic.base_url:
-                params["api_base"] = p.anthropic.base_url
-        else:
-            params = {"model": f"openai/{upstream}", "api_key": f"os.environ/{p.openai.api_key_env}"}
-            if p.openai.base_url:
-                params["api_base"] = p.openai.base_url
+        cls = PROVIDERS[route.provider]
+        params = cls.litellm_params(cls.settings_of(config), route.model.replace("{model}", asked))
         out.append({"model_name": asked, "litellm_params": params})
     return out
 
@@ -238,8 +215,8 @@ def render(target: Target, config: Config) -> Rendered:
         "litellm_config_dir": LITELLM_CONFIG_DIR,
         "run_as": RUN_AS,
         "secret_env": secret_env_names(config),
-        "vertex_key": _host_path(config.providers.vertex.credentials_file) if target == "compose" else "",
-        "vertex_key_path": VERTEX_KEY_PATH,
+        "key_file": _host_path(_key_file(config)) if target == "compose" else "",
+        "key_file_path": KEY_FILE_PATH,
         "gsa_email": _gsa_email(config),
         "gateway_url": naming.gateway_cluster_url(deploy.namespace),
         "optimizer_url": runtime["optimizer"]["url"],

@@ -66,13 +66,6 @@ class Situation:
 Check = Callable[[Situation], "Result | list[Result]"]
 
 
-def mask(value: str | None) -> str:
-    """present (…abcd) / absent: never more than the last four characters of a secret."""
-    if not value:
-        return "absent"
-    return f"present (…{value[-4:]})" if len(value) >= 12 else "present"
-
-
 def run_checks(situation: Situation, checks: list[tuple[str, Check]]) -> list[Result]:
     results: list[Result] = []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(len(checks), 1), thread_name_prefix="doctor")

@@ -7,22 +7,13 @@ from urllib.parse import urlsplit
 
 from anyray.config import Config
 from anyray.doctor import Result, Situation
-from anyray.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_URL
-from anyray.providers.openai import DEFAULT_BASE_URL as OPENAI_URL
-from anyray.providers.vertex import vertex_base_url
+from anyray.providers import PROVIDERS
 from anyray.server.gateway.h1.proxy import EnvironmentProxies, ProxyConfigError
 
 
 def _upstreams(config: Config) -> list[tuple[str, str]]:
-    p = config.providers
-    out = []
-    if config.provider_configured("anthropic"):
-        out.append(("anthropic", p.anthropic.base_url or ANTHROPIC_URL))
-    if config.provider_configured("vertex"):
-        out.append(("vertex", p.vertex.base_url or vertex_base_url(p.vertex.location)))
-    if config.provider_configured("openai"):
-        out.append(("openai", p.openai.base_url or OPENAI_URL))
-    return out
+    return [(name, cls.upstream_url(cls.settings_of(config)))
+            for name, cls in PROVIDERS.items() if config.provider_configured(name)]
 
 
 def egress(s: Situation) -> list[Result]:

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from anyray import __version__
 from anyray.doctor import Result, Situation
 from anyray.extras import EXTRAS, missing
+from anyray.providers import PROVIDERS
 from anyray.server.optimizer.protocol import PROTOCOL_VERSION
 
 
@@ -63,19 +64,12 @@ def config(s: Situation) -> list[Result]:
     for asked, route in s.config.model_map().items():
         for target in (route, *route.fallbacks):
             if not s.config.provider_configured(target.provider):
+                cls = PROVIDERS[target.provider]
                 out.append(Result(f"model {asked}", "fail", f"maps to provider {target.provider}, which is not "
-                                  "configured", _provider_fix(target.provider)))
+                                  "configured", cls.setup_hint(cls.settings_of(s.config))))
     if len(out) == 1:
         out.append(Result("model map", "ok", f"{len(s.config.model_map())} route(s), every provider configured"))
     return out
-
-
-def _provider_fix(name: str) -> str:
-    return {
-        "vertex": "set providers.vertex.project (or GOOGLE_CLOUD_PROJECT)",
-        "anthropic": "export ANTHROPIC_API_KEY=... (or providers.anthropic.api_key)",
-        "openai": "export OPENAI_API_KEY=... (or providers.openai.api_key)",
-    }.get(name, f"configure providers.{name}")
 
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))

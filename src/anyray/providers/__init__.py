@@ -1,16 +1,23 @@
-"""Upstream providers, one module each behind `Provider` (see base.py)."""
+"""Upstream providers, one module each behind `Provider` (see base.py).
+
+`PROVIDERS` is the one place that lists them: the gateway builds from it, and the CLI, `doctor` and
+`render` ask each provider class what they need (setup hints, where calls go, how credentials reach a
+container), so adding a provider is adding a module and a line here.
+"""
 
 from __future__ import annotations
 
 from anyray.config import Config
 from anyray.providers.anthropic import AnthropicProvider
-from anyray.providers.base import Endpoint, Provider, ProviderRefusal, Readiness, UpstreamRequest
+from anyray.providers.base import Endpoint, Finding, Provider, ProviderRefusal, Readiness, UpstreamRequest
 from anyray.providers.openai import OpenAIProvider
 from anyray.providers.vertex import VertexProvider
 
 __all__ = [
+    "PROVIDERS",
     "AnthropicProvider",
     "Endpoint",
+    "Finding",
     "OpenAIProvider",
     "Provider",
     "ProviderRefusal",
@@ -20,23 +27,12 @@ __all__ = [
     "build_providers",
 ]
 
+# in the order the gateway reports them
+PROVIDERS: dict[str, type[Provider]] = {
+    cls.name: cls for cls in (AnthropicProvider, VertexProvider, OpenAIProvider)
+}
+
 
 def build_providers(config: Config) -> dict[str, Provider]:
-    """Every enabled provider, ready or not: readiness is reported, not assumed."""
-    p = config.providers
-    out: dict[str, Provider] = {}
-    if p.anthropic.enabled:
-        out["anthropic"] = AnthropicProvider(p.anthropic)
-    if p.vertex.enabled and (p.vertex.project or _vertex_in_model_map(config)):
-        out["vertex"] = VertexProvider(p.vertex)
-    if p.openai.enabled and (config.provider_configured("openai") or _in_model_map(config, "openai")):
-        out["openai"] = OpenAIProvider(p.openai)
-    return out
-
-
-def _in_model_map(config: Config, provider: str) -> bool:
-    return any(t.provider == provider for route in config.model_map().values() for t in (route, *route.fallbacks))
-
-
-def _vertex_in_model_map(config: Config) -> bool:
-    return _in_model_map(config, "vertex")
+    """Every provider the config wants, ready or not: readiness is reported, not assumed."""
+    return {name: cls(cls.settings_of(config)) for name, cls in PROVIDERS.items() if cls.wanted(config)}

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from anyray.config import AnthropicSettings, secret_value
-from anyray.providers.base import (
-    FORWARDED_ANTHROPIC_HEADERS,
-    Endpoint,
-    Provider,
-    Readiness,
-    UpstreamRequest,
-    dump_json,
-    keyless,
-)
+from anyray.providers.base import FORWARDED_ANTHROPIC_HEADERS, Endpoint, UpstreamRequest, dump_json
+from anyray.providers.keyed import KeySignedProvider
 from anyray.providers.paths import upstream_path
+
+if TYPE_CHECKING:
+    from anyray.config import Config
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
@@ -30,23 +25,18 @@ def anthropic_model_id(model: str) -> str:
     return f"{m.group(1)}-{m.group(2)}" if m else model
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(KeySignedProvider):
     name = "anthropic"
     speaks = "anthropic"
     proxies = True
+    default_base_url = DEFAULT_BASE_URL
+    litellm_prefix = "anthropic"
 
-    def __init__(self, settings: AnthropicSettings) -> None:
-        self.settings = settings
-        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._key = secret_value(settings.api_key)
-
-    def readiness(self) -> Readiness:
-        if not self._key:
-            return Readiness(False, f"no API key (set {self.settings.api_key_env} or providers.anthropic.api_key)")
-        return Readiness(True, f"API key ...{self._key[-4:]} at {self.base_url}")
-
-    def unusable(self) -> str | None:
-        return keyless(self.name, self._key, self.settings.base_url, self.settings.api_key_env)
+    @classmethod
+    def wanted(cls, config: Config) -> bool:
+        """Always, when enabled: it is the default route for Claude models and serves the Anthropic API's
+        other paths, so a missing key shows as "not ready" (and a 503 naming the variable), never absent."""
+        return cls.settings_of(config).enabled
 
     def _headers(self, client: Mapping[str, str]) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": DEFAULT_VERSION}

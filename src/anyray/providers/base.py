@@ -12,9 +12,13 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import orjson
+
+if TYPE_CHECKING:
+    from anyray.config import Config, ProviderSettings
 
 
 class Endpoint(enum.StrEnum):
@@ -60,13 +64,26 @@ def dump_json(payload: Any) -> bytes:
     return orjson.dumps(payload)
 
 
-def keyless(name: str, key: str | None, base_url: str | None, key_env: str) -> str | None:
-    """For a provider signed with an API key: none configured, and the provider's public API as the upstream.
-    (A configured base_url may be a company endpoint that authenticates otherwise: calls go there as before.)"""
-    if key or base_url:
-        return None
-    return (f"the gateway holds no API key for {name}: set {key_env} (or providers.{name}.api_key) where the "
-            "gateway runs; `anyray doctor` checks it")
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of `anyray doctor` about what a provider signs with (doctor shows it as a Result)."""
+
+    check: str
+    status: Literal["ok", "warn", "fail"]
+    found: str
+    fix: str = ""
+
+
+def mask(value: str | None) -> str:
+    """present (…abcd) / absent: never more than the last four characters of a secret."""
+    if not value:
+        return "absent"
+    return f"present (…{value[-4:]})" if len(value) >= 12 else "present"
+
+
+def routed_providers(config: Config) -> set[str]:
+    """The providers the model map names, as a route or as a fallback."""
+    return {t.provider for route in config.model_map().values() for t in (route, *route.fallbacks)}
 
 
 class Provider(ABC):
@@ -84,6 +101,63 @@ class Provider(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release what `start` acquired."""
+
+    # ---- what the CLI, `doctor` and `render` know of a provider from the config alone (no instance, no call)
+
+    @classmethod
+    def settings_of(cls, config: Config) -> ProviderSettings:
+        return getattr(config.providers, cls.name)
+
+    @classmethod
+    def used(cls, config: Config) -> bool:
+        """Enabled, and configured or named by a route: what `doctor` checks the credentials of."""
+        return cls.settings_of(config).enabled and (
+            config.provider_configured(cls.name) or cls.name in routed_providers(config))
+
+    @classmethod
+    def wanted(cls, config: Config) -> bool:
+        """Whether a gateway on this config builds the provider (one that is not ready reports it)."""
+        return cls.used(config)
+
+    @classmethod
+    @abstractmethod
+    def setup_hint(cls, settings: Any) -> str:
+        """What to set so this provider can be tried."""
+
+    @classmethod
+    @abstractmethod
+    def upstream_url(cls, settings: Any) -> str:
+        """Where calls go (the egress check resolves proxies for it)."""
+
+    @classmethod
+    def key_env(cls, settings: Any) -> str | None:
+        """The variable a container reads this provider's key from (None: it signs some other way)."""
+        return None
+
+    @classmethod
+    def key_file(cls, settings: Any) -> Path | None:
+        """A credentials file on the host that a Compose container must mount (None: none)."""
+        return None
+
+    @classmethod
+    def for_containers(cls, settings: Any, section: dict[str, Any], target: str, project: str | None,
+                       key_file_path: str, secret_home: str) -> list[str]:
+        """Rewrite this provider's rendered config `section` (secrets already left out) for the containers
+        of `target` ("compose" or "gke"; `project` is deploy.project, `key_file_path` where a mounted key
+        file is, `secret_home` where secrets come from); returns what a person should know about it."""
+        return []
+
+    @classmethod
+    @abstractmethod
+    def litellm_params(cls, settings: Any, upstream: str) -> dict[str, Any]:
+        """LiteLLM's `litellm_params` for a route to this provider: its names for the same upstream."""
+
+    @classmethod
+    @abstractmethod
+    def credential_findings(cls, settings: Any, timeout_s: float) -> list[Finding]:
+        """Whether what this provider signs with is there and works (may do I/O within `timeout_s`)."""
+
+    # ---- serving
 
     @abstractmethod
     def readiness(self) -> Readiness: ...

@@ -10,16 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from anyray.config import OpenAISettings, secret_value
-from anyray.providers.base import (
-    Endpoint,
-    Provider,
-    ProviderRefusal,
-    Readiness,
-    UpstreamRequest,
-    dump_json,
-    keyless,
-)
+from anyray.providers.base import Endpoint, ProviderRefusal, UpstreamRequest, dump_json
+from anyray.providers.keyed import KeySignedProvider
 from anyray.providers.paths import upstream_path
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -27,23 +19,12 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 FORWARDED_OPENAI_HEADERS = ("openai-organization", "openai-project", "openai-beta", "accept")
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(KeySignedProvider):
     name = "openai"
     speaks = "openai"
     proxies = True
-
-    def __init__(self, settings: OpenAISettings) -> None:
-        self.settings = settings
-        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._key = secret_value(settings.api_key)
-
-    def readiness(self) -> Readiness:
-        if not self._key:
-            return Readiness(False, f"no API key (set {self.settings.api_key_env} or providers.openai.api_key)")
-        return Readiness(True, f"API key ...{self._key[-4:]} at {self.base_url}")
-
-    def unusable(self) -> str | None:
-        return keyless(self.name, self._key, self.settings.base_url, self.settings.api_key_env)
+    default_base_url = DEFAULT_BASE_URL
+    litellm_prefix = "openai"
 
     def _headers(self, client: Mapping[str, str]) -> dict[str, str]:
         headers = {"content-type": "application/json"}

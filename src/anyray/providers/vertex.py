@@ -10,14 +10,24 @@ The same applies to tool types Vertex rejects, when the conversation never used 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from anyray.config import VertexSettings
-from anyray.providers.base import Endpoint, Provider, ProviderRefusal, Readiness, UpstreamRequest, dump_json
+from anyray.providers.base import (
+    Endpoint,
+    Finding,
+    Provider,
+    ProviderRefusal,
+    Readiness,
+    UpstreamRequest,
+    dump_json,
+)
 from anyray.providers.google_auth import GoogleTokenSource
 
 VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
@@ -94,6 +104,75 @@ class VertexProvider(Provider):
     @property
     def project(self) -> str | None:
         return self.settings.project or self.tokens.project
+
+    # ---- outside serving: setup, render, doctor
+
+    @classmethod
+    def setup_hint(cls, settings: VertexSettings) -> str:
+        return "set providers.vertex.project (or GOOGLE_CLOUD_PROJECT)"
+
+    @classmethod
+    def upstream_url(cls, settings: VertexSettings) -> str:
+        return settings.base_url or vertex_base_url(settings.location)
+
+    @classmethod
+    def key_file(cls, settings: VertexSettings) -> Path | None:
+        return settings.credentials_file
+
+    @classmethod
+    def for_containers(cls, settings: VertexSettings, section: dict[str, Any], target: str, project: str | None,
+                       key_file_path: str, secret_home: str) -> list[str]:
+        if target != "gke":
+            if section.get("credentials_file"):
+                section["credentials_file"] = key_file_path
+            return []
+        warnings = []
+        if section.pop("credentials_file", None):
+            warnings.append("providers.vertex.credentials_file is dropped on GKE: Workload Identity supplies the token")
+        if not section.get("project") and project:
+            section["project"] = project
+        return warnings
+
+    @classmethod
+    def litellm_params(cls, settings: VertexSettings, upstream: str) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": f"vertex_ai/{upstream}", "vertex_project": settings.project or "",
+                                  "vertex_location": settings.location}
+        if settings.base_url:
+            params["api_base"] = settings.base_url
+        return params
+
+    @classmethod
+    def credential_findings(cls, settings: VertexSettings, timeout_s: float) -> list[Finding]:
+        """The project, and a token minted the way the gateway will mint it (ADC, a key file, the metadata server)."""
+        out = [Finding("vertex project", "ok" if settings.project else "fail",
+                       f"{settings.project or 'not set'}, location {settings.location}",
+                       "" if settings.project else "set providers.vertex.project or export GOOGLE_CLOUD_PROJECT=...")]
+        source = GoogleTokenSource(settings.credentials_file)
+
+        async def mint() -> None:
+            await source.start()
+            await source.close()
+
+        try:
+            asyncio.run(asyncio.wait_for(mint(), timeout_s))
+        except TimeoutError:
+            out.append(Finding("vertex credentials", "fail", f"no token within {timeout_s:.0f} s "
+                               f"({source.source}): the token endpoint is not answering",
+                               "check network access to oauth2.googleapis.com (or the key's token_uri)"))
+            return out
+        if source.credentials is None:
+            out.append(Finding("vertex credentials", "fail", f"no Application Default Credentials: {source.error}",
+                               "gcloud auth application-default login, or set providers.vertex.credentials_file, "
+                               "or run on GKE with Workload Identity"))
+        elif source.error:
+            reason = source.error
+            if "Connection" in reason or "Max retries" in reason or "timed out" in reason:
+                reason = f"found {source.source}, but the token endpoint is unreachable"
+            out.append(Finding("vertex token", "fail", reason, "check network access to the token endpoint "
+                               "and that the key is not revoked"))
+        else:
+            out.append(Finding("vertex credentials", "ok", f"{source.source}; a token was minted"))
+        return out
 
     async def start(self) -> None:
         await self.tokens.start()
