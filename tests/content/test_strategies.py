@@ -259,6 +259,56 @@ def test_typescript_reads_keep_declarations_and_signatures(optimizer):
     assert retrieve(optimizer, only(HANDLE.findall(out))) == numbered(TYPESCRIPT)
 
 
+def _allman(kind: str, n: int) -> str:
+    """A file whose bodies open on a line of their own (C#, PHP's PSR-12 methods, C functions)."""
+    head = {"cs": ["namespace Billing", "{", "    public class Ledger", "    {"],
+            "php": ["<?php", "final class Ledger", "{"], "c": ['#include "ledger.h"', ""]}[kind]
+    sig = {"cs": "        public decimal Post{i}(Entry e, decimal rate)",
+           "php": "    public function post{i}(Entry $e, float $rate): float",
+           "c": "static double\npost{i}(struct entry *e, double rate)"}[kind]
+    out = list(head)
+    for i in range(n):
+        pad = "" if kind == "c" else "    " * (2 if kind == "cs" else 1)
+        out += [*sig.format(i=i).split("\n"), pad + "{", pad + "    double total = 0;",
+                pad + f"    for (int k = 0; k < {i + 3}; k++)", pad + "    {",
+                pad + "        total += e->amount * rate + k;  // running sum of the posted amounts", pad + "    }",
+                pad + f"    if (total > {1000 + i})", pad + "    {",
+                pad + "        total = total - e->fee;", pad + "    }",
+                pad + "    total = total * 1.0;  // normalised before it goes back to the caller",
+                pad + "    return total;  // the posted value, after the fee", pad + "}", ""]
+    return "\n".join(out + {"cs": ["    }", "}"], "php": ["}"], "c": []}[kind]) + "\n"
+
+
+def test_bodies_that_open_on_their_own_line_are_bodies_too(optimizer):
+    for kind in ("cs", "php", "c"):
+        text = _allman(kind, 12)
+        request = session("Why is post7 off by one?", [("Read", {"file_path": f"/w/ledger.{kind}"}, text)])
+        (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+        assert out.count("// [anyray: body, 11 lines") == 11, (kind, out)  # every body but the asked one
+        for i in range(12):  # every signature stays, and the asked body whole, its loop and branch with it
+            assert f"ost{i}(" in out, (kind, i)
+        asked = out[out.index("ost7("):]
+        assert "for (int k = 0; k < 10; k++)" in asked and "if (total > 1007)" in asked
+        assert "for (int k = 0; k < 4; k++)" not in out  # post1's own loop went with its body
+        assert retrieve(optimizer, only(HANDLE.findall(out))) == text
+        assert len(out) < len(text) * 0.5, kind
+
+
+def test_kotlin_and_scala_functions_are_bodies(optimizer):
+    body = ["    val fee = amount * rate / 100.0  // the posted fee, before rounding to cents",
+            "    val rounded = Math.round(fee * 100.0) / 100.0", "    log(\"posting $amount at $rate\")",
+            "    return amount - rounded  // what is left for the ledger after the fee"]
+    for kind, sig in (("kt", "fun post{i}(amount: Double, rate: Double): Double {"),
+                      ("scala", "def post{i}(amount: Double, rate: Double): Double = {")):
+        text = "\n".join(line for i in range(8) for line in (sig.replace("{i}", str(i)), *body, "}", "")) + "\n"
+        request = session("Why is post3 off by a cent?", [("Read", {"file_path": f"/w/Ledger.{kind}"}, text)])
+        (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+        assert out.count("// [anyray: body, 4 lines") == 7, (kind, out)
+        assert all(sig.replace("{i}", str(i)) in out for i in range(8)), kind
+        assert out.count("val fee = amount") == 1 and out.index("post3(") < out.index("val fee = amount"), kind
+        assert retrieve(optimizer, only(HANDLE.findall(out))) == text
+
+
 # --------------------------------------------------------------------------------------------- relevance_filter
 
 def test_relevance_keeps_the_best_lines_and_leaves_no_hit_outputs_alone(optimizer):

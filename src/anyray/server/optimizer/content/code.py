@@ -21,18 +21,23 @@ from anyray.server.optimizer.content import salience
 from anyray.server.optimizer.content.units import Marks
 
 NUMBERED = re.compile(r"^\s*\d+(?:→|\t)")
-_OPENS = re.compile(
+_DECLARES = (
     r"^\s*(?:(?:export|default|public|private|protected|internal|static|final|abstract|async|override|virtual|"
     r"unsafe|extern|inline|synchronized|pub(?:\([^)]*\))?)\s+)*"
-    r"(?:(?:function\*?|class|interface|struct|enum|trait|impl|fn|func|object|module|namespace)\b.*"
+    r"(?:(?:function\*?|class|interface|struct|enum|trait|impl|fn|func|fun|def|object|module|namespace)\b.*"
     r"|[\w<>\[\],.?]+(?:\s+[\w<>\[\],.?]+)*\s+\w+\s*\(.*\)\s*(?:throws [\w., ]+)?"
     r"|(?:const|let|var)\s+\w+\s*=.*(?:=>|function\b).*"
     r"|(?:describe|context|it|test|suite|beforeEach|afterEach|beforeAll|afterAll)(?:\.\w+)?\s*\(.*"
     r"|(?:app|router|r|api|server|mux|e|g|route|routes)\.\w+\s*\(.*"
     r"|\w+\s*\([^;]*\)\s*(?::\s*[\w<>\[\], |.]+)?"
-    r")\{\s*(?://.*)?$"
+    r")"
 )
-_NAME = re.compile(r"(?:function\*?|class|interface|struct|enum|trait|fn|func|def)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
+_OPENS = re.compile(_DECLARES + r"\{\s*(?://.*)?$")  # a declaration whose body opens on its own line (K&R)
+# ... or on the next line, a `{` alone (Allman: C#, PHP's PSR-12 classes and methods, C functions)
+_DECLARES_ALONE = re.compile(_DECLARES + r"\s*(?://.*)?$")
+_BRACE_ALONE = re.compile(r"^\s*\{\s*(?://.*)?$")
+_NAME = re.compile(r"(?:function\*?|class|interface|struct|enum|trait|fn|func|fun|def)\s+"
+                   r"(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
                    r"|(?:describe|context|it|test|suite)(?:\.\w+)?\s*\(\s*(['\"`][^'\"`]*['\"`])"
                    r"|\.(?:get|post|put|patch|delete|all|use|route)\s*\(\s*(['\"`][^'\"`]*['\"`])"
                    r"|(?:const|let|var)\s+([A-Za-z_]\w*)\s*="
@@ -112,6 +117,7 @@ def _braces(source: list[str]) -> list[Body]:
     top: list[Body] = []
     stack: list[tuple[Body, int]] = []
     depth = 0
+    previous = ""  # the last line with something on it
     for i, line in enumerate(source):
         bare = _STRINGS.sub("", line)
         before = depth
@@ -119,8 +125,12 @@ def _braces(source: list[str]) -> list[Body]:
         while stack and depth <= stack[-1][1]:
             body, _ = stack.pop()
             body.last = i - 1  # this line closes it
-        if depth > before and _OPENS.match(line) and not _CONTROL.match(line):
-            m = _NAME.search(line)
+        declares = line if _OPENS.match(line) else previous if (
+            _BRACE_ALONE.match(line) and _DECLARES_ALONE.match(previous)) else None
+        if line.strip():
+            previous = line
+        if depth > before and declares is not None and not _CONTROL.match(declares):
+            m = _NAME.search(declares)
             name = next((g for g in m.groups() if g), "") if m else ""
             body = Body(i + 1, len(source) - 1, name.strip("'\"`"), [])
             (stack[-1][0].nested if stack else top).append(body)
