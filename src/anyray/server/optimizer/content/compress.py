@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from anyray.server.optimizer.content import code, logs, prose, records
+from anyray.server.optimizer.content import code, logs, markup, prose, records
 from anyray.server.optimizer.content.pieces import Piece
 from anyray.server.optimizer.content.segments import Segment, sections, split
 from anyray.server.optimizer.content.units import Marks
@@ -127,6 +127,10 @@ def _shrink(piece: Piece, stash: Callable[[str], str], knobs: Knobs, earlier: st
     lines, capped = _blobs(lines, marks, knobs.max_blob_chars)
     segments = split(lines)
     query = _query(piece, lines, segments)
+    if knobs.kinds is None and not capped and len(lines) >= 12:  # XML elements, YAML documents: records
+        by_record = markup.compress(lines, 0, query, marks, knobs.head_records, knobs.tail_records)
+        if by_record is not None:
+            return "\n".join(by_record)
     spans = sections(lines, markdown=_documentish(lines, segments)) if knobs.kinds is None else None
     keep = prose.choose_sections(lines, spans, query) if spans else None
     if keep is not None and spans is not None and piece.slot == "system":

@@ -26,6 +26,7 @@ _STRUCT = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _STATUSY = re.compile(r"status|state|level|severity|result|outcome|conclusion|phase|health|type|kind", re.I)
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:%|[kKMGTP]i?[bB]?|[mun]?s|ms|[bB]|x)?$")
 _MISSING = object()
+_DIGITS = re.compile(r"\d+")
 
 
 def array_spans(text: str) -> dict[int, list[tuple[int, int]]]:
@@ -122,6 +123,16 @@ def unusual(records: Sequence[dict[str, Any]], asked: frozenset[str] = frozenset
             for i, v in enumerate(values):
                 if distinct[v] == 2 and v not in (None, ""):
                     flags[i] = True
+            # ... and so is one of another shape: digits aside, values that follow one pattern but for a
+            # few (`app-7:1.7.0` everywhere, `app-44:latest` once; an id in another format)
+            shapes = Counter(_DIGITS.sub("0", v) if isinstance(v, str) else type(v).__name__ for v in values)
+            if 1 < len(shapes) <= max(2, min(12, n // 4)):
+                usual = shapes.most_common(1)[0][1]
+                odd = [i for i, v in enumerate(values)
+                       if shapes[_DIGITS.sub("0", v) if isinstance(v, str) else type(v).__name__] <= rare < usual]
+                if len(odd) <= max(2, n * 0.1):
+                    for i in odd:
+                        flags[i] = True
         known = [(x, i) for i, x in enumerate(numbers) if x is not None]
         if len(known) >= max(6, n * 0.8) and len({x for x, _ in known}) > 2 and (not named or key in named):
             flags[min(known)[1]] = flags[max(known)[1]] = True
