@@ -99,9 +99,10 @@ def unusual(records: Sequence[dict[str, Any]], asked: frozenset[str] = frozenset
     if n < 4:
         return flags, labels
     rare = max(2, int(n * 0.05))
-    named = {k for r in records for k in r if any(a in k.lower() for a in asked)}  # columns the question names
+    present_in = Counter(k for r in records for k in r)
+    named = {k for k in present_in if any(a in k.lower() for a in asked)}  # columns the question names
     best: tuple[int, int, str] | None = None  # the field that labels records best: status-like, few values
-    for key, present in Counter(k for r in records for k in r).items():
+    for key, present in present_in.items():
         if present <= rare and present < n:  # a field few records have
             for i, r in enumerate(records):
                 if r.get(key) not in (None, "", [], {}):
@@ -125,11 +126,11 @@ def unusual(records: Sequence[dict[str, Any]], asked: frozenset[str] = frozenset
                     flags[i] = True
             # ... and so is one of another shape: digits aside, values that follow one pattern but for a
             # few (`app-7:1.7.0` everywhere, `app-44:latest` once; an id in another format)
-            shapes = Counter(_DIGITS.sub("0", v) if isinstance(v, str) else type(v).__name__ for v in values)
+            shaped = [_DIGITS.sub("0", v) if isinstance(v, str) else type(v).__name__ for v in values]
+            shapes = Counter(shaped)
             if 1 < len(shapes) <= max(2, min(12, n // 4)):
                 usual = shapes.most_common(1)[0][1]
-                odd = [i for i, v in enumerate(values)
-                       if shapes[_DIGITS.sub("0", v) if isinstance(v, str) else type(v).__name__] <= rare < usual]
+                odd = [i for i, shape in enumerate(shaped) if shapes[shape] <= rare < usual]
                 if len(odd) <= max(2, n * 0.1):
                     for i in odd:
                         flags[i] = True
