@@ -87,8 +87,7 @@ def test_gateway_deployment_is_hardened_probed_spread_and_scaled(config_name, tm
     objs = manifests(render("gke", config))
     gateway = _one(objs, "Deployment", naming.GATEWAY_SERVICE)
     spec = gateway["spec"]
-    assert spec["replicas"] >= 2
-    assert spec["replicas"] == config.deploy.replicas
+    assert "replicas" not in spec  # the HPA owns the count: a re-apply must not scale a busy gateway down
     pod = spec["template"]["spec"]
     assert pod["serviceAccountName"] == naming.GATEWAY_KSA
     assert pod["securityContext"]["runAsNonRoot"] is True

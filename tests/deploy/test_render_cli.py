@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anthropic
 import yaml
 
 from anyray.deploy import naming
@@ -69,7 +70,8 @@ def test_rerender_replaces_untouched_files_but_refuses_to_overwrite_an_edit(tmp_
 
     # a person edits a file: the next render refuses and leaves every file as it was
     gateway = out / "40-gateway.yaml"
-    edited = gateway.read_text().replace("replicas: 2", "replicas: 5")
+    edited = gateway.read_text().replace("terminationGracePeriodSeconds: 120", "terminationGracePeriodSeconds: 30")
+    assert edited != gateway.read_text()
     gateway.write_text(edited)
     before = {p: p.read_bytes() for p in out.iterdir()}
     refused = run_anyray("render", "gke", "-o", str(out), "--set", "deploy.replicas=4")
@@ -82,7 +84,9 @@ def test_rerender_replaces_untouched_files_but_refuses_to_overwrite_an_edit(tmp_
     assert forced.returncode == 0, forced.stderr
     deployment = next(yaml.safe_load_all(gateway.read_text()))
     assert deployment["metadata"]["name"] == naming.GATEWAY_SERVICE
-    assert deployment["spec"]["replicas"] == 4
+    assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 120  # the edit is gone
+    hpa = next(yaml.safe_load_all((out / "60-gateway-scaling.yaml").read_text()))
+    assert hpa["spec"]["minReplicas"] == 4
 
 
 def test_a_file_that_was_there_before_anyray_is_not_overwritten(tmp_path):
@@ -105,3 +109,37 @@ def test_bad_set_and_bad_values_are_named(tmp_path):
     assert result.returncode == 2
     assert "deploy.replcas" in result.stderr and "unknown key" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_the_project_flag_alone_routes_claude_to_vertex_in_that_project(tmp_path, fake, sa_key_file, start_gateway):
+    """`render gke --set deploy.project=P` (what `deploy gke --project P` does) from a shell that exports no
+    Google variable: the rendered config routes Claude models to Vertex in P, says so, and a gateway on that
+    config sends a Claude call there. Upstream: the Vertex fake of anyray.testing (its URL and a key file
+    replace the real endpoint and Workload Identity, nothing else)."""
+    out = tmp_path / "gke"
+    result = run_anyray("render", "gke", "-o", str(out), "--set", "deploy.project=proj-x")
+    assert result.returncode == 0, result.stderr
+    assert "routes (client asks for -> provider:upstream model):" in result.stdout
+    assert "  claude-*  -> vertex:{model}" in result.stdout
+    configmap = next(yaml.safe_load_all((out / "20-configmap.yaml").read_text()))
+    runtime = yaml.safe_load(configmap["data"]["anyray.yaml"])
+    assert runtime["providers"]["vertex"]["project"] == "proj-x"
+    assert runtime["models"]["claude-*"]["provider"] == "vertex"
+
+    runtime["providers"]["vertex"] |= {"base_url": f"{fake.url}/v1", "credentials_file": str(sa_key_file)}
+    runtime["optimizer"] = {"enabled": False}
+    runtime["gateway"] |= {"host": "127.0.0.1", "port": 0}
+    gw = start_gateway(runtime)
+    client = anthropic.Anthropic(base_url=gw.url, api_key="unused", max_retries=0)
+    reply = client.messages.create(model="claude-sonnet-4-5", max_tokens=32,
+                                   messages=[{"role": "user", "content": "hi"}])
+    assert reply.content[0].text
+    assert fake.received[-1].path == (
+        "/v1/projects/proj-x/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5:rawPredict")
+
+
+def test_deploy_dry_run_prints_the_routes(tmp_path):
+    result = run_anyray("deploy", "gke", "--project", "proj-y", "--dry-run", "-o", str(tmp_path / "m"))
+    assert result.returncode == 0, result.stderr
+    assert "# routes (client asks for -> provider:upstream model):" in result.stdout
+    assert "#   claude-*  -> vertex:{model}" in result.stdout

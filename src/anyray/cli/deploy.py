@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from anyray.cli.common import console, err_console
-from anyray.cli.render import load_or_exit, write_or_exit
+from anyray.cli.render import load_or_exit, print_routes, write_or_exit
 from anyray.deploy import gke, naming
 from anyray.deploy.render import render
 
@@ -56,6 +56,7 @@ def deploy_gke(
     if dry_run:
         for warning in rendered.warnings:
             console.print(f"# note: {warning}", markup=False, soft_wrap=True)
+        print_routes(rendered, "# ")
         console.print(f"[bold]dry run[/]: nothing is run. The manifests ({out_dir}):\n", soft_wrap=True)
         for name, text in rendered.files.items():
             console.print(f"--- # {name}", markup=False)
@@ -78,6 +79,7 @@ def deploy_gke(
     console.print(f"manifests: {out_dir} ({len(result.written)} written, {len(result.unchanged)} unchanged)")
     for warning in rendered.warnings:
         console.print(f"[yellow]note:[/] {warning}")
+    print_routes(rendered)
     try:
         gke.execute(steps, lambda line: console.print(line, markup=False, soft_wrap=True))
     except gke.StepFailed as exc:

@@ -49,6 +49,14 @@ def print_result(rendered: Rendered, result: WriteResult, out_dir: Path) -> None
         console.print(f"  {'removed':<9}  {path}")
     for warning in rendered.warnings:
         console.print(f"[yellow]note:[/] {warning}")
+    print_routes(rendered)
+
+
+def print_routes(rendered: Rendered, prefix: str = "") -> None:
+    """The model map the rendered config routes by: what a deployment will do with a Claude call, before it runs."""
+    console.print(f"{prefix}routes (client asks for -> provider:upstream model):", markup=False)
+    for line in rendered.routes:
+        console.print(f"{prefix}  {line}", markup=False, soft_wrap=True)
 
 
 def render_cmd(

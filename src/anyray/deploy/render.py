@@ -50,6 +50,7 @@ class Rendered:
     files: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     secret_env: list[str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)  # the effective model map, a line per route
 
 
 # ---------------------------------------------------------------------------------------- the config
@@ -71,6 +72,28 @@ def parse_sets(sets: Iterable[str]) -> dict[str, str]:
 def load_for_render(path: str | os.PathLike[str] | None, sets: Iterable[str] = ()) -> Config:
     """The config `anyray up` would load, with `--set` overrides winning over the environment."""
     return load_config(path, env={**os.environ, **parse_sets(sets)})
+
+
+def for_deployment(config: Config) -> Config:
+    """`deploy.project` (`deploy gke --project P`) is the Google Cloud project the deployment runs in, so it is
+    Vertex's project unless the config names another: the default routes then send Claude models to Vertex,
+    as the deployment's Workload Identity can sign for them, whatever the shell that rendered it exported."""
+    if not config.deploy.project or config.providers.vertex.project or not config.providers.vertex.enabled:
+        return config
+    vertex = config.providers.vertex.model_copy(update={"project": config.deploy.project})
+    providers = config.providers.model_copy(update={"vertex": vertex})
+    return config.model_copy(update={"providers": providers})
+
+
+def routing_table(config: Config) -> list[str]:
+    """What each model a client asks for goes to, fallbacks included, as render and deploy print it."""
+    width = max((len(asked) for asked in config.model_map()), default=0)
+    lines = []
+    for asked, route in config.model_map().items():
+        fallbacks = ", ".join(f"{t.provider}:{t.model}" for t in route.fallbacks)
+        then = f"  (then {fallbacks})" if fallbacks else ""
+        lines.append(f"{asked:<{width}}  -> {route.provider}:{route.model}{then}")
+    return lines
 
 
 def _public(value: Any) -> Any:
@@ -194,6 +217,7 @@ def litellm_models(config: Config) -> list[dict[str, Any]]:
 def render(target: Target, config: Config) -> Rendered:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    config = for_deployment(config)
     runtime, warnings = runtime_config(config, target)
     config_yaml = _dump(runtime)
     deploy = config.deploy
@@ -248,7 +272,7 @@ def render(target: Target, config: Config) -> Rendered:
             files[f"{name}.yaml"] = env.get_template(f"gke/{name}.yaml.j2").render(ctx)
         if deploy.litellm:
             files["70-litellm.yaml"] = env.get_template("gke/70-litellm.yaml.j2").render(ctx)
-    return Rendered(target, files, warnings, ctx["secret_env"])
+    return Rendered(target, files, warnings, ctx["secret_env"], routing_table(config))
 
 
 def manifests(rendered: Rendered) -> list[dict[str, Any]]:
