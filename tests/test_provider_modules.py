@@ -51,8 +51,11 @@ def test_no_module_outside_providers_and_config_names_or_branches_on_a_provider(
     named = [f"{rel}:{node.lineno} {node.value!r}" for rel, node in _outside_providers()
              if isinstance(node, ast.Constant) and node.value in PROVIDERS and node.value not in wires]
     branches = [f"{rel}:{node.lineno}" for rel, node in _outside_providers() if _compares_a_provider_to_a_name(node)]
+    # nor reads a provider's config section by name (`config.providers.vertex`)
+    sections = [f"{rel}:{node.lineno}" for rel, node in _outside_providers() if isinstance(node, ast.Attribute)
+                and node.attr in PROVIDERS and isinstance(node.value, ast.Attribute) and node.value.attr == "providers"]
     assert PROVIDERS.keys() >= {"anthropic", "vertex", "openai"}
-    assert named == [] and branches == []
+    assert named == [] and branches == [] and sections == []
 
 
 def test_the_up_banner_says_how_to_turn_on_each_provider_that_is_off():

@@ -347,6 +347,17 @@ class Config(_Section):
             default["*"] = ModelRoute(provider="openai")
         return default
 
+    def for_deployment(self) -> Config:
+        """`deploy.project` (`deploy gke --project P`) is the Google Cloud project the deployment runs in, so it
+        is Vertex's project unless the config names another: the default routes then send Claude models to
+        Vertex, whose calls the deployment's Workload Identity signs, whatever the rendering shell exported."""
+        vertex = self.providers.vertex
+        if not self.deploy.project or vertex.project or not vertex.enabled:
+            return self
+        vertex = vertex.model_copy(update={"project": self.deploy.project})
+        providers = self.providers.model_copy(update={"vertex": vertex})
+        return self.model_copy(update={"providers": providers})
+
     def provider_configured(self, name: str) -> bool:
         """Whether the config names enough for this provider to be tried (credentials are checked later)."""
         p = getattr(self.providers, name)

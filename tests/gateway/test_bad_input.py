@@ -98,7 +98,8 @@ def test_unknown_vertex_method_and_unproxied_paths(fake, sa_key_file, start_gate
     )
     _assert_anthropic_error(response, 404, "not_found_error", "explode")
     # with no Anthropic key the gateway cannot proxy other paths: it says so instead of failing obscurely
-    response = httpx.get(gw.url + "/v1/models", headers=HEADERS)
+    # (the model list it answers itself, from the route table: tests/gateway/test_vertex_only.py)
+    response = httpx.get(gw.url + "/v1/files", headers=HEADERS)
     _assert_anthropic_error(response, 404, "not_found_error", "Anthropic provider")
 
 

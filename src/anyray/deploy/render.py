@@ -74,17 +74,6 @@ def load_for_render(path: str | os.PathLike[str] | None, sets: Iterable[str] = (
     return load_config(path, env={**os.environ, **parse_sets(sets)})
 
 
-def for_deployment(config: Config) -> Config:
-    """`deploy.project` (`deploy gke --project P`) is the Google Cloud project the deployment runs in, so it is
-    Vertex's project unless the config names another: the default routes then send Claude models to Vertex,
-    as the deployment's Workload Identity can sign for them, whatever the shell that rendered it exported."""
-    if not config.deploy.project or config.providers.vertex.project or not config.providers.vertex.enabled:
-        return config
-    vertex = config.providers.vertex.model_copy(update={"project": config.deploy.project})
-    providers = config.providers.model_copy(update={"vertex": vertex})
-    return config.model_copy(update={"providers": providers})
-
-
 def routing_table(config: Config) -> list[str]:
     """What each model a client asks for goes to, fallbacks included, as render and deploy print it."""
     width = max((len(asked) for asked in config.model_map()), default=0)
@@ -217,7 +206,7 @@ def litellm_models(config: Config) -> list[dict[str, Any]]:
 def render(target: Target, config: Config) -> Rendered:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
-    config = for_deployment(config)
+    config = config.for_deployment()
     runtime, warnings = runtime_config(config, target)
     config_yaml = _dump(runtime)
     deploy = config.deploy

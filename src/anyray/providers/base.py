@@ -135,6 +135,11 @@ class Provider(ABC):
         return None
 
     @classmethod
+    def secrets_in(cls, settings: Any) -> list[str]:
+        """The credentials its settings hold (tests prove none of them leaks anywhere)."""
+        return []
+
+    @classmethod
     def key_file(cls, settings: Any) -> Path | None:
         """A credentials file on the host that a Compose container must mount (None: none)."""
         return None

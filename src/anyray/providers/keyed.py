@@ -42,6 +42,11 @@ class KeySignedProvider(Provider):
         return settings.base_url or cls.default_base_url
 
     @classmethod
+    def secrets_in(cls, settings: Any) -> list[str]:
+        key = secret_value(settings.api_key)
+        return [key] if key else []
+
+    @classmethod
     def key_env(cls, settings: Any) -> str | None:
         return settings.api_key_env if settings.enabled else None
 

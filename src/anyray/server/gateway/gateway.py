@@ -10,9 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from anyray.config import Config, secret_value
+from anyray.config import Config
 from anyray.keys import KeyRing
-from anyray.providers import Provider, build_providers
+from anyray.providers import PROVIDERS, Provider, build_providers
 from anyray.routing import Route, Router
 from anyray.server.gateway.auth import presented_key
 from anyray.server.gateway.breaker import CircuitBreaker
@@ -190,5 +190,4 @@ class Gateway:
 
     def credentials_in_use(self) -> list[str]:
         """Every provider secret the gateway holds; tests use it to prove none leaks."""
-        p = self.config.providers
-        return [s for s in (secret_value(p.anthropic.api_key), secret_value(p.openai.api_key)) if s]
+        return [s for cls in PROVIDERS.values() for s in cls.secrets_in(cls.settings_of(self.config))]

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from anyray.errors_openai import openai_error
+from anyray.providers import PROVIDERS
 from anyray.routing import UnknownModel
+from anyray.server.gateway.body import BodyTooLarge, read_body
 from anyray.server.gateway.dialects import OPENAI
 from anyray.server.gateway.dialects.openai import PASSED_HEADERS, anthropic_dialect
 from anyray.server.gateway.gateway import Gateway
@@ -99,18 +101,45 @@ async def proxy(request: Request) -> Response:
     if anthropic_dialect(request.headers, request.url.path):
         return await anthropic_proxy(request)
     gateway: Gateway = request.app.state.gateway
+    raw = None
+    if request.method == "POST" and request.url.path == "/v1/responses":
+        try:
+            raw = await read_body(request, gateway.config.gateway.max_body_bytes)
+        except BodyTooLarge as exc:
+            return openai_error(413, str(exc))
+        refusal = _not_openai(gateway, raw)
+        if refusal is not None:
+            return refusal
     provider = gateway.proxy_for(OPENAI.name)
     if provider is None:
         return openai_error(
-            404,
-            f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "
-            "(providers.openai.api_key or OPENAI_API_KEY)",
-            code="unknown_url",
-        )
+            404, f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "
+            f"({_setup_hints(gateway, OPENAI.name)})", code="unknown_url")
     return await forward_unchanged(
         request, gateway, provider, _refuse, lambda _: None, PASSED_HEADERS,
-        passed_prefix="x-ratelimit-",
+        passed_prefix="x-ratelimit-", raw=raw,
     )
+
+
+def _not_openai(gateway: Gateway, raw: bytes) -> Response | None:
+    """A Responses API call for a model the route table sends to a provider of another API (Claude): refused
+    with what to call instead, never sent to OpenAI under a Claude model's name."""
+    try:
+        body = orjson.loads(raw)
+        route = gateway.router.resolve(body["model"]) if isinstance(body, dict) else None
+    except (orjson.JSONDecodeError, KeyError, TypeError, UnknownModel):
+        return None  # the upstream answers what it cannot read, as before
+    if route is None or gateway.speaks.get(route.primary.provider) == OPENAI.name:
+        return None
+    return openai_error(
+        400, f"model {body['model']!r} is routed to {route.primary.provider}, which does not serve the Responses API, "
+        "and anyray translates only Chat Completions to Claude: call /v1/chat/completions with this model",
+        param="model", code="model_not_supported")
+
+
+def _setup_hints(gateway: Gateway, wire: str) -> str:
+    return "; ".join(cls.setup_hint(cls.settings_of(gateway.config))
+                     for cls in PROVIDERS.values() if cls.speaks == wire)
 
 
 def _refuse(status: int, message: str) -> Response:

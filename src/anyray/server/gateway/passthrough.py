@@ -37,14 +37,16 @@ async def forward_unchanged(
     cut_event: CutEvent,
     passed_headers: Iterable[str],
     passed_prefix: str | None = None,
+    raw: bytes | None = None,
 ) -> Response:
+    """`raw`: the body, when the caller has already read it (to look at it first)."""
     raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
     try:  # the path as the client sent it, so that what decoding hides (%2e%2e, %2f, %00) is seen
         path = upstream_path(raw_path.decode("latin-1"))
     except UnsafePath as exc:
         return refuse(400, f"this path is not forwarded: {exc}")
     try:
-        raw = await read_body(request, gateway.config.gateway.max_body_bytes)
+        raw = raw if raw is not None else await read_body(request, gateway.config.gateway.max_body_bytes)
     except BodyTooLarge as exc:
         return refuse(413, str(exc))
     try:

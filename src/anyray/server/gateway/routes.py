@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from anyray.providers.base import Endpoint
+from anyray.server.gateway import anthropic_models
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.dialects import ANTHROPIC, OPENAI
 from anyray.server.gateway.dialects.anthropic import PASSED_HEADERS, cut_event_for
@@ -52,10 +53,11 @@ async def anthropic_proxy(request: Request) -> Response:
     """Any other Anthropic path (models, batches, files): forwarded unchanged when a key is configured."""
     gateway: Gateway = request.app.state.gateway
     provider = gateway.proxy_for(ANTHROPIC.name)
-    if provider is None:
-        return ANTHROPIC.error(
-            404, f"{request.url.path} is only served when the Anthropic provider is configured on the gateway"
-        )
+    if provider is None:  # Claude through Vertex only: the models from the route table, the rest refused with why
+        path = request.url.path
+        if request.method == "GET" and (path == "/v1/models" or path.startswith("/v1/models/")):
+            return anthropic_models.models(request)
+        return anthropic_models.not_proxied(request)
     return await forward_unchanged(
         request, gateway, provider, ANTHROPIC.error,
         cut_event_for, PASSED_HEADERS,
