@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
@@ -108,3 +109,15 @@ def test_help_lists_up():
     result = subprocess.run([sys.executable, "-m", "anyray", "--help"], capture_output=True, text=True, env=_env())
     assert result.returncode == 0
     assert "up" in result.stdout
+
+
+def test_shell_completion_completes_commands_and_their_options():
+    anyray = str(Path(sys.executable).parent / "anyray")  # the installed command: completion is keyed by its name
+    env = {**os.environ, "_ANYRAY_COMPLETE": "complete_bash", "COMP_WORDS": "anyray re", "COMP_CWORD": "1"}
+    done = subprocess.run([anyray], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.split() == ["render", "redirect"]
+    env |= {"COMP_WORDS": "anyray render --f", "COMP_CWORD": "2"}
+    done = subprocess.run([anyray], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.split() == ["--force"]
+    script = subprocess.run([anyray, "--show-completion", "bash"], capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "_ANYRAY_COMPLETE=complete_bash" in script.stdout

@@ -29,6 +29,8 @@ def test_render_gke_writes_lists_and_validates(tmp_path):
             validate_k8s(doc)
     hpa = next(yaml.safe_load_all((out / "60-gateway-scaling.yaml").read_text()))
     assert hpa["spec"]["minReplicas"] == 3  # --set reached the config
+    # the default image is local: the cluster cannot pull it, and render says so before anyone applies
+    assert "note: image anyray:0.1.0 names no registry" in result.stdout
     ksa = next(yaml.safe_load_all((out / "10-serviceaccounts.yaml").read_text()))
     assert ksa["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].endswith("@proj-x.iam.gserviceaccount.com")
 

@@ -47,6 +47,8 @@ def keyed_gateway(fake, sa_key_file, start_gateway, url: str, **overrides):
 def test_cli_creates_lists_and_revokes_keys_storing_only_a_hash(store_url):
     made = create_key(store_url, "search", "--name", "indexer")
     admin = create_key(store_url, "platform", "--admin")
+    # the first key changes what every gateway on the store accepts: that key says so, the next does not
+    assert "refuses calls without a gateway key" in made["note"] and "note" not in admin
     assert made["secret"].startswith("ark_") and made["last4"] == made["secret"][-4:]
 
     listed = runner.invoke(app, ["keys", "list", "--store", store_url, "--json"])

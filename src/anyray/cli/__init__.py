@@ -63,8 +63,7 @@ app = typer.Typer(
     cls=LazyGroup,
     help="A self-hosted LLM gateway and a credential-free request optimizer.",
     no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="rich",  # completion on: `anyray --install-completion` (bash, zsh, fish, PowerShell)
 )
 
 

@@ -47,11 +47,6 @@ def deploy_gke(
     rendered = render("gke", config)
     steps = gke.plan(gke.target_from(config, out_dir))
     gateway_url = naming.gateway_cluster_url(d.namespace)
-    if "/" not in d.image.split(":")[0]:
-        rendered.warnings.append(
-            f"image {d.image} names no registry, so the cluster can only run it if its nodes already have it: "
-            "push it to Artifact Registry and pass --image REGION-docker.pkg.dev/PROJECT/REPO/anyray:TAG"
-        )
 
     if dry_run:
         for warning in rendered.warnings:

@@ -27,6 +27,12 @@ StoreOption = typer.Option(None, "--store", help="sqlite:///path or postgresql:/
 ConfigOption = typer.Option(None, "--config", "-c", envvar="ANYRAY_CONFIG", help="anyray.yaml whose store.url to use.")
 
 
+FIRST_KEY_NOTE = (
+    "this is the store's first key: from now on every gateway that reads this store refuses calls without a "
+    "gateway key (auth.required unset means: as soon as a key exists). Give every workload a key, or set "
+    "auth.required: false to keep serving keyless calls")
+
+
 def _open(store_url: str | None, config_path: Path | None) -> tuple[KeyStore, str]:
     url = store_url or load_or_exit(config_path).store.url or default_store_url()
     try:
@@ -52,14 +58,18 @@ def create(
     """Create a key and print its secret once: it is stored only as a hash."""
     keys, url = _open(store_url, config_path)
     try:
+        first = not keys.list()  # revoked keys count: once a store has had a key, keys are asked for
         secret, key = keys.create(team, admin=admin, name=name)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--team") from None
     finally:
         keys.store.close()
+    note = FIRST_KEY_NOTE if first and load_or_exit(config_path).auth.required is None else None
     if as_json:
-        typer.echo(orjson.dumps({**key.as_dict(), "secret": secret}).decode())
+        typer.echo(orjson.dumps({**key.as_dict(), "secret": secret, **({"note": note} if note else {})}).decode())
         return
+    if note:
+        err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     role = " (admin)" if admin else ""
     console.print(f"created [bold]{key.id}[/] for team [bold]{key.team}[/]{role} in {redact(url)}")
     console.print("the secret, shown only now: give it to the workload as its API key")

@@ -130,6 +130,12 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
         warnings.append(
             "deploy.project is unset: the Workload Identity annotation names PROJECT_ID (--set deploy.project=P)"
         )
+    if target == "gke" and "/" not in deploy.image.split(":")[0]:
+        warnings.append(
+            f"image {deploy.image} names no registry, so the cluster can only run it if its nodes already have it: "
+            "push it to Artifact Registry and set it with --image (deploy gke) or --set deploy.image= (render): "
+            "REGION-docker.pkg.dev/PROJECT/REPO/anyray:TAG"
+        )
     if target == "gke" and deploy.replicas > 1 and not deploy.postgres:
         warnings.append(
             f"{deploy.replicas} gateway replicas without deploy.postgres: each replica keeps its own spend records"
