@@ -80,3 +80,21 @@ def test_not_yaml_and_missing_file(tmp_path):
         load_config(path, env={})
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.yaml", env={})
+
+
+def test_a_target_in_another_region_is_a_vertex_target_with_a_location_shape(tmp_path):
+    path = tmp_path / "anyray.yaml"
+    path.write_text("models:\n  claude-*:\n    provider: vertex\n    fallbacks:\n"
+                    "    - {provider: vertex, location: europe-west1}\n    - {provider: anthropic, location: eu}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert any("location is a Vertex region: provider anthropic is served from one place" in why
+               for _, why in info.value.problems)
+    path.write_text("models:\n  claude-*:\n    provider: vertex\n    location: 'europe west1'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert any("expected a Vertex location" in why for _, why in info.value.problems)
+    path.write_text("models:\n  claude-*:\n    provider: vertex\n"
+                    "    fallbacks: [{provider: vertex, location: global}]\n")
+    route = load_config(path, env={}).model_map()["claude-*"]
+    assert (route.key, route.fallbacks[0].key) == ("vertex", "vertex@global")

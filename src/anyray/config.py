@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from anyray import __version__
 
@@ -273,6 +273,27 @@ ProviderName = Literal["anthropic", "vertex", "openai"]
 class ModelTarget(_Section):
     provider: ProviderName
     model: str = Field("{model}", description="upstream model id; {model} is what the client asked for")
+    location: str | None = Field(
+        None, description="vertex only: serve this target from another region than providers.vertex.location "
+        "(a fallback to another region, or `global`, for a regional capacity error)")
+
+    @field_validator("location")
+    @classmethod
+    def _location_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[a-z0-9-]+", v):
+            raise ValueError("expected a Vertex location such as us-east5, europe-west1 or global")
+        return v
+
+    @model_validator(mode="after")
+    def _located_provider(self) -> ModelTarget:
+        if self.location is not None and self.provider != "vertex":
+            raise ValueError(f"location is a Vertex region: provider {self.provider} is served from one place")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The provider instance that serves it: `vertex`, or `vertex@europe-west1` for another region."""
+        return f"{self.provider}@{self.location}" if self.location else self.provider
 
 
 class ModelRoute(ModelTarget):

@@ -15,8 +15,13 @@ from anyray.config import Config, ModelRoute, ModelTarget
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    provider: str
+    provider: str  # the provider's name: what is priced, counted and reported
     model: str
+    key: str = ""  # the provider instance that serves it (`vertex@europe-west1`): what is called
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.provider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,7 @@ def _targets(asked: str, entry: ModelRoute, available: set[str] | None) -> tuple
     chain: list[ModelTarget] = [entry, *entry.fallbacks]
     out = []
     for t in chain:
-        if available is not None and t.provider not in available:
+        if available is not None and t.key not in available:
             continue
-        out.append(Target(t.provider, t.model.replace("{model}", asked)))
+        out.append(Target(t.provider, t.model.replace("{model}", asked), t.key))
     return tuple(out)

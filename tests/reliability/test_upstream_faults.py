@@ -208,6 +208,33 @@ def test_a_provider_without_its_key_is_answered_by_the_gateway_and_its_fallback_
     assert "hello there" in raw.parse().content[0].text
 
 
+def test_a_regional_capacity_error_falls_back_to_the_same_model_in_another_region(stack, fake):
+    """Vertex's 529 on one region (the classic capacity error) is retried, then the route's fallback to the
+    same provider in another region serves it: same project and credentials, that region's endpoint, and
+    the record priced for that region."""
+
+    def regions(config):
+        config["models"]["claude-sonnet-4-5"] = {
+            "provider": "vertex", "model": "claude-sonnet-4-5@20250929",
+            "fallbacks": [{"provider": "vertex", "model": "claude-sonnet-4-5@20250929", "location": "europe-west1"},
+                          {"provider": "vertex", "model": "claude-sonnet-4-5@20250929", "location": "global"}]}
+
+    s = stack(config_edit=regions)
+    fake.inject(529, times=3, path_contains="/locations/us-east5/")
+    fake.inject(529, times=3, path_contains="/locations/europe-west1/")
+    raw = claude(s).messages.with_raw_response.create(model="claude-sonnet-4-5", max_tokens=50, messages=HI)
+    assert raw.headers["x-anyray-provider"] == "vertex" and "hello there" in raw.parse().content[0].text
+    served = "/projects/test-proj/locations/global/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
+    assert sent(fake, "/locations/us-east5/") == 3 and sent(fake, "/locations/europe-west1/") == 3
+    assert [r.path for r in fake.received if ":rawPredict" in r.path][-1] == "/v1" + served
+    assert retries(s.gw, "vertex", "fallback_529") == 2
+    assert sum(1 for r in fake.received if r.path == "/token") == 1  # one token, shared by every region
+
+    (record,) = s.records(1)
+    assert (record["provider"], record["model_used"], record["status"]) == ("vertex", "claude-sonnet-4-5@20250929", 200)
+    assert record["cost_micros"] > 0  # priced: the region's instance reports provider vertex
+
+
 def test_a_client_error_is_neither_retried_nor_sent_to_the_fallback(stack, fake):
     s = stack()
     fake.inject(400, times=1, path_contains=":rawPredict")

@@ -58,8 +58,8 @@ def print_banner(config: Config, gateway: Gateway, console: Console = console, t
     models.add_column("goes to")
     models.add_column("fallbacks")
     for asked, route in config.model_map().items():
-        fallbacks = ", ".join(f"{t.provider}:{t.model}" for t in route.fallbacks) or "-"
-        models.add_row(asked, f"{route.provider}:{route.model}", fallbacks)
+        fallbacks = ", ".join(f"{t.key}:{t.model}" for t in route.fallbacks) or "-"
+        models.add_row(asked, f"{route.key}:{route.model}", fallbacks)
     console.print(models)
 
     url = f"http://{_display_host(config.gateway.host)}:{config.gateway.port}"

@@ -79,9 +79,9 @@ def routing_table(config: Config) -> list[str]:
     width = max((len(asked) for asked in config.model_map()), default=0)
     lines = []
     for asked, route in config.model_map().items():
-        fallbacks = ", ".join(f"{t.provider}:{t.model}" for t in route.fallbacks)
+        fallbacks = ", ".join(f"{t.key}:{t.model}" for t in route.fallbacks)
         then = f"  (then {fallbacks})" if fallbacks else ""
-        lines.append(f"{asked:<{width}}  -> {route.provider}:{route.model}{then}")
+        lines.append(f"{asked:<{width}}  -> {route.key}:{route.model}{then}")
     return lines
 
 

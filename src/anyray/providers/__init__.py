@@ -34,5 +34,12 @@ PROVIDERS: dict[str, type[Provider]] = {
 
 
 def build_providers(config: Config) -> dict[str, Provider]:
-    """Every provider the config wants, ready or not: readiness is reported, not assumed."""
-    return {name: cls(cls.settings_of(config)) for name, cls in PROVIDERS.items() if cls.wanted(config)}
+    """Every provider the config wants, ready or not (readiness is reported, not assumed), and one more instance
+    for each other region a route names (`vertex@europe-west1`), sharing its credentials."""
+    out: dict[str, Provider] = {name: cls(cls.settings_of(config)) for name, cls in PROVIDERS.items()
+                                if cls.wanted(config)}
+    for route in config.model_map().values():
+        for target in (route, *route.fallbacks):
+            if target.location and target.key not in out and target.provider in out:
+                out[target.key] = out[target.provider].elsewhere(target.location)
+    return out

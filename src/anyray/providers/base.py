@@ -164,6 +164,10 @@ class Provider(ABC):
 
     # ---- serving
 
+    def elsewhere(self, location: str) -> Provider:
+        """The same provider served from another region (a route's `location`); only a regional one has it."""
+        raise ValueError(f"provider {self.name} is served from one place: a route cannot name a location for it")
+
     @abstractmethod
     def readiness(self) -> Readiness: ...
 

@@ -94,6 +94,7 @@ class VertexProvider(Provider):
         self.settings = settings
         self.region = settings.location
         self.base_url = (settings.base_url or vertex_base_url(settings.location)).rstrip("/")
+        self._owns_tokens = tokens is None  # a region's instance borrows the main one's credentials
         self.tokens = tokens or GoogleTokenSource(settings.credentials_file, settings.token_refresh_margin_s)
         self._allow_all = "*" in settings.betas
         self._allowed = frozenset(settings.betas)
@@ -175,10 +176,17 @@ class VertexProvider(Provider):
         return out
 
     async def start(self) -> None:
-        await self.tokens.start()
+        if self._owns_tokens:
+            await self.tokens.start()
 
     async def close(self) -> None:
-        await self.tokens.close()
+        if self._owns_tokens:
+            await self.tokens.close()
+
+    def elsewhere(self, location: str) -> VertexProvider:
+        """The same project and credentials in another region: its own endpoint (unless base_url names one
+        for every region, as a Private Service Connect endpoint does), its own learned refusals."""
+        return VertexProvider(self.settings.model_copy(update={"location": location}), tokens=self.tokens)
 
     def readiness(self) -> Readiness:
         if not self.project:

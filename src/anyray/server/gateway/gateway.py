@@ -120,7 +120,7 @@ class Gateway:
         kinds_header = headers.get(KINDS_HEADER)
         kinds = [k.strip() for k in kinds_header.split(",") if k.strip()] if kinds_header is not None else None
         target = route.primary
-        route_info = {"provider": target.provider, "model": target.model, "wire": self.speaks[target.provider]}
+        route_info = {"provider": target.provider, "model": target.model, "wire": self.speaks[target.key]}
         team = self.authenticated_team(headers)
         message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds, team)
         outcome = await self.optimizer.optimize(message)

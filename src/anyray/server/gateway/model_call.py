@@ -106,7 +106,7 @@ async def serve(
         return Response(body, result.status, headers={**result.headers(), **_result_header(call)},
                         media_type="application/json")
     call.target, call.upstream_model = result.target, result.request.model
-    call.region = gateway.providers[result.target.provider].region
+    call.region = gateway.providers[result.target.key].region
     relay = sent.outbound.relay(call.usage, outcome is not None and outcome.cache_key is not None)
 
     def post(answer: dict[str, Any] | None) -> None:
@@ -131,7 +131,7 @@ def _groups(dialect: Dialect, route: Route, speaks: Mapping[str, str]) -> list[t
     once per group), and the fallback crosses to the next group only when the last target failed over."""
     groups: list[tuple[Leg, Route]] = []
     for target in route.targets:
-        leg = dialect.leg(speaks[target.provider])
+        leg = dialect.leg(speaks[target.key])
         if groups and groups[-1][0] is leg:
             groups[-1] = (leg, Route(route.asked, (*groups[-1][1].targets, target)))
         else:
@@ -148,7 +148,7 @@ async def _send(
     for leg, group in _groups(dialect, route, gateway.speaks):
         outbound = leg.outbound(endpoint, payload, raw, headers, gateway.config)
         tool = None
-        wire = WIRES[gateway.speaks[group.primary.provider]]
+        wire = WIRES[gateway.speaks[group.primary.key]]
         if offer and not wire.forced_client_tool(outbound.payload):
             tool = (wire, retrieve_tool.tool_name(wire.tools(outbound.payload)))
             outbound.payload = wire.with_tool(outbound.payload, tool[1], retrieve_tool.DESCRIPTION,

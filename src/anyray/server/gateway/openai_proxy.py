@@ -129,7 +129,7 @@ def _not_openai(gateway: Gateway, raw: bytes) -> Response | None:
         route = gateway.router.resolve(body["model"]) if isinstance(body, dict) else None
     except (orjson.JSONDecodeError, KeyError, TypeError, UnknownModel):
         return None  # the upstream answers what it cannot read, as before
-    if route is None or gateway.speaks.get(route.primary.provider) == OPENAI.name:
+    if route is None or gateway.speaks.get(route.primary.key) == OPENAI.name:
         return None
     return openai_error(
         400, f"model {body['model']!r} is routed to {route.primary.provider}, which does not serve the Responses API, "

@@ -69,7 +69,7 @@ class Forwarder:
         budget = budget or self.retry.budget()
         failure: UpstreamFailure | None = None
         for target in route.targets:
-            provider = self.providers[target.provider]
+            provider = self.providers[target.key]
             result = await self._try(provider, endpoint, payload, target, headers, raw_body, budget)
             if isinstance(result, Opened):
                 return result
