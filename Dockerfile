@@ -10,6 +10,14 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
+# LiteLLM as the front door (deploy.litellm: true): LiteLLM's own image with anyray installed, so its proxy
+# loads the adapter (anyray.adapters.litellm). Built only when asked for:
+#   docker build --target litellm -t anyray-litellm:0.1.0 .
+FROM ghcr.io/berriai/litellm:main-stable AS litellm
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir "$(echo /wheels/anyray-*.whl)" && rm -rf /wheels
+
+# The product image (the last stage: what a plain `docker build` makes).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

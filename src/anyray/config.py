@@ -324,7 +324,8 @@ class DeploySettings(_Section):
     cluster: str = "anyray"
     gsa: str = Field("anyray-gateway", description="Google service account id (or full email) for Vertex")
     litellm: bool = False
-    litellm_image: str = "ghcr.io/berriai/litellm:main-stable"
+    litellm_image: str = Field(f"anyray-litellm:{__version__}", description="LiteLLM with anyray installed: "
+                               "the Dockerfile's litellm stage (docker build --target litellm)")
     postgres: bool = False
     postgres_image: str = "postgres:17-alpine"
     redis: bool = False

@@ -80,6 +80,45 @@ def test_the_dockerfile_runs_a_non_root_user_and_serves_by_command():
     assert int(uid) == RUN_AS
 
 
+def _stages(dockerfile: str) -> dict[str, list[str]]:
+    """Each stage's lines by its name (`FROM image AS name`); the unnamed last one under ''."""
+    out = {}
+    for stage in re.split(r"(?m)^FROM ", dockerfile)[1:]:
+        lines = [line.strip() for line in stage.splitlines()]
+        head = lines[0].split()
+        out[head[2] if len(head) == 3 and head[1].upper() == "AS" else ""] = lines
+    return out
+
+
+def _installed_extras(lines: list[str]) -> set[str]:
+    install = " ".join(line for line in lines if "pip install" in line)
+    found = re.search(r"anyray-\*\.whl\)?\[([a-z0-9,]+)\]", install)
+    return set(found.group(1).split(",")) if found else set()
+
+
+def test_the_image_installs_every_extra_a_rendered_profile_uses_and_litellm_has_its_own_stage():
+    from anyray.config import Config
+    from anyray.deploy.render import render
+    from anyray.extras import EXTRAS
+
+    stages = _stages((ROOT / "Dockerfile").read_text())
+    # the stores a rendering can turn on (the compose profiles, the GKE URLs): the gateway image needs their extras
+    everything = Config.model_validate({"deploy": {"postgres": True, "redis": True, "litellm": True}})
+    profiles = {line.split("=", 1)[1] for line in render("compose", everything).files[".env"].splitlines()
+                if line.startswith("COMPOSE_PROFILES=")}
+    used = {p for p in ",".join(profiles).split(",") if p in EXTRAS and p != "litellm"}
+    assert used == {"postgres", "redis"} and used <= _installed_extras(stages[""])
+    # LiteLLM runs in its own image: LiteLLM's, with the wheel of the build stage installed in it
+    litellm = stages["litellm"]
+    assert litellm[0].startswith("ghcr.io/berriai/litellm:") and "COPY --from=build /wheels /wheels" in litellm
+    assert any("pip install" in line and "/wheels/anyray-*.whl" in line for line in litellm)
+    assert everything.deploy.litellm_image.startswith("anyray-litellm:")
+    compose = yaml.safe_load(render("compose", Config.model_validate(
+        {"deploy": {"litellm": True, "build_context": "/src/anyray"}})).files["compose.yaml"])
+    assert compose["services"]["litellm"]["build"] == {"context": "/src/anyray", "target": "litellm"}
+    assert "build" in compose["services"]["gateway"] and "target" not in compose["services"]["gateway"]["build"]
+
+
 def test_the_build_context_builds_a_wheel_that_carries_the_templates_and_renders(tmp_path):
     context = tmp_path / "context"
     context.mkdir()

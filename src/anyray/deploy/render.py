@@ -130,6 +130,11 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
         warnings.append(
             "deploy.project is unset: the Workload Identity annotation names PROJECT_ID (--set deploy.project=P)"
         )
+    if target == "gke" and deploy.litellm and "/" not in deploy.litellm_image.split(":")[0]:
+        warnings.append(
+            f"image {deploy.litellm_image} names no registry: build it (docker build --target litellm), push it and "
+            "set deploy.litellm_image to where the cluster pulls it"
+        )
     if target == "gke" and "/" not in deploy.image.split(":")[0]:
         warnings.append(
             f"image {deploy.image} names no registry, so the cluster can only run it if its nodes already have it: "
