@@ -205,7 +205,11 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
     texts = ["\n".join(lines[a: b + 1]) for a, b in spans]
     lowered = [t.lower() for t in texts]
     identifiers, _ = salience.query_terms(query)
-    keep = [any(i in t for i in identifiers) for t in lowered]
+    # an identifier names a section when few hold it; one most sections mention (the system every runbook
+    # entry is about) tells them apart no better than a common word, and BM25 ranks them instead
+    few = max(2, len(texts) // 4)
+    naming = [i for i in identifiers if sum(1 for t in lowered if i in t) <= few]
+    keep = [any(i in t for i in naming) for t in lowered]
     scores = _scores(texts, query)
     best = max(scores[1:] if len(scores) > 1 else scores)  # a long preamble (instructions) would set the bar
     if best <= 0 and not any(keep):
