@@ -121,3 +121,14 @@ def test_shell_completion_completes_commands_and_their_options():
     assert done.stdout.split() == ["--force"]
     script = subprocess.run([anyray, "--show-completion", "bash"], capture_output=True, text=True, timeout=60)
     assert script.returncode == 0 and "_ANYRAY_COMPLETE=complete_bash" in script.stdout
+
+
+def test_help_shows_no_type_beside_a_flag():
+    for argv in ([], ["render"], ["deploy", "gke"], ["keys", "create"], ["redirect"]):
+        result = subprocess.run([sys.executable, "-m", "anyray", *argv, "--help"], capture_output=True, text=True,
+                                env={**_env(), "COLUMNS": "120"}, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert "--help" in result.stdout and "<bool>" not in result.stdout, argv
+    render = subprocess.run([sys.executable, "-m", "anyray", "render", "--help"], capture_output=True, text=True,
+                            env={**_env(), "COLUMNS": "120"}, timeout=60)
+    assert "<path>" in render.stdout  # an option that takes a value still says what kind

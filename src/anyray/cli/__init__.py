@@ -37,6 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(TyperGroup):
     """A typer group whose commands are imported on first use."""
 
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        return [_valueless(p) for p in super().get_params(ctx)]
+
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -55,6 +58,24 @@ def as_command(name: str, target: Any) -> Any:  # a click command (typer may ven
         holder.command(name)(target)
         command = typer.main.get_command(holder)
     command.name = name
+    return _plain_flags(command)
+
+
+def _valueless(param: Any) -> Any:
+    """typer's help prints each option's type beside it, `<bool>` too, though a flag takes no value: none."""
+    if getattr(param, "is_flag", False) and not param.metavar:
+        param.metavar = ""
+    return param
+
+
+def _plain_flags(command: Any) -> Any:
+    """Every flag of `command` and of its subcommands, the help option included, shown without a type."""
+    for param in command.params:
+        _valueless(param)
+    help_option = command.get_help_option
+    command.get_help_option = lambda ctx: None if (o := help_option(ctx)) is None else _valueless(o)
+    for sub in getattr(command, "commands", {}).values():
+        _plain_flags(sub)
     return command
 
 
