@@ -200,3 +200,38 @@ spec:
     assert anyray("redirect", "deployment/api", "-f", str(path), "--undo", "-y").exit_code == 0
     restored = YAML(typ="safe").load(path.read_text())
     assert restored == YAML(typ="safe").load(manifest)  # the same data, the secret reference back
+
+
+HEAD = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: checkout\nspec:\n  template:\n    spec:\n"
+        "      containers:\n")
+TRAILING_COMMENTS = {
+    "after the last env entry, at the end of the file": (
+        "        - name: app\n          image: shop/checkout:1.2\n          env:\n            - name: LOG_LEVEL\n"
+        "              value: info\n# trailing comment\n"),
+    "after a value, at the end of the file": (
+        "        - name: app\n          image: shop/checkout:1.2  # pinned\n# end\n"),
+    "after a blank line": (
+        "        - name: app\n          image: shop/checkout:1.2\n          env:\n            - name: A\n"
+        "              value: \"1\"  # one\n\n# trailing comment after a blank line\n"),
+    "at the end of the container": "        - name: app\n          image: shop/checkout:1.2\n          # last word\n",
+    "at the end of an env list, another container after": (
+        "        - name: app\n          image: shop/checkout:1.2\n          env:\n            - name: A\n"
+        "              value: \"1\"\n            # trailing comment in env\n        - name: sidecar\n"
+        "          image: envoy\n"),
+    "between env and the next key": (
+        "        - name: app\n          image: shop/checkout:1.2\n          env:\n            - name: LOG_LEVEL\n"
+        "              value: info  # keep quiet\n          # ports below\n          ports:\n"
+        "            - containerPort: 8080\n"),
+}
+
+
+def test_undo_gives_back_every_trailing_comment_where_it_was(tmp_path: Path, anyray) -> None:
+    """The review saw `--undo` move a trailing comment; these are the places one can trail."""
+    for where, body in TRAILING_COMMENTS.items():
+        path = tmp_path / "deploy.yaml"
+        path.write_text(HEAD + body)
+        done = anyray("redirect", "--file", str(path), "-c", "app", "--gateway-url", GATEWAY, "-y")
+        assert done.exit_code == 0 and path.read_text() != HEAD + body, (where, done.output)
+        undo = anyray("redirect", "--file", str(path), "--undo", "-y")
+        assert undo.exit_code == 0, (where, undo.output)
+        assert path.read_text() == HEAD + body, where
