@@ -176,6 +176,11 @@ class CacheSettings(_Section):
     embeddings_model: str = "text-embedding-3-small"
     similarity_threshold: float = Field(0.92, gt=0, le=1)
 
+    @field_validator("url")
+    @classmethod
+    def _unset_is_memory(cls, v: str) -> str:
+        return v or "memory://"  # `${ANYRAY_REDIS_URL}` where it is not set: the default
+
 
 class StoreSettings(_Section):
     url: str | None = Field(
@@ -198,6 +203,8 @@ class StoreSettings(_Section):
     @field_validator("url")
     @classmethod
     def _url_scheme(cls, v: str | None) -> str | None:
+        if v == "":  # `${ANYRAY_POSTGRES_URL}` where it is not set (the optimizer's container): unset
+            return None
         if v is not None and not v.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("expected sqlite:///path/to/spend.db or postgresql://user@host:5432/db")
         return v

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from anyray.config import load_config
+from anyray.config import Config, load_config
 from anyray.deploy import naming
 from anyray.deploy.render import RUN_AS, manifests, render
 from tests.deploy.conftest import CONFIGS, SECRETS, config_for, validate_compose, validate_k8s
@@ -149,8 +149,10 @@ def test_workload_identity_and_a_credential_free_optimizer(config_name, tmp_path
     assert "envFrom" not in container  # the Secret with provider keys is never given to the optimizer
     # ... only its own service token, from a Secret of its own, required: the pod does not start without one
     token_ref = {"name": naming.OPTIMIZER_TOKEN_SECRET, "key": "ANYRAY_OPTIMIZER_TOKEN"}
-    from_secret = [e for e in container["env"] if "valueFrom" in e]
-    assert [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in from_secret] == [("ANYRAY_OPTIMIZER_TOKEN", token_ref)]
+    from_secret = [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in container["env"] if "valueFrom" in e]
+    cache = [("ANYRAY_REDIS_URL", {"name": naming.SECRET, "key": "ANYRAY_REDIS_URL"})] if config.deploy.redis else []
+    # (and, with deploy.redis, the one key of the shared Secret its response cache needs: never a provider key)
+    assert from_secret == [("ANYRAY_OPTIMIZER_TOKEN", token_ref), *cache]
     # the gateway (and LiteLLM) read the same one, as required, whatever the provider keys' Secret holds
     workloads = [naming.GATEWAY_SERVICE] + ([naming.LITELLM_SERVICE] if config.deploy.litellm else [])
     for name in workloads:
@@ -320,3 +322,37 @@ def test_compose_wires_the_stores_and_mounts_a_vertex_key_read_only(tmp_path):
     )
     assert "PGPASSWORD=" in rendered.files["anyray.env.example"].splitlines()
     assert "POSTGRES_PASSWORD=" in rendered.files["postgres.env.example"].splitlines()
+
+
+def _environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    return env if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+
+
+def test_the_stores_a_rendering_runs_are_the_ones_its_servers_use(tmp_path):
+    """deploy.postgres / deploy.redis start the stores and point the config at them: the gateway's spend
+    store and the optimizer's response cache, as each container loads its config with its own environment."""
+    config = Config.model_validate({"deploy": {"postgres": True, "redis": True, "project": "p"}})
+    rendered = render("compose", config)
+    services = yaml.safe_load(rendered.files["compose.yaml"])["services"]
+    path = tmp_path / "anyray.yaml"
+    path.write_text(rendered.files["anyray.yaml"])
+    gateway = load_config(path, env=_environment(services["gateway"]))
+    optimizer = load_config(path, env=_environment(services["optimizer"]))
+    assert gateway.store.url == "postgresql://anyray@postgres:5432/anyray"
+    assert optimizer.cache.url == "redis://redis:6379/0"
+    assert "redis" in services["optimizer"]["depends_on"]
+    assert "ANYRAY_POSTGRES_URL" not in _environment(services["optimizer"])  # the optimizer gets only its cache
+    # on GKE the same two keys come from the Secret, each to the container that uses it
+    objs = manifests(render("gke", config))
+    for name, wanted in ((naming.GATEWAY_SERVICE, {"ANYRAY_POSTGRES_URL", "ANYRAY_REDIS_URL"}),
+                         (naming.OPTIMIZER_SERVICE, {"ANYRAY_REDIS_URL"})):
+        [container] = _one(objs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        refs = {e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})
+                and e["valueFrom"]["secretKeyRef"]["name"] == naming.SECRET}
+        assert refs == wanted, name
+    # a config that names its own stores keeps them
+    own = Config.model_validate({"deploy": {"postgres": True, "redis": True},
+                                 "store": {"url": "postgresql://db.internal/spend"}, "cache": {"url": "redis://r:1/2"}})
+    runtime = yaml.safe_load(render("compose", own).files["anyray.yaml"])
+    assert (runtime["store"]["url"], runtime["cache"]["url"]) == ("postgresql://db.internal/spend", "redis://r:1/2")

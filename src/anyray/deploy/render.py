@@ -122,6 +122,12 @@ def runtime_config(config: Config, target: Target) -> tuple[dict[str, Any], list
     # The routes the config resolves to here, written out: the containers route exactly as `anyray up`
     # would with this config, whichever provider variables their environment happens to hold.
     data["models"] = {asked: _public(route) for asked, route in config.model_map().items()}
+    # the stores the deployment runs are the ones it uses, unless the config names others: the containers
+    # get the URLs as variables (compose: the services' addresses; GKE: keys of the Secret)
+    if deploy.postgres and not config.store.url:
+        data["store"]["url"] = "${ANYRAY_POSTGRES_URL}"
+    if deploy.redis and config.cache.url == "memory://":
+        data["cache"]["url"] = "${ANYRAY_REDIS_URL}"
     secret_home = "anyray.env" if target == "compose" else "the Secret " + naming.SECRET
     for name, cls in PROVIDERS.items():
         warnings += cls.for_containers(cls.settings_of(config), data["providers"][name], target, deploy.project,
