@@ -160,3 +160,28 @@ def test_spend_table_without_grouping_shows_one_total_row(sqlite_url):
     result = CliRunner().invoke(app, ["spend", "--store", sqlite_url, "--since", "all"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert result.output.count("$1.038789") == 1
+
+
+def test_spend_and_keys_at_80_columns_and_in_a_pipe_cut_no_number_or_id(sqlite_url):
+    """A pipe is 80 columns to rich: columns that do not fit are left out whole (and named), never shown as
+    `$0...` or a key id the revoke command cannot take."""
+    seed(sqlite_url, int(time.time() * 1000))
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    for by in ("team", "model"):
+        done = subprocess.run([sys.executable, "-m", "anyray", "spend", "--store", sqlite_url, "--since", "all",
+                               "--by", by], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "…" not in done.stdout and max(len(line) for line in done.stdout.splitlines()) <= 80
+        assert "$1.038789" in done.stdout and "requests" in done.stdout and "cost" in done.stdout
+        assert "left out at 80 columns:" in done.stdout and "fail-open" in done.stdout.split("left out")[1]
+        if by == "model":  # the model with no price costs something unknown, not $0
+            [unpriced] = [line for line in done.stdout.splitlines() if "claude-new-model" in line]
+            assert "unpriced" in unpriced and "$0.000000 │ $" not in unpriced
+    made = [json.loads(CliRunner().invoke(app, ["keys", "create", "--team", f"team-with-a-long-name-{i}",
+                                                "--name", "the nightly indexer", "--store", sqlite_url,
+                                                "--json"]).output)["id"] for i in range(2)]
+    listed = subprocess.run([sys.executable, "-m", "anyray", "keys", "list", "--store", sqlite_url],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert all(key_id in listed.stdout for key_id in made) and "team-with-a-long-name-1" in listed.stdout
+    assert "…" not in listed.stdout and max(len(line) for line in listed.stdout.splitlines()) <= 80

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from anyray.cli.common import load_or_exit
 from anyray.console.auth import is_loopback
@@ -41,7 +42,7 @@ def console(
             raise typer.Exit(1)
         open_store(url).close()  # fail now, with the reason, rather than on the first page view
     except StoreError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     app = standalone_app(url, host, gateway_url)
     keyring = app.state.console.source.keyring()
@@ -52,7 +53,7 @@ def console(
     try:  # on the gateway's own server (server/http11/), as `anyray up` runs the console inside the gateway
         run(serve_stack([(app, host, port)]))
     except PortInUse as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from anyray.doctor import Check, Situation, access, egress, local, run_checks, store
@@ -55,6 +56,6 @@ def doctor(
         for column in ("check", "status", "found", "fix"):
             table.add_column(column, overflow="fold")
         for r in results:
-            table.add_row(r.check, f"[{_STYLE[r.status]}]{r.status}[/]", r.found, r.fix)
+            table.add_row(escape(r.check), f"[{_STYLE[r.status]}]{r.status}[/]", escape(r.found), escape(r.fix))
         Console(width=max(Console().width, 120)).print(table)
     raise typer.Exit(1 if failed else 0)

@@ -12,9 +12,10 @@ from pathlib import Path
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from anyray.cli.common import load_or_exit
+from anyray.cli.common import fitting, load_or_exit
 from anyray.keys import KeyStore
 from anyray.store import StoreError, default_store_url, open_store
 from anyray.store.postgres import redact
@@ -38,7 +39,7 @@ def _open(store_url: str | None, config_path: Path | None) -> tuple[KeyStore, st
     try:
         return KeyStore(open_store(url)), url
     except StoreError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -93,13 +94,22 @@ def list_keys(
     if as_json:
         typer.echo(orjson.dumps([k.as_dict() for k in rows], option=orjson.OPT_INDENT_2).decode())
         return
+    if not rows:
+        console.print("no gateway keys: the gateway asks for none (unless auth.required is set).")
+        return
+    headers = ["id", "team", "ends with", "name", "admin", "created", "revoked"]  # by importance
+    cells = [[k.id, k.team, f"...{k.last4}", k.name or "-", "yes" if k.admin else "", _when(k.created_ms),
+              _when(k.revoked_ms)] for k in rows]
+    shown = fitting(headers, cells, console.width)
     table = Table(show_edge=False)
-    for column in ("id", "team", "name", "admin", "ends with", "created", "revoked"):
-        table.add_column(column)
-    for k in rows:
-        table.add_row(k.id, k.team, k.name or "-", "yes" if k.admin else "", f"…{k.last4}",
-                      _when(k.created_ms), _when(k.revoked_ms))
-    console.print(table if rows else "no gateway keys: the gateway asks for none (unless auth.required is set).")
+    for i in shown:
+        table.add_column(headers[i], no_wrap=True)
+    for row in cells:
+        table.add_row(*(escape(row[i]) for i in shown))
+    console.print(table)
+    if len(shown) < len(headers):
+        left_out = ", ".join(h for i, h in enumerate(headers) if i not in shown)
+        console.print(f"[dim]left out at {console.width} columns: {left_out} (wider, or --json)[/]")
 
 
 @app.command("revoke")

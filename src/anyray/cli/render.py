@@ -6,6 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from anyray.cli.common import console, err_console
 from anyray.config import Config, ConfigError
@@ -22,10 +23,10 @@ def load_or_exit(config_path: Path | None, sets: list[str]) -> Config:
     try:
         return load_for_render(config_path, sets)
     except ValueError as exc:  # a malformed --set
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     except ConfigError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from anyray.cli.common import err_console, load_or_exit
 from anyray.server.runner import PortInUse, run, serve_stack
@@ -55,7 +56,7 @@ def serve(
     try:
         run(serve_stack([(app, settings.host, settings.port)], on_started=started))
     except PortInUse as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass

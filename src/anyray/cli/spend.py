@@ -15,9 +15,10 @@ from typing import Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from anyray.cli.common import load_or_exit
+from anyray.cli.common import fitting, load_or_exit
 from anyray.pricing import format_usd
 from anyray.store import GROUPS, StoreError, Summary, default_store_url, open_store
 from anyray.store.postgres import redact
@@ -76,39 +77,37 @@ def summary_json(s: Summary) -> dict[str, Any]:
     }
 
 
-def render_table(rows: list[Summary], total: Summary, by: str | None, title: str) -> Table:
+# in order of importance: at 80 columns the first ones are shown, the others left out whole
+COLUMNS = ("requests", "cost", "savings", "input", "output", "cache read", "cache write", "cache hits",
+           "cached input", "p50 ms", "p95 ms", "fail-open")
+
+
+def _cells(s: Summary) -> list[str]:
+    # a group whose every request used a model with no price cost something unknown, never $0
+    cost = "unpriced" if s.unpriced and s.unpriced == s.requests and not s.cost_micros else format_usd(s.cost_micros)
+    return [
+        f"{s.requests:,}", cost, format_usd(s.savings_micros), f"{s.input_tokens:,}",
+        f"{s.output_tokens:,}", f"{s.cache_read_tokens:,}", f"{s.cache_write_tokens:,}", _pct(s.cache_hit_rate),
+        _pct(s.cached_input_ratio), _ms(s.p50_ms), _ms(s.p95_ms), f"{s.fail_open:,}",
+    ]
+
+
+def render_table(rows: list[Summary], total: Summary, by: str | None, title: str,
+                 width: int = 250) -> tuple[Table, list[str]]:
+    """The table that fits `width`, and the columns it left out."""
+    headers = [by, *COLUMNS] if by else list(COLUMNS)
+    body = [[s.group or "-", *_cells(s)] for s in rows] if by else []
+    last = ["total", *_cells(total)] if by else _cells(total)
+    shown = fitting(headers, [*body, last], width)
     table = Table(title=title, title_justify="left", show_edge=False)
+    for i in shown:
+        table.add_column(headers[i], justify="left" if by and i == 0 else "right", no_wrap=True)
+    for row in body:
+        table.add_row(*(escape(row[i]) for i in shown))
     if by:
-        table.add_column(by)
-    for name in ("requests", "input", "output", "cache write", "cache read", "cost", "savings"):
-        table.add_column(name, justify="right")
-    for name in ("cache hits", "cached input", "fail-open", "p50 ms", "p95 ms"):
-        table.add_column(name, justify="right")
-
-    def cells(s: Summary) -> list[str]:
-        return [
-            f"{s.requests:,}",
-            f"{s.input_tokens:,}",
-            f"{s.output_tokens:,}",
-            f"{s.cache_write_tokens:,}",
-            f"{s.cache_read_tokens:,}",
-            format_usd(s.cost_micros),
-            format_usd(s.savings_micros),
-            _pct(s.cache_hit_rate),
-            _pct(s.cached_input_ratio),
-            f"{s.fail_open:,}",
-            _ms(s.p50_ms),
-            _ms(s.p95_ms),
-        ]
-
-    if not by:
-        table.add_row(*cells(total))
-        return table
-    for s in rows:
-        table.add_row(s.group or "-", *cells(s))
-    table.add_section()
-    table.add_row("[bold]total[/]", *cells(total))
-    return table
+        table.add_section()
+    table.add_row(*(("[bold]total[/]" if by and i == 0 else last[i]) for i in shown))
+    return table, [headers[i] for i in range(len(headers)) if i not in shown]
 
 
 def spend(
@@ -129,7 +128,7 @@ def spend(
         try:
             path = sqlite_path(url)
         except StoreError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
         if not path.exists():
             err_console.print(f"[bold red]error:[/] no spend store at {path} (nothing recorded yet, or see --store)")
@@ -137,7 +136,7 @@ def spend(
     try:
         store = open_store(url)
     except StoreError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     try:
         store.migrate()
@@ -158,7 +157,10 @@ def spend(
         typer.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
         return
     when = "all time" if start is None else f"since {start:%Y-%m-%d %H:%M} UTC"
-    console.print(render_table(rows, total, by, f"spend {when}" + (f" by {by}" if by else "")))
+    table, left_out = render_table(rows, total, by, f"spend {when}" + (f" by {by}" if by else ""), console.width)
+    console.print(table)
+    if left_out:
+        console.print(f"[dim]left out at {console.width} columns: {', '.join(left_out)} (wider, or --json)[/]")
     if total.unpriced:
         console.print(f"[yellow]{total.unpriced} request(s) used a model with no price (see pricing.file).[/]")
     if not total.requests:

@@ -114,7 +114,7 @@ def up(
     try:
         gateway = Gateway(config, optimizer_client=default_optimizer_client(config, optimizer))
     except (PricingError, StoreError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     token, token_source = None, None
     if config.optimizer.enabled and not config.optimizer.url:
@@ -131,7 +131,8 @@ def up(
     try:
         run(serve_stack(servers, on_started=started))
     except PortInUse as exc:
-        err_console.print(f"[bold red]error:[/] {exc}. Is another anyray running? Try --port / --optimizer-port.")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}. Is another anyray running? "
+                          "Try --port / --optimizer-port.")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
