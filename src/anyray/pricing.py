@@ -157,6 +157,21 @@ class Cost:
     micros: int
     rates: Rates
     long_context: bool
+    priced_as: str | None = None  # an estimate: the price of this related model (the model itself has none)
+
+
+# Claude model ids name a family and a version, in two spellings: `claude-opus-4-6`, `claude-3-5-haiku`
+_NEW_ID = re.compile(r"^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d+))?$")
+_OLD_ID = re.compile(r"^claude-(\d+)(?:-(\d+))?-(opus|sonnet|haiku)$")
+
+
+def claude_family(model: str) -> tuple[str, tuple[int, int]] | None:
+    """(family, (major, minor)) of a Claude base id, or None: `claude-opus-4-8` -> ("opus", (4, 8))."""
+    if m := _NEW_ID.match(model):
+        return m.group(1), (int(m.group(2)), int(m.group(3) or 0))
+    if m := _OLD_ID.match(model):
+        return m.group(3), (int(m.group(1)), int(m.group(2) or 0))
+    return None
 
 
 class PriceBook:
@@ -164,7 +179,13 @@ class PriceBook:
 
     def __init__(self, table: Mapping[tuple[str, str], Price]) -> None:
         self._table = dict(table)
-        self._resolved: dict[tuple[str, str], Price | None] = {}  # upstream id -> price, skips the regexes
+        self._resolved: dict[tuple[str, str], tuple[Price, str | None] | None] = {}  # skips the regexes
+        # each provider's priced Claude models by family and version: a model released after this table
+        # (Claude Code moves to it the day it ships) is priced as its family's nearest version, marked so
+        self._families: dict[tuple[str, str], list[tuple[tuple[int, int], str]]] = {}
+        for provider, model in self._table:
+            if (found := claude_family(model)) is not None:
+                self._families.setdefault((provider, found[0]), []).append((found[1], model))
 
     @classmethod
     def load(cls, override_file: str | Path | None = None) -> PriceBook:
@@ -179,23 +200,44 @@ class PriceBook:
         return cls(table)
 
     def price(self, provider: str, model: str) -> Price | None:
+        found = self.priced(provider, model)
+        return None if found is None else found[0]
+
+    def priced(self, provider: str, model: str) -> tuple[Price, str | None] | None:
+        """The price, and the model it is borrowed from when it is an estimate (None: the model's own)."""
         key = (provider, model)
         try:
             return self._resolved[key]
         except KeyError:
-            price = self._table.get((provider, base_model_id(model)))
+            found = self._lookup(provider, base_model_id(model))
             if len(self._resolved) < 4096:
-                self._resolved[key] = price
-            return price
+                self._resolved[key] = found
+            return found
+
+    def _lookup(self, provider: str, model: str) -> tuple[Price, str | None] | None:
+        if (price := self._table.get((provider, model))) is not None:
+            return price, None
+        family = claude_family(model)
+        known = self._families.get((provider, family[0])) if family else None
+        if not family or not known:
+            return None
+        same = [m for v, m in known if v == family[1]]
+        if same:  # another spelling of a priced model (`claude-opus-4-0` is `claude-opus-4`)
+            return self._table[(provider, same[0])], None
+        # the nearest version below (a newer release), else the nearest above
+        below = [(v, m) for v, m in known if v < family[1]]
+        _, borrowed = max(below) if below else min(known)
+        return self._table[(provider, borrowed)], borrowed
 
     def models(self) -> list[tuple[str, str]]:
         return sorted(self._table)
 
     def cost(self, provider: str, model: str, usage: Usage, region: str | None = None) -> Cost | None:
         """The request's cost, or None when the model has no price (recorded as unpriced, never as $0)."""
-        price = self.price(provider, model)
-        if price is None:
+        found = self.priced(provider, model)
+        if found is None:
             return None
+        price, priced_as = found
         rates = price.rates_for(usage)
         write_1h = min(usage.cache_creation_1h_input_tokens, usage.cache_creation_input_tokens)
         write_5m = usage.cache_creation_input_tokens - write_1h
@@ -208,7 +250,7 @@ class PriceBook:
         )  # tokens x USD/MTok = micro-dollars
         if price.regional_uplift and region and region != "global":  # only regional endpoints set one
             total *= 1 + price.regional_uplift
-        return Cost(to_micros(total), rates, rates is not price.base)
+        return Cost(to_micros(total), rates, rates is not price.base, priced_as)
 
     def input_saving(
         self, provider: str, model: str, tokens_saved: int, usage: Usage, region: str | None = None

@@ -90,6 +90,37 @@ def test_an_unknown_model_is_unpriced_not_free(book):
     assert book.cost("openai", "claude-haiku-4-5", Usage(input_tokens=10)) is None  # prices are per provider
 
 
+def test_a_claude_model_newer_than_the_table_is_priced_as_its_familys_nearest_version(book):
+    usage = Usage(input_tokens=1000, output_tokens=100)
+    for provider in ("anthropic", "vertex"):
+        newer = book.cost(provider, "claude-opus-4-8", usage)  # Claude Code's default, after the table was written
+        assert newer is not None and newer.priced_as == "claude-opus-4-6"
+        assert newer.micros == book.cost(provider, "claude-opus-4-6", usage).micros
+        assert book.cost(provider, "claude-opus-4-8@20261201", usage).priced_as == "claude-opus-4-6"
+        assert book.cost(provider, "claude-sonnet-5", usage).priced_as == "claude-sonnet-4-6"
+        # another spelling of a priced model is that model, not an estimate: opus 4.0 at opus 4.0's $15/$75
+        alias = book.cost(provider, "claude-opus-4-0", usage)
+        assert alias.priced_as is None and alias.micros == 1000 * 15 + 100 * 75
+        assert book.cost(provider, "claude-sonnet-3-7", usage).priced_as is None
+    assert book.cost("anthropic", "claude-opus-4-6", usage).priced_as is None
+    assert book.cost("openai", "claude-opus-4-8", usage) is None  # no Claude family on that provider
+
+
+def test_every_model_the_installed_claude_code_names_is_priced(book):
+    """The model ids inside the bundled `claude` binary (tests/node, pinned): none may be unpriced, or its
+    users' spend reads $0. A new Claude Code release that names a model this table cannot place fails here."""
+    import re
+
+    binary = Path(__file__).parents[1] / "node" / "node_modules" / "@anthropic-ai" / "claude-code-linux-x64" / "claude"
+    if not binary.exists():
+        binary = Path(__file__).parents[1] / "node" / "node_modules" / "@anthropic-ai" / "claude-code" / "cli.js"
+    named = set(re.findall(rb"claude-(?:opus|sonnet|haiku)-\d+(?:-\d+)?(?:-\d{8})?", binary.read_bytes()))
+    assert len(named) >= 5, "no model ids found: the package layout changed"
+    unpriced = [m.decode() for m in sorted(named)
+                if any(book.cost(p, m.decode(), Usage(input_tokens=1)) is None for p in ("anthropic", "vertex"))]
+    assert unpriced == []
+
+
 def test_a_user_file_overrides_one_entry_and_keeps_the_rest(tmp_path: Path):
     path = tmp_path / "prices.yaml"
     path.write_text("anthropic:\n  claude-haiku-4-5: {input: 0.5, output: 2.5, cache_read: 0.05}\n")

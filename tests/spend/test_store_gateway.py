@@ -246,3 +246,21 @@ def test_a_batch_of_any_size_is_written_whole_and_a_repeated_id_once(store_url, 
         assert rows[-1]["tags"] == {"n": str(size)} and rows[size // 2]["team"] == f"t{(size // 2) % 3}"
     finally:
         store.close()
+
+
+def test_claude_codes_default_model_is_priced_as_an_estimate_and_says_so(fake, sa_key_file, start_gateway,
+                                                                          sqlite_url):
+    """A model released after the price table (claude-opus-4-8, Claude Code's default) costs what its family's
+    nearest version costs, and the record says which price it borrowed; `anyray spend` counts it apart."""
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, store__url=sqlite_url))
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
+    message = client.messages.create(model="claude-opus-4-8", max_tokens=20,
+                                     messages=[{"role": "user", "content": "hi"}])
+    wait_written(gw, 1)
+    [record] = gw.gateway.spend.writer.store.fetch()
+    assert (record["provider"], record["model_used"], record["priced_as"]) == (
+        "vertex", "claude-opus-4-8", "claude-opus-4-6")
+    u = message.usage  # Opus 4.6 on Vertex us-east5: $5 in, $25 out per MTok, plus the 10 % regional uplift
+    assert record["cost_micros"] == round((u.input_tokens * 5 + u.output_tokens * 25) * 1.1)
+    summary = gw.gateway.spend.writer.store.summarize()[0]
+    assert (summary.estimated, summary.unpriced) == (1, 0)

@@ -66,6 +66,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
         "cost_micros": s.cost_micros,
         "cost_usd": format_usd(s.cost_micros).replace("$", "").replace(",", ""),
         "unpriced_requests": s.unpriced,
+        "estimated_requests": s.estimated,
         "savings_micros": s.savings_micros,
         "savings_usd": format_usd(s.savings_micros).replace("$", "").replace(",", ""),
         "cache_hits": s.cache_hits,
@@ -163,5 +164,8 @@ def spend(
         console.print(f"[dim]left out at {console.width} columns: {', '.join(left_out)} (wider, or --json)[/]")
     if total.unpriced:
         console.print(f"[yellow]{total.unpriced} request(s) used a model with no price (see pricing.file).[/]")
+    if total.estimated:
+        console.print(f"[yellow]{total.estimated} request(s) used a model newer than the price table, priced as "
+                      "its family's nearest version (estimated; exact prices: pricing.file).[/]")
     if not total.requests:
         console.print("no requests in this period.")

@@ -44,6 +44,7 @@ class Summary:
     savings_micros: int = 0
     cache_hits: int = 0
     fail_open: int = 0
+    estimated: int = 0  # requests priced as a related model (priced_as)
     p50_ms: float | None = None
     p95_ms: float | None = None
 
@@ -243,7 +244,8 @@ class SpendStore(ABC):
                    SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),
                    SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),
                    SUM(cost_micros), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
-                   SUM(savings_micros), SUM(cache_hit), SUM(fail_open)
+                   SUM(savings_micros), SUM(cache_hit), SUM(fail_open),
+                   SUM(CASE WHEN priced_as IS NOT NULL THEN 1 ELSE 0 END)
             FROM spend_records{where}{"" if by is None else f" GROUP BY {group}"}
         """
         latencies = f"""

@@ -76,6 +76,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE UNIQUE INDEX spend_records_request_id ON spend_records (request_id)",
         ],
     ),
+    (
+        4,
+        "spend_records_priced_as",
+        [
+            # an estimate's source: a model with no price of its own priced as its family's nearest version
+            "ALTER TABLE spend_records ADD COLUMN priced_as TEXT",
+        ],
+    ),
 ]
 
 MIGRATIONS_TABLE = """

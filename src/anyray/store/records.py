@@ -39,6 +39,7 @@ COLUMNS = (
     "cache_hit",
     "fail_open",
     "partial",
+    "priced_as",
 )
 
 _LABEL = re.compile(r"[A-Za-z0-9_.:/@-]{1,64}")
@@ -66,6 +67,7 @@ class SpendRecord:
     cache_write_1h_tokens: int = 0
     cache_read_tokens: int = 0
     cost_micros: int | None = None  # None: the model has no price; never silently $0
+    priced_as: str | None = None  # set: an estimate, at this related model's price (its own is unknown)
     savings_micros: int = 0
     decisions: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float | None = None

@@ -96,9 +96,11 @@ class SpendRecorder:
             usage.cache_read_input_tokens,
         )
         cost_micros: int | None = 0
+        priced_as = None
         if any(tokens):
             cost = self.prices.cost(provider, priced_model, usage, call.region) if provider else None
             cost_micros = cost.micros if cost is not None else None
+            priced_as = cost.priced_as if cost is not None else None
         decisions = sanitize_decisions(call.decisions)
         meta = call.metadata if isinstance(call.metadata, dict) else {}
         raw_tags = meta.get("tags")
@@ -127,6 +129,7 @@ class SpendRecorder:
             cache_write_1h_tokens=usage.cache_creation_1h_input_tokens,
             cache_read_tokens=usage.cache_read_input_tokens,
             cost_micros=cost_micros,
+            priced_as=priced_as,
             savings_micros=self._savings(decisions, provider, priced_model, usage, call.region),
             decisions=decisions,
             latency_ms=None if duration is None else round(duration * 1000, 3),
