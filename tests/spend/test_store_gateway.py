@@ -7,6 +7,7 @@ which also proves records are flushed at shutdown.
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -264,3 +265,27 @@ def test_claude_codes_default_model_is_priced_as_an_estimate_and_says_so(fake, s
     assert record["cost_micros"] == round((u.input_tokens * 5 + u.output_tokens * 25) * 1.1)
     summary = gw.gateway.spend.writer.store.summarize()[0]
     assert (summary.estimated, summary.unpriced) == (1, 0)
+
+
+def test_a_cache_hit_records_the_input_and_output_it_saved(fake, sa_key_file, start_gateway, sqlite_url):
+    """Served from the response cache, no upstream asked: the record costs nothing and saves what the answer it
+    replayed cost (input and output, at the route's model), so the cache's worth shows in `anyray spend`."""
+    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=sqlite_url,
+                                         optimizer__strategies=[{"kind": "semantic_cache", "enabled": True}])
+    gw = start_gateway(config)
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
+    ask = {"model": "claude-sonnet-4-5", "max_tokens": 200, "extra_body": {"temperature": 0},
+           "messages": [{"role": "user", "content": "What is the capital of Peru?"}]}
+    client.messages.create(**ask)
+    optimizer = gw.gateway.optimizer.optimizer
+    deadline = time.monotonic() + 5
+    while optimizer.cache.stats.writes < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert client.messages.with_raw_response.create(**ask).headers["x-anyray-cache"] == "hit"
+    wait_written(gw, 2)
+    first, hit = sorted(gw.gateway.spend.writer.store.fetch(), key=lambda r: r["cache_hit"])
+    assert hit["cache_hit"] and hit["cost_micros"] == 0 and first["cost_micros"] > 0
+    assert hit["savings_micros"] == first["cost_micros"]  # the same answer, the same model and region
+    summary = gw.gateway.spend.writer.store.summarize()[0]
+    assert summary.cache_savings_micros == hit["savings_micros"] and summary.cache_hits == 1

@@ -67,6 +67,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
         "cost_usd": format_usd(s.cost_micros).replace("$", "").replace(",", ""),
         "unpriced_requests": s.unpriced,
         "estimated_requests": s.estimated,
+        "cache_savings_micros": s.cache_savings_micros,
         "savings_micros": s.savings_micros,
         "savings_usd": format_usd(s.savings_micros).replace("$", "").replace(",", ""),
         "cache_hits": s.cache_hits,
@@ -80,7 +81,7 @@ def summary_json(s: Summary) -> dict[str, Any]:
 
 # in order of importance: at 80 columns the first ones are shown, the others left out whole
 COLUMNS = ("requests", "cost", "savings", "input", "output", "cache read", "cache write", "cache hits",
-           "cached input", "p50 ms", "p95 ms", "fail-open")
+           "cache saved", "cached input", "p50 ms", "p95 ms", "fail-open")
 
 
 def _cells(s: Summary) -> list[str]:
@@ -89,7 +90,8 @@ def _cells(s: Summary) -> list[str]:
     return [
         f"{s.requests:,}", cost, format_usd(s.savings_micros), f"{s.input_tokens:,}",
         f"{s.output_tokens:,}", f"{s.cache_read_tokens:,}", f"{s.cache_write_tokens:,}", _pct(s.cache_hit_rate),
-        _pct(s.cached_input_ratio), _ms(s.p50_ms), _ms(s.p95_ms), f"{s.fail_open:,}",
+        format_usd(s.cache_savings_micros), _pct(s.cached_input_ratio), _ms(s.p50_ms), _ms(s.p95_ms),
+        f"{s.fail_open:,}",
     ]
 
 

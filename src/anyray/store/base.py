@@ -45,6 +45,7 @@ class Summary:
     cache_hits: int = 0
     fail_open: int = 0
     estimated: int = 0  # requests priced as a related model (priced_as)
+    cache_savings_micros: int = 0  # the part of savings_micros that cache hits saved
     p50_ms: float | None = None
     p95_ms: float | None = None
 
@@ -245,7 +246,7 @@ class SpendStore(ABC):
                    SUM(input_tokens), SUM(output_tokens), SUM(cache_write_tokens), SUM(cache_read_tokens),
                    SUM(cost_micros), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
                    SUM(savings_micros), SUM(cache_hit), SUM(fail_open),
-                   SUM(CASE WHEN priced_as IS NOT NULL THEN 1 ELSE 0 END)
+                   SUM(CASE WHEN priced_as IS NOT NULL THEN 1 ELSE 0 END), SUM(cache_hit * savings_micros)
             FROM spend_records{where}{"" if by is None else f" GROUP BY {group}"}
         """
         latencies = f"""

@@ -75,6 +75,8 @@ class Call:
     cache_hit: bool = False
     partial: bool = False
     usage: Usage = field(default_factory=Usage)
+    # a cache hit: the usage of the answer it replayed, which no upstream was asked for (the saving)
+    avoided: Usage | None = None
     first_byte_s: float | None = None
     duration_s: float | None = None
 
@@ -88,3 +90,20 @@ class Call:
 
 
 CallListener = Callable[[Call], None]
+
+
+def avoided_usage(raw: Any) -> Usage:
+    """A cached answer's own usage (either API's shape): what replaying it saved the caller from paying for."""
+    usage = Usage()
+    if not isinstance(raw, dict):
+        return usage
+    if "prompt_tokens" in raw or "completion_tokens" in raw:  # OpenAI's shape: its prompt includes cache reads
+        prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+        usage.input_tokens = prompt if isinstance(prompt, int) and prompt > 0 else 0
+        usage.output_tokens = completion if isinstance(completion, int) and completion > 0 else 0
+        return usage
+    for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
+        value = raw.get(name)
+        if isinstance(value, int) and value > 0:
+            setattr(usage, name, value)  # as the original call was billed: asked again, it would be much the same
+    return usage

@@ -87,6 +87,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.forwarder.on_retry = self.metrics.upstream_retry
         self.spend = SpendRecorder.from_config(config, self.metrics)
+        self.spend.regions = {key: provider.region for key, provider in self.providers.items()}
         self.listeners.append(self.spend)
         # gateway keys live beside the spend records, so every replica reads the same set
         self.keys = KeyRing(config.store.url, config.auth.required, config.auth.refresh_s)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import Route, UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
-from anyray.server.gateway.call import Call
+from anyray.server.gateway.call import Call, avoided_usage
 from anyray.server.gateway.dialects import BadAnswer, Dialect, Leg, Outbound, Relay
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
@@ -210,6 +210,7 @@ def _cached_answer(
     body, media_type = replayed
     call.cache_hit = True
     call.upstream_model = str(outcome.cached_response.get("model", ""))
+    call.avoided = avoided_usage(outcome.cached_response.get("usage"))
     call.first_byte()
     call.finish(200)
     gateway.completed(call)

@@ -36,6 +36,7 @@ class SpendRecorder:
         self.prices = prices
         self.metrics = metrics
         self.writer = writer
+        self.regions: dict[str, str | None] = {}  # provider instance -> where it serves (the gateway fills it)
 
     @classmethod
     def from_config(cls, config: Config, metrics: GatewayMetrics) -> SpendRecorder:
@@ -84,6 +85,16 @@ class SpendRecorder:
                 total += self.prices.input_saving(provider, model, saved, usage, region) or 0
         return total
 
+    def _avoided(self, call: Call) -> int:
+        """A cache hit's saving: the replayed answer's input and output, priced at the route's first target
+        (where the call would have gone), in that target's region."""
+        if call.avoided is None or call.route is None:
+            return 0
+        target = call.route.primary
+        region = self.regions.get(target.key)
+        cost = self.prices.cost(target.provider, call.upstream_model or target.model, call.avoided, region)
+        return cost.micros if cost is not None else 0
+
     def build(self, call: Call) -> SpendRecord:
         usage = call.usage
         provider = call.target.provider if call.target is not None else None
@@ -130,7 +141,7 @@ class SpendRecorder:
             cache_read_tokens=usage.cache_read_input_tokens,
             cost_micros=cost_micros,
             priced_as=priced_as,
-            savings_micros=self._savings(decisions, provider, priced_model, usage, call.region),
+            savings_micros=self._savings(decisions, provider, priced_model, usage, call.region) + self._avoided(call),
             decisions=decisions,
             latency_ms=None if duration is None else round(duration * 1000, 3),
             ttfb_ms=None if call.first_byte_s is None else round(call.first_byte_s * 1000, 3),
