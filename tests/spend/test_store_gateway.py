@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import anthropic
+import httpx
 import orjson
 import pytest
 
@@ -289,3 +290,24 @@ def test_a_cache_hit_records_the_input_and_output_it_saved(fake, sa_key_file, st
     assert hit["savings_micros"] == first["cost_micros"]  # the same answer, the same model and region
     summary = gw.gateway.spend.writer.store.summarize()[0]
     assert summary.cache_savings_micros == hit["savings_micros"] and summary.cache_hits == 1
+
+
+def test_a_refused_call_leaves_a_record_of_its_status_and_reason(fake, sa_key_file, start_gateway, sqlite_url):
+    """Refused before any provider was asked (an unknown model, a body that is not JSON): nothing was spent,
+    but the caller's team sees its failed calls, and the spend errors count them."""
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, store__url=sqlite_url))
+    client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0,
+                                 default_headers={"x-anyray-metadata": "team=search"})
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.create(model="no-such-model", max_tokens=5, messages=[{"role": "user", "content": "x"}])
+    # the SDK cannot send a body that is not JSON: a raw client does
+    broken = httpx.post(f"{gw.url}/v1/messages", content=b'{"model": ', headers={"x-api-key": CLIENT_KEY})
+    assert broken.status_code == 400
+    wait_written(gw, 2)
+    records = sorted(gw.gateway.spend.writer.store.fetch(), key=lambda r: r["status"])
+    assert [(r["status"], r["decisions"]) for r in records] == [
+        (400, [{"kind": "refused", "reason": "invalid_json"}]), (404, [{"kind": "refused", "reason": "unknown_model"}])]
+    unknown = records[1]
+    assert (unknown["model_asked"], unknown["team"], unknown["provider"]) == ("no-such-model", "search", None)
+    assert unknown["input_tokens"] == unknown["output_tokens"] == unknown["cost_micros"] == 0
+    assert gw.gateway.spend.writer.store.summarize()[0].errors == 2

@@ -169,18 +169,26 @@ class Gateway:
         return next((p for p in self.providers.values() if p.speaks == wire and p.proxies
                      and p.readiness().ready), None)
 
-    def refused(self, dialect: str, reason: str, response: Response) -> Response:
-        """A model call answered with an error before any provider was asked: counted (no spend record:
-        nothing was spent), then answered."""
+    def refused(self, dialect: str, reason: str, response: Response, call: Call | None = None) -> Response:
+        """A model call answered with an error before any provider was asked: counted, recorded (its status
+        and why, no tokens: nothing was spent, but a team's refused calls are its own to see), answered."""
         self.metrics.refused_inc(dialect, reason)
+        if call is not None:
+            call.finish(response.status_code)
+            self.spend.refusal(call, reason)
         return response
 
-    def busy(self, request: Request) -> Response:
+    def busy(self, request: Request, call: Call | None = None) -> Response:
         """No upstream slot (the gateway's, or the caller's team's) came free in time: a 429 the caller's SDK
         backs off from and retries."""
         team = request.scope.get("state", {}).get(BUSY_KEY) == "team"
-        self.metrics.limit_refused_inc("concurrent_upstream_per_team" if team else "concurrent_upstream")
-        return busy(request.scope, request.headers, self.slots.limit or 0, self.slots.per_team)
+        limit = "concurrent_upstream_per_team" if team else "concurrent_upstream"
+        self.metrics.limit_refused_inc(limit)
+        response = busy(request.scope, request.headers, self.slots.limit or 0, self.slots.per_team)
+        if call is not None:
+            call.finish(response.status_code)
+            self.spend.refusal(call, limit)
+        return response
 
     def completed(self, call: Call) -> None:
         for listener in self.listeners:

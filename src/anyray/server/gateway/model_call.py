@@ -51,7 +51,7 @@ async def serve(
     headers = headers_of(request.scope)
 
     def refused(reason: str, response: Response) -> Response:
-        return gateway.refused(dialect.name, reason, response)
+        return gateway.refused(dialect.name, reason, response, call)
 
     try:
         raw: bytes | None = await read_body(request, gateway.config.gateway.max_body_bytes)
@@ -91,7 +91,7 @@ async def serve(
     # enough to pay for the tool's own tokens)
     offer = _retrievable(gateway, outcome)
     if not await gateway.slots.take(request.scope):
-        return gateway.busy(request)
+        return gateway.busy(request, call)
     try:
         sent = await _send(gateway, dialect, endpoint, payload, raw, route, headers, bool(offer))
     except TranslationError as exc:

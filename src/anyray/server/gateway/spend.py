@@ -70,6 +70,13 @@ class SpendRecorder:
         if self.writer is not None and not self.writer.submit(record):
             self.metrics.spend_dropped.inc()
 
+    def refusal(self, call: Call, reason: str) -> None:
+        """A call the gateway refused itself: a record of its status and reason (the refusal counters are the
+        metric; a finished-request metric counts only calls sent on)."""
+        call.decisions = [{"kind": "refused", "reason": reason}]
+        if self.writer is not None and not self.writer.submit(self.build(call)):
+            self.metrics.spend_dropped.inc()
+
     def _savings(
         self, decisions: list[dict[str, Any]], provider: str | None, model: str, usage: Usage, region: str | None
     ) -> int:
