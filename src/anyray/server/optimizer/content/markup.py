@@ -12,18 +12,22 @@ stays as it is.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from anyray.server.optimizer.content import records
 from anyray.server.optimizer.content.units import Marks, Unit, render
 
 MIN_RECORDS = 6
-# a comment, CDATA or declaration (skipped), else a tag: closing slash, name, attributes, self-closing slash
+# a comment, CDATA or declaration (skipped), else a tag: closing slash, name, attributes, self-closing slash.
+# No part of a tag reaches past the next `<` (XML allows none in an attribute value), so a text full of
+# unclosed `<a "` costs one pass, not one per `<`
 _TAG = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[?!][^>]*>"
-                  r"|<(/?)([A-Za-z_][\w:.-]*)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>", re.S)
+                  r"|<(/?)([A-Za-z_][\w:.-]*)((?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*?)(/?)>", re.S)
 _ATTR = re.compile(r"([A-Za-z_][\w:.-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _LEAF = re.compile(r"<([A-Za-z_][\w:.-]*)[^<>]*>([^<>]{1,80})</\1>")
 _YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?([\w./-]+):(?:\s+(.*?))?\s*$")
@@ -32,7 +36,7 @@ _YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?([\w./-]+):(?:\s+(.*?))?\s*$")
 def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int, tail: int) -> list[str] | None:
     """The text with its markup records thinned, or None when it holds no such collection (or keeps most)."""
     text = "\n".join(lines)
-    found = _xml(text, lines) if "<" in text else None
+    found = _xml(text, lines) if _mostly(lines, lambda x: x.lstrip().startswith("<"), 0.3) else None
     noun = f"<{_element_name(text, lines, found)}> elements" if found is not None else ""
     if found is None:
         found, noun = _yaml(lines), "documents" if any(x.strip() == "---" for x in lines) else "items"
@@ -48,6 +52,12 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int,
     units = [Unit(a, b, k, lab) for (a, b), k, lab in zip(spans, keep, labels, strict=True)]
     indent = lambda u: lines[u.first][: len(lines[u.first]) - len(lines[u.first].lstrip())]  # noqa: E731
     return render(lines, units, marks, noun, indent)
+
+
+def _mostly(lines: list[str], test: Callable[[str], Any], share: float) -> bool:
+    """At least `share` of the non-blank lines pass `test`: a cheap look before a parse."""
+    filled = [x for x in lines if x.strip()]
+    return bool(filled) and sum(1 for x in filled if test(x)) >= len(filled) * share
 
 
 # ------------------------------------------------------------------------------------------------- XML
@@ -121,14 +131,7 @@ def _element_name(text: str, lines: list[str], found: tuple[list[tuple[int, int]
 
 
 def _line_of(starts: list[int], offset: int) -> int:
-    lo, hi = 0, len(starts) - 2
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    return bisect.bisect_right(starts, offset, 0, len(starts) - 1) - 1
 
 
 def _element_fields(start_tag: str, inner: str) -> dict[str, Any]:
@@ -150,7 +153,7 @@ def _yaml(lines: list[str]) -> tuple[list[tuple[int, int]], list[dict[str, Any]]
     """The documents of a `---`-separated stream, or else the items of the outermost block sequence of
     mappings (`- name: ...` at one indentation); each document takes its separator line with it, so a run
     of elided ones is one marker."""
-    if sum(1 for x in lines if _YAML_KEY.match(x)) < len([x for x in lines if x.strip()]) * 0.6:
+    if not _mostly(lines[:60], _YAML_KEY.match, 0.5) or not _mostly(lines, _YAML_KEY.match, 0.6):
         return None
     separators = [i for i, x in enumerate(lines) if x.rstrip() == "---"]
     if len(separators) >= MIN_RECORDS - 1:
