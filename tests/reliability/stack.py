@@ -65,9 +65,10 @@ class Stack:
         wait_until(lambda: len(self.calls) >= n, what=f"{n} finished calls (have {len(self.calls)})")
         return self.calls
 
-    def records(self, expected: int) -> list[dict[str, Any]]:
-        """Stop the gateway (its shutdown flushes the spend queue), then read the store with its own URL."""
-        self.wait_calls(expected)
+    def records(self, expected: int, calls: int | None = None) -> list[dict[str, Any]]:
+        """Stop the gateway (its shutdown flushes the spend queue), then read the store with its own URL.
+        `calls`: how many finished calls to wait for first, when not every record is one (a refusal is not)."""
+        self.wait_calls(expected if calls is None else calls)
         self.gw.server.stop()
         store = open_store(self.store_url)
         try:

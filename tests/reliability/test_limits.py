@@ -150,9 +150,12 @@ def test_past_the_concurrency_limit_a_call_waits_then_gets_a_429_with_retry_afte
     # the slot is free again: the next calls go through
     assert oclient.chat.completions.create(model="gpt-4o", messages=HI).choices[0].message.content
 
-    records = s.records(2)  # refusals are counted in metrics, not written as spend
+    records = s.records(4, calls=2)  # the two refusals are records too: status, reason, nothing spent
     assert [(r["provider"], r["status"], r["partial"]) for r in records] == [
-        ("vertex", 200, False), ("openai", 200, False)]
+        ("vertex", 200, False), (None, 429, False), (None, 429, False), ("openai", 200, False)]
+    assert [r["decisions"] for r in records if r["status"] == 429] == [
+        [{"kind": "refused", "reason": "concurrent_upstream"}]] * 2
+    assert all(r["cost_micros"] == r["input_tokens"] == 0 for r in records if r["status"] == 429)
 
 
 def test_a_slot_is_given_back_on_every_ending(stack, fake):
