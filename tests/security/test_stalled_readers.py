@@ -89,7 +89,9 @@ def test_clients_that_stop_reading_are_cut_and_their_upstream_slots_come_back(fa
 
 
 def test_a_reader_that_keeps_reading_slowly_is_not_cut(fake, sa_key_file, start_gateway):
-    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, gateway__limits={"write_timeout_s": 1}))
+    # a 2 s deadline against a read every 0.1 s: twenty reads of margin (at 1 s, a busy CI machine once
+    # stalled this client long enough to be cut)
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, gateway__limits={"write_timeout_s": 2}))
     small_send_buffers(gw)
     fake.script("word " * 4_000)  # ~230 KB, read in ~3 s: the server's buffer is never empty, never stuck
     with socket.socket() as sock:
