@@ -20,6 +20,7 @@ the marks over. Bound for OpenAI, nothing is marked: OpenAI caches prefixes by i
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import Field
@@ -63,62 +64,78 @@ class PromptCache(Strategy):
             return _openai(request, ctx, params)
         if has_breakpoints(request):
             return NotApplied("client placed its own breakpoints", preserved=["cache_control"])
-        minimum = min_cacheable(ctx.model or str(request.get("model", "")), params.min_tokens)
-        mark = {"type": "ephemeral"} if params.ttl == "5m" else {"type": "ephemeral", "ttl": "1h"}
+        at = _Placement(min_cacheable(ctx.model or str(request.get("model", "")), params.min_tokens), params.ttl)
         new = dict(request)
-        placed: list[str] = []
-        prefix = 0
-        cached_prefix = 0
-
-        tools = request.get("tools")
-        if isinstance(tools, list) and tools and isinstance(tools[-1], dict):
-            prefix += tokens.estimate(tools)
-            if prefix >= minimum:
-                new["tools"] = [*tools[:-1], {**tools[-1], "cache_control": mark}]
-                placed.append("tools")
-                cached_prefix = prefix
+        prefix = at.tools(new, request.get("tools"))
 
         system = request.get("system")
         if system:
             prefix += tokens.estimate(system)
-            if prefix >= minimum:
+            if prefix >= at.minimum:
                 if isinstance(system, str):
-                    new["system"] = [{"type": "text", "text": system, "cache_control": mark}]
-                    placed.append("system")
+                    new["system"] = [{"type": "text", "text": system, "cache_control": at.mark}]
+                    at.place("system", prefix)
                 elif isinstance(system, list) and isinstance(system[-1], dict) and system[-1].get("type") == "text":
-                    new["system"] = [*system[:-1], {**system[-1], "cache_control": mark}]
-                    placed.append("system")
-                cached_prefix = prefix if "system" in placed else cached_prefix
+                    new["system"] = [*system[:-1], {**system[-1], "cache_control": at.mark}]
+                    at.place("system", prefix)
 
         messages = request.get("messages")
         if params.conversation and isinstance(messages, list) and messages:
             sizes = [tokens.estimate(m) for m in messages]
             last = len(messages) - 1
-            candidates = [i for i in (last - 2, last) if i >= 0]
             marked = list(messages)
-            for i in candidates:
-                if len(placed) >= MAX_BREAKPOINTS:
-                    break
-                upto = prefix + sum(sizes[: i + 1])
-                message = _mark_message(messages[i], mark) if upto >= minimum else None
-                if message is not None:
-                    marked[i] = message
-                    placed.append(f"messages[{i - len(messages)}]")
-                    cached_prefix = upto
+            at.messages(marked, ((i, prefix + sum(sizes[: i + 1])) for i in (last - 2, last) if i >= 0),
+                        _mark_message)
             if marked != messages:
                 new["messages"] = marked
 
-        if not placed:
-            return NotApplied(f"prefix shorter than the model's minimum cacheable length ({minimum} tokens)")
-        total = prefix + (sum(tokens.estimate(m) for m in messages) if isinstance(messages, list) else 0)
-        decision = Decision(
-            self.kind,
-            f"placed {len(placed)} breakpoint(s): {', '.join(placed)}",
-            total,
-            total,
-            {"breakpoints": len(placed), "cacheablePrefixTokens": cached_prefix, "minTokens": minimum},
-        )
-        return Applied(new, decision)
+        return at.result(self.kind, new, lambda: prefix + (
+            sum(tokens.estimate(m) for m in messages) if isinstance(messages, list) else 0))
+
+
+class _Placement:
+    """The breakpoints of one request as they are placed, in prompt order, at most MAX_BREAKPOINTS, each only
+    where the prefix up to it reaches the model's minimum: the same bookkeeping for either API's shape."""
+
+    def __init__(self, minimum: int, ttl: str) -> None:
+        self.minimum = minimum
+        self.mark = {"type": "ephemeral"} if ttl == "5m" else {"type": "ephemeral", "ttl": "1h"}
+        self.placed: list[str] = []
+        self.cached_prefix = 0
+
+    def place(self, where: str, upto: int) -> None:
+        self.placed.append(where)
+        self.cached_prefix = upto
+
+    def tools(self, new: dict[str, Any], tools: Any) -> int:
+        """The end of the tools marked when they alone reach the minimum; the prefix they make."""
+        if not (isinstance(tools, list) and tools and isinstance(tools[-1], dict)):
+            return 0
+        prefix = tokens.estimate(tools)
+        if prefix >= self.minimum:
+            new["tools"] = [*tools[:-1], {**tools[-1], "cache_control": self.mark}]
+            self.place("tools", prefix)
+        return prefix
+
+    def messages(self, marked: list[Any], candidates: Iterable[tuple[int, int]],
+                 mark_one: Callable[[Any, dict[str, str]], dict[str, Any] | None]) -> None:
+        """Each (index, prefix up to and with it) in turn, while slots remain, marked in `marked` in place."""
+        for i, upto in candidates:
+            if len(self.placed) >= MAX_BREAKPOINTS:
+                break
+            message = mark_one(marked[i], self.mark) if upto >= self.minimum else None
+            if message is not None:
+                marked[i] = message
+                self.place(f"messages[{i - len(marked)}]", upto)
+
+    def result(self, kind: str, new: dict[str, Any], total: Callable[[], int]) -> Applied | NotApplied:
+        if not self.placed:
+            return NotApplied(f"prefix shorter than the model's minimum cacheable length ({self.minimum} tokens)")
+        size = total()
+        return Applied(new, Decision(kind, f"placed {len(self.placed)} breakpoint(s): {', '.join(self.placed)}",
+                                     size, size, {"breakpoints": len(self.placed),
+                                                  "cacheablePrefixTokens": self.cached_prefix,
+                                                  "minTokens": self.minimum}))
 
 
 def has_breakpoints(request: dict[str, Any]) -> bool:
@@ -185,45 +202,26 @@ def _openai(request: dict[str, Any], ctx: Context, params: PromptCacheParams) ->
     tools = request.get("tools")
     if sum(sizes) + tokens.estimate(tools) < minimum:  # a short chat: no prefix can reach the minimum
         return NotApplied(f"prefix shorter than the model's minimum cacheable length ({minimum} tokens)")
-    mark = {"type": "ephemeral"} if params.ttl == "5m" else {"type": "ephemeral", "ttl": "1h"}
+    at = _Placement(minimum, params.ttl)
     new = dict(request)
-    placed: list[str] = []
-    prefix = cached_prefix = 0
-    if isinstance(tools, list) and tools and isinstance(tools[-1], dict):
-        prefix += tokens.estimate(tools)
-        if prefix >= minimum:
-            new["tools"] = [*tools[:-1], {**tools[-1], "cache_control": mark}]
-            placed.append("tools")
-            cached_prefix = prefix
+    prefix = at.tools(new, tools)
     # Claude's system prompt is every system/developer message, in order: mark the last of them
     systems = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") in ("system", "developer")]
     marked = list(messages)
     if systems:
         prefix += sum(sizes[i] for i in systems)
-        if prefix >= minimum and (m := _mark_part(messages[systems[-1]], mark)) is not None:
+        if prefix >= minimum and (m := _mark_part(messages[systems[-1]], at.mark)) is not None:
             marked[systems[-1]] = m
-            placed.append("system")
-            cached_prefix = prefix
+            at.place("system", prefix)
     rest = [i for i in range(len(messages)) if i not in set(systems)]
     asking = [i for i in rest if isinstance(messages[i], dict) and messages[i].get("role") in ("user", "tool")
               and (i + 1 == len(messages) or messages[i + 1].get("role") != "tool")]  # the ends of client rounds
     if params.conversation:
-        for i in asking[-3::2][::-1] if len(asking) >= 3 else asking[-1:]:  # this round's end, two rounds back
-            if len(placed) >= MAX_BREAKPOINTS:
-                break
-            upto = prefix + sum(sizes[j] for j in rest if j <= i)
-            if upto >= minimum and (m := _mark_part(messages[i], mark)) is not None:
-                marked[i] = m
-                placed.append(f"messages[{i - len(messages)}]")
-                cached_prefix = upto
+        ends = asking[-3::2][::-1] if len(asking) >= 3 else asking[-1:]  # this round's end, two rounds back
+        at.messages(marked, ((i, prefix + sum(sizes[j] for j in rest if j <= i)) for i in ends), _mark_part)
     if marked != messages:
         new["messages"] = marked
-    if not placed:
-        return NotApplied(f"prefix shorter than the model's minimum cacheable length ({minimum} tokens)")
-    total = tokens.estimate(request)
-    decision = Decision("prompt_cache", f"placed {len(placed)} breakpoint(s): {', '.join(placed)}", total, total,
-                        {"breakpoints": len(placed), "cacheablePrefixTokens": cached_prefix, "minTokens": minimum})
-    return Applied(new, decision)
+    return at.result("prompt_cache", new, lambda: tokens.estimate(request))
 
 
 def _mark_part(message: Any, mark: dict[str, str]) -> dict[str, Any] | None:
