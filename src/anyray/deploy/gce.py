@@ -175,8 +175,8 @@ def next_steps(t: Target, addresses: str) -> list[str]:
     internal, external = internal.strip() or "INTERNAL_IP", external.strip()
     local = f"http://localhost:{naming.GATEWAY_PORT}"
     lines = [
-        f"gateway: http://{internal}:{naming.GATEWAY_PORT}  (the VM's internal address: reachable from the VPC"
-        + (f" and {', '.join(t.source_ranges)}" if t.source_ranges else "") + ")",
+        f"gateway: http://{internal}:{naming.GATEWAY_PORT}  (the VM's internal address; the firewall admits "
+        f"{', '.join(t.ranges)} to it)",
         "The VM pulls the images and starts the stack in a minute or two after it boots.",
         "From this machine, through an IAP tunnel (needs roles/iap.tunnelResourceAccessor), in a second terminal:",
         f"  {t.tunnel()}",

@@ -8,7 +8,8 @@ will run without reading YAML inside YAML.
 Why Container-Optimized OS: Docker and the Artifact Registry credential helper come with the image, so a
 VM with no external IP starts the stack from Artifact Registry (Private Google Access) without a
 package mirror; cloud-init reads the user-data. It has no Compose plugin, so Compose runs from the
-official `docker:*-cli` image (which carries it) against the host's Docker.
+official `docker:*-cli` image (which carries it) against the host's Docker. Docker Hub's official images
+(that one, postgres, redis) come from Google's cache of them, `mirror.gcr.io/library/...`.
 
 What differs from the Compose rendering: the gateway is published on the VM's internal address only
 (`${ANYRAY_HOST_IP}`, written at boot from the metadata server), a Vertex key file is dropped (the VM's
@@ -31,7 +32,10 @@ from anyray.deploy.render import Rendered, _env, render
 HOME_DIR = "/var/lib/anyray"  # on the stateful partition: the boot persistent disk, kept across reboots
 STACK_DIR = f"{HOME_DIR}/stack"
 UNIT_PATH = "/etc/systemd/system/anyray.service"
-COMPOSE_IMAGE = "docker:28-cli"  # Docker's official CLI image: it carries the Compose v2 plugin
+# Docker Hub's official images, pulled from Google's cache of them, which a VM without an external address reaches
+# through Private Google Access as it reaches Artifact Registry (Docker Hub itself it cannot reach)
+DOCKER_HUB_CACHE = "mirror.gcr.io/library/"
+COMPOSE_IMAGE = DOCKER_HUB_CACHE + "docker:28-cli"  # Docker's official CLI image: it carries the Compose v2 plugin
 HOST_IP = "${ANYRAY_HOST_IP:?the VM's internal address, written by prepare.sh}"
 IMAGE_FAMILY, IMAGE_PROJECT = "cos-stable", "cos-cloud"
 
@@ -56,6 +60,11 @@ def artifact_repository(image: str) -> Repository | None:
     return Repository(match["location"], match["project"], match["repo"]) if match else None
 
 
+def _via_cache(image: str) -> str:
+    """A Docker Hub official image (`postgres:17-alpine`) as Google's cache serves it; any other as it is."""
+    return DOCKER_HUB_CACHE + image if "/" not in image.split(":")[0] else image
+
+
 def for_vm(config: Config) -> tuple[Config, list[str]]:
     """The config the VM's stack is rendered from, and what was changed to make it so."""
     config = config.for_deployment()
@@ -70,7 +79,10 @@ def for_vm(config: Config) -> tuple[Config, list[str]]:
     if "/" not in deploy.image.split(":")[0]:
         warnings.append(f"image {deploy.image} names no registry, so the VM cannot pull it: push it to Artifact "
                         "Registry and pass --image REGION-docker.pkg.dev/PROJECT/REPO/anyray:TAG")
-    deploy = deploy.model_copy(update={"publish_host": HOST_IP, "build_context": None})
+    deploy = deploy.model_copy(update={
+        "publish_host": HOST_IP, "build_context": None,
+        "postgres_image": _via_cache(deploy.postgres_image), "redis_image": _via_cache(deploy.redis_image),
+    })  # fmt: skip
     providers = config.providers.model_copy(update={"vertex": vertex})
     return config.model_copy(update={"providers": providers, "deploy": deploy}), warnings
 
