@@ -67,12 +67,14 @@ class UnexpectedProbe(Exception):
 # ------------------------------------------------------------------------------------ gcloud's messages
 
 _API_OFF = (
+    re.compile(r"apis/api/(?P<api>[a-z0-9.-]+\.googleapis\.com)"),
     re.compile(r"API \[(?P<api>[a-z0-9.-]+\.googleapis\.com)\] not enabled"),
     re.compile(r"(?P<api>[a-z0-9.-]+\.googleapis\.com) (?:API )?has not been used in project"),
     re.compile(r"SERVICE_DISABLED.*?(?P<api>[a-z0-9.-]+\.googleapis\.com)", re.S),
 )
 _DENIED = re.compile(r"(?:Permission|permission) '?(?P<perm>[a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+)'? (?:denied|is required)|"
                      r"[Rr]equired '(?P<perm2>[a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z]+)' permission")
+_NO_ACT_AS = re.compile(r"does not have access to service account '?(?P<sa>[\w.-]+@[\w.-]+\.gserviceaccount\.com)")
 # the predefined role that grants a permission a deploy needs, as gcloud names the permission
 ROLE_FOR = {
     "iam.serviceAccounts.get": "roles/iam.serviceAccountAdmin",
@@ -118,6 +120,10 @@ def diagnose(stderr: str, argv: Sequence[str]) -> str | None:
         grant = (f" It comes with {role}: gcloud projects add-iam-policy-binding {project} "
                  f"--member user:YOU@EXAMPLE.COM --role {role} (by a project owner)") if role else ""
         return f"Your account lacks the permission {perm} (gcloud auth list shows which account is active).{grant}"
+    if match := _NO_ACT_AS.search(stderr):
+        return (f"Attaching {match['sa']} to the VM needs roles/iam.serviceAccountUser on it: gcloud iam "
+                f"service-accounts add-iam-policy-binding {match['sa']} --project {project} "
+                "--member user:YOU@EXAMPLE.COM --role roles/iam.serviceAccountUser (by a project owner)")
     if "gcloud auth login" in stderr or "You do not currently have an active account" in stderr:
         return "gcloud has no logged-in account: gcloud auth login, then run the deploy again."
     return None
