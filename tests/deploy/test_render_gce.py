@@ -176,9 +176,9 @@ def test_prepare_makes_the_secrets_on_the_vm_once_and_privately(tmp_path, metada
     prepare()
     assert _env_file(stack / "host.env") == {"ANYRAY_HOST_IP": "10.128.0.9"}
     token = _env_file(stack / "optimizer.env")["ANYRAY_OPTIMIZER_TOKEN"]
-    assert re.fullmatch(r"[A-Za-z0-9]{40,}", token)
+    assert re.fullmatch(r"[A-Za-z0-9]{43}", token)
     app = _env_file(stack / "anyray.env")
-    assert len(app["ANYRAY_CONSOLE_SECRET"]) >= 40 and app["ANYRAY_CONSOLE_SECRET"] != token
+    assert re.fullmatch(r"[A-Za-z0-9]{43}", app["ANYRAY_CONSOLE_SECRET"]) and app["ANYRAY_CONSOLE_SECRET"] != token
     secret_files = ["optimizer.env", "anyray.env"] + (["postgres.env"] if postgres else [])
     if postgres:
         assert app["PGPASSWORD"] == _env_file(stack / "postgres.env")["POSTGRES_PASSWORD"]
