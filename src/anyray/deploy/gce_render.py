@@ -74,6 +74,9 @@ def for_vm(config: Config) -> tuple[Config, list[str]]:
         warnings.append("providers.vertex.credentials_file is dropped on GCE: the VM's service account supplies "
                         "the token")
         vertex = vertex.model_copy(update={"credentials_file": None})
+    if not vertex.project and vertex.enabled:
+        warnings.append("no Vertex AI project: the VM's service account has nothing to call; pass --project "
+                        "(deploy gce) or --set deploy.project=P (render)")
     if deploy.build_context:
         warnings.append("deploy.build_context is dropped on GCE: the VM pulls deploy.image, it builds nothing")
     if "/" not in deploy.image.split(":")[0]:
