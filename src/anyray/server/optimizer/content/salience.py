@@ -122,6 +122,16 @@ def query_terms(query: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 ENTRY_SHARE = 0.03
 
 
+@functools.lru_cache(maxsize=8192)
+def kin(word: str) -> tuple[str, ...]:
+    """The words of every family `word` belongs to (by a prefix either way): a walk of FAMILIES per word, once."""
+    out: list[str] = []
+    for key, family in FAMILIES.items():
+        if word.startswith(key) or (len(word) >= 4 and key.startswith(word)):
+            out += family
+    return tuple(out)
+
+
 def anchor_words(query: str, lowered: str, units: int, rare_share: float = 0.1) -> list[str]:
     """The question's terms that single out units of this (lower-cased) text: identifiers when they occur in
     at most half the units, words (and their families) in at most `rare_share` of them (at least 3)."""
@@ -132,9 +142,7 @@ def anchor_words(query: str, lowered: str, units: int, rare_share: float = 0.1) 
     candidates: list[str] = []
     for word in words:
         candidates.append(word)
-        for key, family in FAMILIES.items():
-            if word.startswith(key) or (len(word) >= 4 and key.startswith(word)):
-                candidates += family
+        candidates += kin(word)
     for term in dict.fromkeys(candidates):
         if term not in found and 0 < lowered.count(term) <= limit:
             found.append(term)

@@ -26,6 +26,21 @@ from anyray.server.optimizer.content.units import MARKER
 from anyray.server.optimizer.strategies.base import Context, Params
 from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
 
+_TRACED: dict[tuple[int, int], bool] = {}
+
+
+def _traced(text: str) -> bool:
+    """Whether a text holds a stack trace: asked of every earlier piece for every piece, on every turn (a
+    session's pieces times its pieces), so each text is scanned once. Remembered by its hash and length
+    (a str caches its hash), not by the text, so the memo holds no prompt; bounded."""
+    key = (hash(text), len(text))
+    found = _TRACED.get(key)
+    if found is None:
+        if len(_TRACED) >= 8192:
+            _TRACED.clear()
+        found = _TRACED[key] = TRACE.search(text) is not None
+    return found
+
 
 class CompressionParams(Params):
     min_chars: int = Field(400, ge=0, description="texts shorter than this are left alone")
@@ -65,5 +80,5 @@ class ContextCompression(ContentStrategy):
         knobs = Knobs(min_segment_chars=params.min_segment_chars, head_records=params.head_items,
                       tail_records=params.tail_items, head_lines=params.head_lines, tail_lines=params.tail_lines,
                       prose_top=params.top_paragraphs, min_body_lines=params.min_body_lines, code=params.code)
-        traces = "\n".join(e.text for e in earlier if TRACE.search(e.text))
+        traces = "\n".join(e.text for e in earlier if _traced(e.text))
         return shrink(output, ctx.stash, knobs, traces, ctx.renderings)
