@@ -25,6 +25,8 @@ from anyray.server.optimizer.shared_settings import SharedSettings
 from anyray.server.optimizer.strategies import REGISTRY
 from anyray.server.optimizer.strategies.base import Applied, Context
 from anyray.server.optimizer.strategies.semantic_cache import SemanticCache
+from anyray.server.optimizer.strategies.tool_output import holds_long_text
+from anyray.server.optimizer.worker import Busy, Worker
 
 __all__ = ["ENDPOINTS", "PROTOCOL_VERSION", "Optimizer", "ProtocolError"]
 
@@ -56,6 +58,7 @@ class Optimizer:
         self.renderings = Renderings()
         self._runnable: dict[tuple[int, str], tuple[list[Planned], list[tuple[Planned, str | None]]]] = {}
         self.shared: SharedSettings | None = None
+        self.worker = Worker()
 
     async def start(self) -> None:
         if self.cache is not None:
@@ -73,6 +76,7 @@ class Optimizer:
         await self.shared.start()
 
     async def close(self) -> None:
+        self.worker.close()
         if self.shared is not None:
             await self.shared.close()
             self.shared = None
@@ -97,13 +101,42 @@ class Optimizer:
                       renderings=self.renderings)
         wanted = message.get("enabledKinds")
         plan = self.resolver.plan(ctx.metadata, ctx.model, str(request.get("model", "")))
+        steps = self._steps(plan, wanted, ctx.endpoint)
+        if holds_long_text(request):  # the content strategies have work: in the optimizer's thread
+            try:
+                outcome = await self.worker.run(lambda: self._apply(steps, request, ctx))
+            except Busy:
+                return {"request": request, "decisions": [], "applied": [], "preserved": [],
+                        "skipped": [{"kind": "optimizer", "reason": "busy"}]}
+        else:
+            outcome = self._apply(steps, request, ctx)
+        current, decisions, applied, skipped, preserved, caching = outcome
+        for handle, content in ctx.stashed.items():  # before the answer: a marker's handle must resolve
+            await self.stash.store(handle, content, ctx.metadata.get("team"))
+        for kind in wanted or ():
+            if kind not in REGISTRY:
+                skipped.append({"kind": kind, "reason": "unknown kind"})
+        answer: dict[str, Any] = {"request": current, "decisions": decisions, "applied": applied,
+                                  "skipped": skipped, "preserved": preserved}
+        if ctx.stashed and current is not request:
+            answer["retrievable"] = sorted(ctx.stashed)
+        if caching is not None:
+            await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")),
+                                      message.get("authenticatedTeam"))
+        return answer
+
+    def _apply(self, steps: list[tuple[Planned, str | None]], request: dict[str, Any], ctx: Context) -> tuple[
+            dict[str, Any], list[dict[str, Any]], list[str], list[dict[str, str]], list[str], Planned | None]:
+        """Every step that runs, in order, on the request as the last one left it: (request, decisions,
+        applied, skipped, preserved, the cache step to consult last). Synchronous: it may run in the
+        optimizer's thread (worker.py)."""
         current = request
         decisions: list[dict[str, Any]] = []
         applied: list[str] = []
         skipped: list[dict[str, str]] = []
         preserved: list[str] = []
         caching: Planned | None = None
-        for step, reason in self._steps(plan, wanted, ctx.endpoint):
+        for step, reason in steps:
             if reason is not None:
                 skipped.append({"kind": step.kind, "reason": reason})
                 continue
@@ -124,19 +157,7 @@ class Optimizer:
                 applied.append(step.kind)
             elif not result.quiet:
                 skipped.append({"kind": step.kind, "reason": result.reason})
-        for handle, content in ctx.stashed.items():  # before the answer: a marker's handle must resolve
-            await self.stash.store(handle, content, ctx.metadata.get("team"))
-        for kind in wanted or ():
-            if kind not in REGISTRY:
-                skipped.append({"kind": kind, "reason": "unknown kind"})
-        answer: dict[str, Any] = {"request": current, "decisions": decisions, "applied": applied,
-                                  "skipped": skipped, "preserved": preserved}
-        if ctx.stashed and current is not request:
-            answer["retrievable"] = sorted(ctx.stashed)
-        if caching is not None:
-            await self._consult_cache(answer, caching, ctx, bool(message.get("canShortCircuit")),
-                                      message.get("authenticatedTeam"))
-        return answer
+        return current, decisions, applied, skipped, preserved, caching
 
     def _steps(self, plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[tuple[Planned, str | None]]:
         """The plan's steps with why each does not run (None: it runs), "off" ones left out. Without a

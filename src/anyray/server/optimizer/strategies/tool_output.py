@@ -74,11 +74,16 @@ def _holds_long_text(value: Any, least: int) -> bool:
     return False
 
 
+def holds_long_text(request: dict[str, Any]) -> bool:
+    """Whether the content strategies have anything to look at (a text of `min_chars` or more)."""
+    return (_holds_long_text(request.get("messages"), ContentStrategy.min_chars)
+            or _holds_long_text(request.get("system"), ContentStrategy.min_chars))
+
+
 def _candidates(request: dict[str, Any], ctx: Context) -> list[Piece]:
     # a short chat has no text worth a look: skip the walk, the chained keys and the first-seen lookups (most
     # of the content strategies' cost on a request of a few hundred bytes)
-    if not (_holds_long_text(request.get("messages"), ContentStrategy.min_chars)
-            or _holds_long_text(request.get("system"), ContentStrategy.min_chars)):
+    if not holds_long_text(request):
         return []
     return _seen(pieces(request, str(ctx.metadata.get("team") or "")), ctx)
 
