@@ -14,7 +14,7 @@ import re
 
 from pydantic import Field
 
-from anyray.server.optimizer.content import salience
+from anyray.server.optimizer.content import salience, text_memo
 from anyray.server.optimizer.content.units import Marks
 from anyray.server.optimizer.strategies import elide
 from anyray.server.optimizer.strategies.base import Context, Params
@@ -58,6 +58,20 @@ def _names(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(n for n in found if n))
 
 
+def _count_passes(text: str) -> tuple[int, int]:
+    """(pass/progress lines, lines): asked of every tool result on every turn, so once per text."""
+    lines = text.split("\n")
+    return sum(1 for line in lines if PASS_LINE.match(line) is not None), len(lines)
+
+
+_passes = text_memo.by_text(_count_passes)
+
+
+def _enough_passes(text: str, least: int, share: float) -> bool:
+    passes, lines = _passes(text)
+    return passes >= max(least, lines * share)
+
+
 class DigestParams(Params):
     min_pass_lines: int = Field(8, ge=1, description="fewer recognised pass/progress lines: not a command run")
     min_share: float = Field(0.2, ge=0, le=1, description="share of lines that must be pass/progress lines")
@@ -73,10 +87,10 @@ class CommandDigest(ContentStrategy):
         text = output.text
         if text.startswith(elide.MARKER):
             return None
+        if not _enough_passes(text, params.min_pass_lines, params.min_share):  # most texts are no command run
+            return None
         lines = text.split("\n")
         matched = [PASS_LINE.match(line) is not None for line in lines]
-        if sum(matched) < max(params.min_pass_lines, len(lines) * params.min_share):  # cheap test first
-            return None
         errors = elide.lines_with(text, (), elide.ERRORS)  # a "pass" line that mentions an error stays
         # so does one the question points at: "which test checks X" is answered by a passing test's name
         pattern = salience.anchors(output.query, text.lower(), len(lines), rare_share=0.05)

@@ -19,27 +19,15 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from anyray.server.optimizer.content import siblings
+from anyray.server.optimizer.content import siblings, text_memo
 from anyray.server.optimizer.content.code import TRACE
 from anyray.server.optimizer.content.compress import Knobs, shrink
 from anyray.server.optimizer.content.units import MARKER
 from anyray.server.optimizer.strategies.base import Context, Params
 from anyray.server.optimizer.strategies.tool_output import ContentStrategy, Output
 
-_TRACED: dict[tuple[int, int], bool] = {}
-
-
-def _traced(text: str) -> bool:
-    """Whether a text holds a stack trace: asked of every earlier piece for every piece, on every turn (a
-    session's pieces times its pieces), so each text is scanned once. Remembered by its hash and length
-    (a str caches its hash), not by the text, so the memo holds no prompt; bounded."""
-    key = (hash(text), len(text))
-    found = _TRACED.get(key)
-    if found is None:
-        if len(_TRACED) >= 8192:
-            _TRACED.clear()
-        found = _TRACED[key] = TRACE.search(text) is not None
-    return found
+# asked of every earlier piece for every piece, on every turn (a session's pieces squared): once per text
+_traced = text_memo.by_text(lambda text: TRACE.search(text) is not None)
 
 
 class CompressionParams(Params):
