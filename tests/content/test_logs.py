@@ -86,3 +86,12 @@ def test_a_question_word_on_many_entries_does_not_keep_them_all(optimizer):
     assert sum(1 for x in lines if "retried" in x) == 20
     assert sum(1 for x in out.split("\n") if "retried" in x) < 12
     assert retrieve(optimizer, HANDLE.findall(out)[0]) == log
+
+
+def test_each_line_has_its_own_level_even_when_a_level_field_ends_the_line_above():
+    from anyray.server.optimizer.content.logs import levels
+
+    lines = ["ts=1 msg=start lvl=", "level=warn msg=disk at 91%", "2026-12-07T10:00:00Z ERROR pool exhausted",
+             "no level here", "", '{"severity":"Fatal","msg":"x"}', "x" * 250 + " INFO too far in to count"]
+    assert levels(lines) == ["", "WARN", "ERROR", "", "", "FATAL", ""]
+    assert levels(lines) == [levels([line])[0] for line in lines]  # no line reads another's

@@ -9,8 +9,6 @@ one entry around each kept one (what led to it). Elided runs are counted by leve
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 from collections import Counter
 
@@ -24,6 +22,10 @@ from anyray.server.optimizer.content.units import Marks, Unit, render, widen
 _LEVEL_WORD = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE)\b")
 _LEVEL_FIELD = re.compile(r"\b(?:level|lvl|severity|Level|Severity)[\"']?\s*[:=]\s*[\"']?([A-Za-z]+)")
 _LEVEL_REACH = 200  # a level further into a line is not this line's level
+# at each line's start: the earliest level word or level field in it, or an empty match (findall: one per line)
+# (no part of it can match a newline, so a match never runs into the next line and the list stays aligned)
+_FIELD_ON_ONE_LINE = _LEVEL_FIELD.pattern.replace(r"\s", r"[^\S\n]")
+_FIRST_LEVEL = re.compile(rf"^(?:[^\n]*?(?:{_LEVEL_WORD.pattern}|{_FIELD_ON_ONE_LINE}))?", re.MULTILINE)
 _LEVEL_WORDS = ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERR", "FATAL", "CRIT", "PANIC", "SEVERE")
 _FIELD_WORDS = ("level", "lvl", "severity", "Level", "Severity")
 _BAD_LEVELS = frozenset({"error", "err", "fatal", "critical", "crit", "panic", "severe", "alert", "emerg"})
@@ -43,21 +45,15 @@ def level(line: str) -> str:
 
 
 def levels(firsts: list[str]) -> list[str]:
-    """Each line's level (the first within its first 200 characters), in one pass per pattern, and none at
-    all for a pattern whose words the text does not hold (a plain `in` is a memchr; the regex is not)."""
+    """Each line's level (the first within its first 200 characters): one C-level pass over all the lines,
+    a match at every line's start that takes the earliest level word or level field (or nothing), and no
+    pass at all when the text holds none of the words (a plain `in` is a memchr; the regex is not)."""
     heads = [x[:_LEVEL_REACH] for x in firsts]
     joined = "\n".join(heads)
-    starts = list(itertools.accumulate((len(x) + 1 for x in heads), initial=0))
-    found: list[tuple[int, str]] = [(-1, "")] * len(firsts)
-    for pattern, words in ((_LEVEL_WORD, _LEVEL_WORDS), (_LEVEL_FIELD, _FIELD_WORDS)):
-        if not any(w in joined for w in words):
-            continue
-        for m in pattern.finditer(joined):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            at = m.start() - starts[i]
-            if at < _LEVEL_REACH and (found[i][0] < 0 or at < found[i][0]):
-                found[i] = (at, m.group(1))
-    return [_normal(value) if value else "" for _, value in found]
+    if not any(w in joined for w in (*_LEVEL_WORDS, *_FIELD_WORDS)):
+        return [""] * len(firsts)
+    found = _FIRST_LEVEL.findall(joined)[: len(firsts)]  # one match per line, empty where it has no level
+    return [_normal(word or field) if word or field else "" for word, field in found]
 
 
 _COMMIT = re.compile(r"^commit [0-9a-f]{7,40}\b")
