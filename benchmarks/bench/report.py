@@ -11,6 +11,7 @@ from rich.table import Table
 
 from benchmarks.bench.hol import HolCell
 from benchmarks.bench.run import Cell, Comparison, Soak
+from benchmarks.bench.streams import StreamsCell
 
 # issue 10's targets: throughput ratio to direct at 8 connections, added latency at 1, memory
 RPS_TARGETS = {"anthropic": 0.25, "stream": 0.20, "openai": 0.20}
@@ -106,4 +107,22 @@ def print_hol(console: Console, cells: list[HolCell]) -> None:
         t.add_row(c.target, c.background, str(c.connections), f"{c.interval_s:g}", _ms(c.quiet_p50_ms),
                   _ms(c.quiet_p99_ms), _ms(c.busy_p50_ms), _ms(c.busy_p99_ms), _ms(c.added_p50_ms), _ms(c.added_p99_ms),
                   str(c.background_done), str(c.probe_errors + c.background_errors))
+    console.print(t)
+
+
+def print_streams(console: Console, cells: list[StreamsCell]) -> None:
+    """Streams held open at once: time to first byte, and what each open stream costs the process."""
+    direct = next((c for c in cells if c.target == "direct"), None)
+    t = Table(title="many streams held open at once", title_justify="left")
+    for name in ("target", "streams", "held s", "ok", "errors", "TTFB p50", "TTFB p99", "+TTFB p99", "RSS idle MB",
+                 "RSS open MB", "KB/stream", "fds open", "fds/stream"):
+        t.add_column(name, justify="left" if name == "target" else "right")
+    for c in cells:
+        added = c.ttfb_p99_ms - direct.ttfb_p99_ms if direct is not None and c is not direct else None
+        t.add_row(c.target, f"{c.streams:,}", f"{c.stream_seconds:g}", f"{c.ok:,}", str(c.errors), _ms(c.ttfb_p50_ms),
+                  _ms(c.ttfb_p99_ms), _ms(added), "-" if c.rss_idle_mb is None else f"{c.rss_idle_mb:.0f}",
+                  "-" if c.rss_open_mb is None else f"{c.rss_open_mb:.0f}",
+                  "-" if c.kb_per_stream is None else f"{c.kb_per_stream:.1f}",
+                  "-" if c.fds_open is None else f"{c.fds_open:,}",
+                  "-" if c.fds_per_stream is None else f"{c.fds_per_stream:.2f}")
     console.print(t)

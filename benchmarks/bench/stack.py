@@ -59,8 +59,11 @@ def _post_ok(url: str) -> bool:
 class Stack:
     """Start what was asked for; `targets` maps a name to what to drive. Use as a context manager."""
 
-    def __init__(self, wanted: list[str], work: Path | None = None) -> None:
+    def __init__(self, wanted: list[str], work: Path | None = None, stream_seconds: float = 0.0,
+                 connections: int = 0) -> None:
         self.wanted = wanted
+        self.stream_seconds = stream_seconds  # the fake holds each stream open this long (benchmarks/bench/streams.py)
+        self.connections = connections  # client connections anyray must take at once (0: its defaults)
         self.work = work or Path(tempfile.mkdtemp(prefix="anyray-bench-"))
         self._own_work = work is None
         self.children: list[Child] = []
@@ -81,6 +84,9 @@ class Stack:
         }
         if optimizer_url:
             config["optimizer"] = {"url": optimizer_url}
+        if self.connections:  # a platform engineer raises these for thousands of open streams
+            config["gateway"] = {"limits": {"max_connections": self.connections + 256,
+                                            "max_connections_per_upstream": self.connections + 256}}
         path = self.work / f"{name}.yaml"
         path.write_text(yaml.safe_dump(config))
         return path
@@ -89,7 +95,8 @@ class Stack:
         py = sys.executable
         port = free_port()
         upstream = f"http://127.0.0.1:{port}"
-        lean = self._spawn("upstream", [py, "-m", "anyray.testing.lean", "--port", str(port)])
+        lean = self._spawn("upstream", [py, "-m", "anyray.testing.lean", "--port", str(port),
+                                        "--stream-seconds", str(self.stream_seconds)])
         lean.wait_ready(lambda: _post_ok(upstream + "/v1/messages"), 20)
         self.targets["direct"] = Target("direct", upstream, lean)
         starting: list[tuple[Target, str, float]] = []

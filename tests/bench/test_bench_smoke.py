@@ -125,7 +125,8 @@ def test_the_big_workloads_and_the_head_of_line_pass_run_without_an_error(tmp_pa
     done = subprocess.run(
         [sys.executable, "-m", "anyray", "bench", "--requests", "30", "--warmup", "5", "--connections", "2",
          "--workloads", "claude_code,agent", "--optimizer", "inprocess", "--hol", "agent", "--hol-connections",
-         "2", "--hol-interval", "0.05", "--hol-probes", "40", "--json", str(out)],
+         "2", "--hol-interval", "0.05", "--hol-probes", "40", "--streams", "60", "--stream-seconds", "4",
+         "--stream-rate", "60", "--json", str(out)],
         capture_output=True, text=True, timeout=150, env=env, check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -141,3 +142,10 @@ def test_the_big_workloads_and_the_head_of_line_pass_run_without_an_error(tmp_pa
         assert cell["probes"] == 40 and cell["probe_errors"] == 0 and cell["background_errors"] == 0, cell
         assert cell["background_done"] >= 2, cell  # the big requests did run beside the probes
         assert cell["added_p99_ms"] == round(cell["busy_p99_ms"] - cell["quiet_p99_ms"], 3)
+    # then 60 streams held open 4 s each, on a stack of their own: all answered, two descriptors each in anyray
+    streams = {c["target"]: c for c in report["streams"]}
+    assert set(streams) == {"direct", "anyray"}
+    for cell in streams.values():
+        assert cell["streams"] == 60 and cell["ok"] == 60 and cell["errors"] == 0, cell
+        assert cell["ttfb_p50_ms"] > 0 and cell["fds_open"] >= cell["fds_idle"], cell
+    assert streams["anyray"]["fds_open"] - streams["anyray"]["fds_idle"] >= 60  # its client side, at least

@@ -74,8 +74,12 @@ def bench(
     hol_connections: int = typer.Option(8, "--hol-connections", help="Clients sending the big requests."),
     hol_interval: float = typer.Option(0.25, "--hol-interval", help="Each big-request client's pause (s)."),
     hol_probes: int = typer.Option(1000, "--hol-probes", help="Small calls measured alone and beside them."),
+    streams: int = typer.Option(0, "--streams", help="Then hold this many streams open at once (e.g. 10000)."),
+    stream_seconds: float = typer.Option(60.0, "--stream-seconds", help="How long the fake holds each stream."),
+    stream_rate: float = typer.Option(250.0, "--stream-rate", help="Streams started a second."),
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure here as JSON."),
 ) -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
     bench_command().run(connections, workloads, optimizer, litellm, passthrough, generator, duration, requests,
-                        warmup, soak, rounds, json_out, hol, hol_connections, hol_interval, hol_probes)
+                        warmup, soak, rounds, json_out, hol, hol_connections, hol_interval, hol_probes, streams,
+                        stream_seconds, stream_rate)

@@ -6,7 +6,10 @@ gateway. This one answers the same wire shapes with bytes built once per model: 
 (JSON and SSE, with usage), Vertex `rawPredict` / `streamRawPredict`, and OpenAI chat completions.
 It reads the request body only to find `model` and `stream`; it checks nothing else.
 
-    python -m anyray.testing.lean --port 9999
+    python -m anyray.testing.lean --port 9999 [--stream-seconds 60]
+
+With `--stream-seconds S` a stream answers its head and `message_start` at once, then a `ping` event
+every second for S seconds, then the rest: a model that takes its time, for holding many streams open.
 """
 
 from __future__ import annotations
@@ -64,13 +67,22 @@ def _fixed(body: bytes, content_type: bytes) -> bytes:
     )
 
 
+_SSE_HEAD = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nrequest-id: req_lean\r\n"
+             b"cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n")
+_END = b"0\r\n\r\n"
+
+
+def _chunk(body: bytes) -> bytes:
+    return f"{len(body):x}".encode() + b"\r\n" + body + b"\r\n"
+
+
 def _chunked(body: bytes) -> bytes:
     """One chunk and the terminator: how the API's SSE arrives (chunked, no content-length)."""
-    return (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nrequest-id: req_lean\r\n"
-        b"cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n"
-        + f"{len(body):x}".encode() + b"\r\n" + body + b"\r\n0\r\n\r\n"
-    )
+    return _SSE_HEAD + _chunk(body) + _END
+
+
+_SLOW: set[asyncio.Future[None]] = set()
+_PING = _chunk(b'event: ping\ndata: {"type": "ping"}\n\n')
 
 
 class Answers:
@@ -86,6 +98,16 @@ class Answers:
             found = self._cache[key] = self._build(kind, model.decode(), stream)
         return found
 
+    def slow(self, model: bytes) -> tuple[bytes, bytes]:
+        """A stream in two parts: the head with `message_start`, and the rest with the terminator."""
+        key = ("slow", model, True)
+        found = self._cache.get(key)
+        if found is None:
+            events = stream_events(_message(model.decode()))
+            found = self._cache[key] = _SSE_HEAD + _chunk(events[0]) + b"\0" + _chunk(b"".join(events[1:])) + _END
+        first, _, rest = found.partition(b"\0")
+        return first, rest
+
     @staticmethod
     def _build(kind: str, model: str, stream: bool) -> bytes:
         if kind == "openai":
@@ -97,11 +119,12 @@ class Answers:
 
 
 class _Connection(asyncio.Protocol):
-    __slots__ = ("answers", "body", "counter", "parser", "transport", "url")
+    __slots__ = ("answers", "body", "counter", "parser", "stream_s", "transport", "url")
 
-    def __init__(self, answers: Answers, counter: list[int]) -> None:
+    def __init__(self, answers: Answers, counter: list[int], stream_s: float = 0.0) -> None:
         self.answers = answers
         self.counter = counter
+        self.stream_s = stream_s
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.url = b""
@@ -131,9 +154,26 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         assert self.transport is not None
         self.counter[0] += 1
+        if self.stream_s > 0 and _STREAM.search(b"".join(self.body)):
+            found = _MODEL.search(b"".join(self.body))
+            task = asyncio.ensure_future(self._slowly(found.group(1) if found else b"claude-sonnet-4-5"))
+            _SLOW.add(task)  # held until done (the loop keeps only a weak reference)
+            task.add_done_callback(_SLOW.discard)
+            return
         self.transport.write(self._answer())
         if not self.parser.should_keep_alive():
             self.transport.close()
+
+    async def _slowly(self, model: bytes) -> None:
+        first, rest = self.answers.slow(model)
+        assert self.transport is not None
+        self.transport.write(first)
+        for _ in range(int(self.stream_s)):
+            await asyncio.sleep(1.0)
+            if self.transport.is_closing():
+                return
+            self.transport.write(_PING)
+        self.transport.write(rest)
 
     def _answer(self) -> bytes:
         path = self.url.split(b"?", 1)[0]
@@ -154,9 +194,10 @@ class _Connection(asyncio.Protocol):
 class LeanUpstream:
     """Serve on a socket: `await LeanUpstream().serve(sock)`; `requests` counts the answered ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream_s: float = 0.0) -> None:
         self.answers = Answers()
         self._counter = [0]
+        self.stream_s = stream_s
 
     @property
     def requests(self) -> int:
@@ -164,7 +205,8 @@ class LeanUpstream:
 
     async def serve(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: _Connection(self.answers, self._counter), sock=sock, backlog=1024)
+        server = await loop.create_server(lambda: _Connection(self.answers, self._counter, self.stream_s), sock=sock,
+                                          backlog=4096)
         async with server:
             await server.serve_forever()
 
@@ -173,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m anyray.testing.lean", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9999)
+    parser.add_argument("--stream-seconds", type=float, default=0.0, help="hold each stream open this long")
     args = parser.parse_args(argv)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -181,9 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop
 
-        uvloop.run(LeanUpstream().serve(sock))
+        uvloop.run(LeanUpstream(args.stream_seconds).serve(sock))
     except ImportError:  # pragma: no cover - Windows
-        asyncio.run(LeanUpstream().serve(sock))
+        asyncio.run(LeanUpstream(args.stream_seconds).serve(sock))
     except KeyboardInterrupt:
         pass
 
