@@ -84,6 +84,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE spend_records ADD COLUMN priced_as TEXT",
         ],
     ),
+    (
+        5,
+        "spend_records_key_id",
+        [
+            # which gateway key made the call (its id, never its secret): per-key budgets sum over it
+            "ALTER TABLE spend_records ADD COLUMN key_id TEXT",
+            "CREATE INDEX spend_records_key_ts ON spend_records (key_id, ts_ms)",
+        ],
+    ),
 ]
 
 MIGRATIONS_TABLE = """

@@ -16,6 +16,7 @@ from anyray.providers import PROVIDERS, Provider, build_providers
 from anyray.routing import Route, Router
 from anyray.server.gateway.auth import presented_key
 from anyray.server.gateway.breaker import CircuitBreaker
+from anyray.server.gateway.budgets import BudgetLedger, Over, over_budget
 from anyray.server.gateway.call import Call, CallListener
 from anyray.server.gateway.limits import BUSY_KEY, UpstreamSlots, busy
 from anyray.server.gateway.metrics import GatewayMetrics
@@ -89,11 +90,18 @@ class Gateway:
         self.spend = SpendRecorder.from_config(config, self.metrics)
         self.spend.regions = {key: provider.region for key, provider in self.providers.items()}
         self.listeners.append(self.spend)
+        # budgets: the store's spend sums, re-read in the background, plus this gateway's own calls at once
+        self.budgets = BudgetLedger(config.budgets, config.store.url, self.metrics.registry)
+        if config.budgets.any:
+            self.spend.observers.append(self.budgets.note)
+            if self.spend.writer is not None:
+                self.spend.writer.on_written = self.budgets.written
         # gateway keys live beside the spend records, so every replica reads the same set
         self.keys = KeyRing(config.store.url, config.auth.required, config.auth.refresh_s)
 
     async def start(self) -> None:
         await self.spend.start()
+        await self.budgets.start()  # after the writer applied the migrations its query reads
         await self.keys.start()
         await self.upstream.start()
         await asyncio.gather(*(p.start() for p in self.providers.values()))
@@ -106,6 +114,7 @@ class Gateway:
             await self.optimizer.close()
         await self.upstream.close()
         await self.keys.close()
+        await self.budgets.close()
         await self.spend.close()  # after the last call finished: flushes the queued spend records
 
     async def optimize(
@@ -188,6 +197,14 @@ class Gateway:
         if call is not None:
             call.finish(response.status_code)
             self.spend.refusal(call, limit)
+        return response
+
+    def over_budget(self, dialect: str, call: Call, over: Over) -> Response:
+        """A hard budget limit reached: refused before the optimizer or any upstream, recorded as a refusal."""
+        self.metrics.limit_refused_inc("budget")
+        response = over_budget(dialect, over)
+        call.finish(response.status_code)
+        self.spend.refusal(call, "budget")
         return response
 
     def completed(self, call: Call) -> None:

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import Route, UnknownModel
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
+from anyray.server.gateway.budgets import WARNING_HEADER
 from anyray.server.gateway.call import Call, avoided_usage
 from anyray.server.gateway.dialects import BadAnswer, Dialect, Leg, Outbound, Relay
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
@@ -73,6 +74,13 @@ async def serve(
                        dialect.error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata"))
     call.model_asked = payload["model"]
     call.stream = payload.get("stream") is True
+    call.key_id = (request.scope.get("state") or {}).get("gateway_key_id")
+    verdict = gateway.budgets.admit(call.metadata.get("team"), call.key_id)  # in memory: no query per call
+    if verdict is not None:
+        if verdict.over is not None:
+            return gateway.over_budget(dialect.name, call, verdict.over)
+        if verdict.warnings:
+            call.notices[WARNING_HEADER] = "; ".join(verdict.warnings)
     try:
         route = call.route = gateway.router.resolve(payload["model"])
     except UnknownModel as exc:
@@ -194,7 +202,10 @@ def _loop(
 
 
 def _result_header(call: Call) -> dict[str, str]:
-    return {RESULT_HEADER: orjson.dumps(call.optimization).decode()} if call.optimization else {}
+    """The optimizer's result, and the gateway's notices (a budget warning), on every answer."""
+    if not call.optimization:
+        return call.notices
+    return {RESULT_HEADER: orjson.dumps(call.optimization).decode(), **call.notices}
 
 
 def _cached_answer(
