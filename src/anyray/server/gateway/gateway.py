@@ -28,6 +28,7 @@ from anyray.server.gateway.optimizer_client import (
     build_message,
 )
 from anyray.server.gateway.pipeline import Forwarder
+from anyray.server.gateway.ratelimit import Limited, RateLimiter, rate_limited, redis_url_of
 from anyray.server.gateway.retry import RetryPolicy
 from anyray.server.gateway.spend import SpendRecorder
 from anyray.server.gateway.upstream import UpstreamClient
@@ -96,6 +97,10 @@ class Gateway:
             self.spend.observers.append(self.budgets.note)
             if self.spend.writer is not None:
                 self.spend.writer.on_written = self.budgets.written
+        # rate limits: counted in Redis when one is configured (every replica sees the same counts)
+        self.rate_limits = RateLimiter(config.rate_limits, redis_url_of(config), self.metrics.registry)
+        if config.rate_limits.any:
+            self.listeners.append(self.rate_limits.finished)
         # gateway keys live beside the spend records, so every replica reads the same set
         self.keys = KeyRing(config.store.url, config.auth.required, config.auth.refresh_s)
 
@@ -115,6 +120,7 @@ class Gateway:
         await self.upstream.close()
         await self.keys.close()
         await self.budgets.close()
+        await self.rate_limits.close()
         await self.spend.close()  # after the last call finished: flushes the queued spend records
 
     async def optimize(
@@ -205,6 +211,14 @@ class Gateway:
         response = over_budget(dialect, over)
         call.finish(response.status_code)
         self.spend.refusal(call, "budget")
+        return response
+
+    def rate_limited(self, dialect: str, call: Call, limited: Limited) -> Response:
+        """A rate limit reached: a 429 with retry-after, before the optimizer or any upstream."""
+        self.metrics.limit_refused_inc("rate")
+        response = rate_limited(dialect, limited)
+        call.finish(response.status_code)
+        self.spend.refusal(call, f"rate_{limited.kind}")
         return response
 
     def completed(self, call: Call) -> None:

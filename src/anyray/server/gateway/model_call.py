@@ -81,6 +81,10 @@ async def serve(
             return gateway.over_budget(dialect.name, call, verdict.over)
         if verdict.warnings:
             call.notices[WARNING_HEADER] = "; ".join(verdict.warnings)
+    if gateway.rate_limits.active and endpoint is not Endpoint.COUNT_TOKENS:  # counting tokens costs nothing
+        limited = await gateway.rate_limits.admit(call.metadata.get("team"), call.key_id)
+        if limited is not None:
+            return gateway.rate_limited(dialect.name, call, limited)
     try:
         route = call.route = gateway.router.resolve(payload["model"])
     except UnknownModel as exc:
