@@ -34,7 +34,7 @@ def test_doctor_checks_limit_keys_against_the_store_and_rate_limits_against_the_
     assert checks["budgets"]["status"] == "ok" and "1 team and 2 key budget(s)" in checks["budgets"]["found"]
     keys = checks["limit keys"]
     assert keys["status"] == "warn" and "no such key: key_000000000000" in keys["found"]
-    assert f"revoked: {gone['id']}" in keys["found"] and live["id"] not in keys["found"]
+    assert f"revoked or expired: {gone['id']}" in keys["found"] and live["id"] not in keys["found"]
     rates = checks["rate limits"]
     assert rates["status"] == "warn" and "with 3 replicas" in rates["found"] and "redis_url" in rates["fix"]
 

@@ -54,10 +54,10 @@ def _known_keys(url: str, named: set[str]) -> Result:
     finally:
         store.store.close()
     unknown = sorted(n for n in named if n not in keys)
-    revoked = sorted(n for n in named if n in keys and not keys[n].active)
+    revoked = sorted(n for n in named if n in keys and not keys[n].active)  # revoked or expired
     if unknown or revoked:
         parts = ([f"no such key: {', '.join(unknown)}"] if unknown else []) + (
-            [f"revoked: {', '.join(revoked)}"] if revoked else [])
+            [f"revoked or expired: {', '.join(revoked)}"] if revoked else [])
         return Result("limit keys", "warn", "limits name keys the store does not serve (" + "; ".join(parts) + ")",
                       "check the ids with anyray keys list --all")
     return Result("limit keys", "ok", f"every key id named in the limits exists ({len(named)})")

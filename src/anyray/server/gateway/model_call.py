@@ -20,8 +20,8 @@ from starlette.responses import Response
 
 from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import Route, UnknownModel
+from anyray.server.gateway.admission import admit
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
-from anyray.server.gateway.budgets import WARNING_HEADER
 from anyray.server.gateway.call import Call, avoided_usage
 from anyray.server.gateway.dialects import BadAnswer, Dialect, Leg, Outbound, Relay
 from anyray.server.gateway.gateway import RESULT_HEADER, Gateway
@@ -74,17 +74,9 @@ async def serve(
                        dialect.error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata"))
     call.model_asked = payload["model"]
     call.stream = payload.get("stream") is True
-    call.key_id = (request.scope.get("state") or {}).get("gateway_key_id")
-    verdict = gateway.budgets.admit(call.metadata.get("team"), call.key_id)  # in memory: no query per call
-    if verdict is not None:
-        if verdict.over is not None:
-            return gateway.over_budget(dialect.name, call, verdict.over)
-        if verdict.warnings:
-            call.notices[WARNING_HEADER] = "; ".join(verdict.warnings)
-    if gateway.rate_limits.active and endpoint is not Endpoint.COUNT_TOKENS:  # counting tokens costs nothing
-        limited = await gateway.rate_limits.admit(call.metadata.get("team"), call.key_id)
-        if limited is not None:
-            return gateway.rate_limited(dialect.name, call, limited)
+    # the caller's key, budgets and rate limits: in memory (Redis for shared rate limits), no query per call
+    if (refusal := await admit(gateway, dialect.name, call, request.scope, endpoint)) is not None:
+        return refusal
     try:
         route = call.route = gateway.router.resolve(payload["model"])
     except UnknownModel as exc:
