@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from anyray.server.gateway.pipeline import Forwarder
 from anyray.server.gateway.ratelimit import Limited, RateLimiter, rate_limited, redis_url_of
 from anyray.server.gateway.retry import RetryPolicy
 from anyray.server.gateway.spend import SpendRecorder
+from anyray.server.gateway.tracing import provider_from_env, tracer_of
 from anyray.server.gateway.upstream import UpstreamClient
 from anyray.server.optimizer.engine import Optimizer
 
@@ -67,8 +69,14 @@ class Gateway:
         config: Config,
         providers: Mapping[str, Provider] | None = None,
         optimizer_client: OptimizerClient | None = None,
+        tracer_provider: Any = None,
     ) -> None:
+        """`tracer_provider`: an OpenTelemetry TracerProvider (tests pass one with an in-memory exporter);
+        default: one exporting over OTLP when the OTEL_* variables ask for it, else no tracing."""
         self.config = config
+        self._own_tracing = tracer_provider is None
+        self.tracer_provider = tracer_provider if tracer_provider is not None else provider_from_env(os.environ)
+        self.tracer = tracer_of(self.tracer_provider)
         self.providers = dict(providers) if providers is not None else build_providers(config)
         self.router = Router(config, available=set(self.providers))
         self.speaks = {name: provider.speaks for name, provider in self.providers.items()}
@@ -92,7 +100,8 @@ class Gateway:
         self.spend.regions = {key: provider.region for key, provider in self.providers.items()}
         self.listeners.append(self.spend)
         # budgets: the store's spend sums, re-read in the background, plus this gateway's own calls at once
-        self.budgets = BudgetLedger(config.budgets, config.store.url, self.metrics.registry)
+        store_url = config.store.url if self.spend.writer is not None else None  # a ledger needs records written
+        self.budgets = BudgetLedger(config.budgets, store_url, self.metrics.registry)
         if config.budgets.any:
             self.spend.observers.append(self.budgets.note)
             if self.spend.writer is not None:
@@ -121,6 +130,8 @@ class Gateway:
         await self.keys.close()
         await self.budgets.close()
         await self.rate_limits.close()
+        if self._own_tracing and self.tracer_provider is not None:
+            await asyncio.to_thread(self.tracer_provider.shutdown)  # exports the spans still batched
         await self.spend.close()  # after the last call finished: flushes the queued spend records
 
     async def optimize(

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from anyray.config import Config, RateLimit, RateLimitSettings
 from anyray.errors import anthropic_error
 from anyray.errors_openai import openai_error
+from anyray.extras import need
 from anyray.server.gateway.call import Call
 
 log = logging.getLogger("anyray.ratelimit")
@@ -99,7 +100,9 @@ class RateLimiter:
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.active = settings.any  # nothing configured: the pipeline does not even ask
-        self.redis_url = redis_url
+        self.redis_url = redis_url if self.active else None
+        if self.redis_url is not None:
+            need("redis.asyncio", "redis", "rate limits shared through Redis (rate_limits.redis_url)")
         self.clock = clock
         self._redis: Any = None
         self._script: Any = None
