@@ -39,3 +39,8 @@ def wait_for(predicate, timeout: float = 5.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def at_window_start(window_s: int) -> None:
+    """Wait for a fresh rate-limit window, so the calls that follow share one (a test must not straddle an edge)."""
+    time.sleep(window_s - time.time() % window_s + 0.05)

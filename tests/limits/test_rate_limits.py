@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.conftest import vertex_and_anthropic_config
-from tests.limits.conftest import ASK, CHAT, create_key, wait_for
+from tests.limits.conftest import ASK, CHAT, at_window_start, create_key, wait_for
 
 WINDOW_S = 2
 
@@ -26,11 +26,6 @@ def limited_gateway(fake, sa_key_file, start_gateway, url, **overrides):
     overrides.setdefault("rate_limits__window_s", WINDOW_S)
     config = vertex_and_anthropic_config(fake, sa_key_file, store__url=url, optimizer__enabled=False, **overrides)
     return start_gateway(config)
-
-
-def at_window_start(window_s: int = WINDOW_S) -> None:
-    """Wait for a fresh window, so the calls that follow share one (a test must not straddle an edge)."""
-    time.sleep(window_s - time.time() % window_s + 0.05)
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def test_both_sdks_back_off_on_the_429_and_their_retry_succeeds_in_the_next_wind
     # 30 a minute is one per 2 s window
     gw = limited_gateway(fake, sa_key_file, start_gateway, sqlite_url, rate_limits__keys={key["id"]: {"rpm": 30}})
 
-    at_window_start()
+    at_window_start(WINDOW_S)
     strict = anthropic.Anthropic(base_url=gw.url, api_key=key["secret"], max_retries=0)
     assert strict.messages.create(**ASK).content[0].text
     with pytest.raises(anthropic.RateLimitError) as refused:
@@ -59,7 +54,7 @@ def test_both_sdks_back_off_on_the_429_and_their_retry_succeeds_in_the_next_wind
                                                              f"1 requests per {WINDOW_S}s")
     assert 1 <= int(refused.value.response.headers["retry-after"]) <= WINDOW_S
 
-    at_window_start()
+    at_window_start(WINDOW_S)
     before = upstream_calls(fake)
     patient = anthropic.Anthropic(base_url=gw.url, api_key=key["secret"], max_retries=2)
     assert patient.messages.create(**ASK).content[0].text
@@ -68,7 +63,7 @@ def test_both_sdks_back_off_on_the_429_and_their_retry_succeeds_in_the_next_wind
     assert time.monotonic() - started >= 1.0
     assert upstream_calls(fake) == before + 2  # the refused attempt never reached an upstream
 
-    at_window_start()
+    at_window_start(WINDOW_S)
     gpt = openai.OpenAI(base_url=f"{gw.url}/v1", api_key=key["secret"], max_retries=2)
     assert gpt.chat.completions.create(**CHAT).choices[0].message.content
     started = time.monotonic()
@@ -93,14 +88,14 @@ def test_two_replicas_share_one_count_in_redis_and_would_not_without_it(
     apart = [limited_gateway(fake, sa_key_file, start_gateway, sqlite_url, **limits) for _ in range(2)]
     clients = [anthropic.Anthropic(base_url=gw.url, api_key=key["secret"], max_retries=0) for gw in shared + apart]
 
-    at_window_start()
+    at_window_start(WINDOW_S)
     for client in (clients[0], clients[1], clients[0]):
         client.messages.create(**ASK)
     with pytest.raises(anthropic.RateLimitError) as refused:
         clients[1].messages.create(**ASK)  # the fourth call of the window, on the replica that made only one
     assert f"team {team!r} reached its rate limit of 3 requests" in refused.value.body["error"]["message"]
 
-    at_window_start()
+    at_window_start(WINDOW_S)
     for client in (clients[2], clients[3], clients[2], clients[3]):  # each replica counts alone: 2 each
         client.messages.create(**ASK)
 
