@@ -140,6 +140,7 @@ class BudgetLedger:
         now = datetime.now(UTC)
         self._periods = {p: _Period(SpendSince(_ms(period_bounds(p, now)[0]))) for p in self.periods}
         self._mine: dict[str, _Mine] = {}
+        self._current: dict[str, tuple[int, datetime, float]] = {}  # period -> (start ms, end, end as epoch s)
         self._lock = threading.Lock()  # the writer thread marks records written while the loop counts
         self._store: SpendStore | None = None
         self._task: asyncio.Task[None] | None = None
@@ -168,13 +169,12 @@ class BudgetLedger:
         if not budgets:
             return None
         verdict = Verdict()
-        now = datetime.now(UTC)
         for scope, name, budget in budgets:
-            start, end = period_bounds(budget.period, now)
+            start_ms, end = self._bounds(budget.period)
             period = self._periods[budget.period]
             # a period that just rolled over: the last read summed the previous one; until the next read
             # (within refresh_s) count from zero rather than refuse on last month's money
-            spent = period.spent(scope, name) if period.base.since_ms == _ms(start) else 0
+            spent = period.spent(scope, name) if period.base.since_ms == start_ms else 0
             if spent >= budget.limit_usd * 1e6:
                 verdict.over = Over(scope, name, budget, spent, end)
                 return verdict
@@ -185,6 +185,15 @@ class BudgetLedger:
                     f"{who}: {_usd(spent)} of its {_LABEL[budget.period]} {_usd(budget.limit_usd * 1e6)} spent "
                     f"(soft limit {_usd(budget.soft_usd * 1e6)}; resets {end:%Y-%m-%d} UTC)"))
         return verdict
+
+    def _bounds(self, period: str) -> tuple[int, datetime]:
+        """The current period's start (epoch ms) and end, worked out once per period, not per call."""
+        cached = self._current.get(period)
+        now = time.time()
+        if cached is None or now >= cached[2]:
+            start, end = period_bounds(period, datetime.fromtimestamp(now, UTC))
+            cached = self._current[period] = (_ms(start), end, end.timestamp())
+        return cached[0], cached[1]
 
     def _budgets_of(self, team: str | None, key_id: str | None) -> list[tuple[str, str, Budget]]:
         found = []
