@@ -66,5 +66,7 @@ def test_two_replicas_on_one_postgres_overshoot_a_budget_by_at_most_the_document
     print(f"\nbudget ${LIMIT_USD}: {sum(answered)} calls answered ({answered}), per call {per_call} micro-USD, "
           f"overshoot {overshoot:.0f} micro-USD = {overshoot / per_call:.1f} calls; bound {bound_calls:.1f} calls "
           f"({rate:.0f} calls/s per replica, refresh {REFRESH_S}s)")
-    assert sum(spent) >= LIMIT_USD * 1e6 - per_call  # the budget was used, not refused early
+    # not refused early either, beyond what the ledger may count twice for one read: the records of a write
+    # committed while that read ran (one writer batch, the calls of about one linger)
+    assert -overshoot <= (rate * WRITER_LAG_S + 1) * per_call
     assert overshoot <= bound_calls * per_call

@@ -122,3 +122,29 @@ def test_periods_are_utc_calendar_periods(period, now, start, end):
     got = period_bounds(period, moment)
     assert [d.strftime("%Y-%m-%d") for d in got] == [start, end]
     assert time.time() > 0
+
+
+def test_a_new_period_starts_from_zero_and_counts_its_own_calls():
+    from prometheus_client import CollectorRegistry
+
+    from anyray.config import BudgetSettings
+    from anyray.server.gateway.budgets import BudgetLedger
+    from anyray.store import SpendRecord
+
+    now = [datetime(2026, 3, 15, 23, 59, 58, tzinfo=UTC).timestamp()]
+    ledger = BudgetLedger(BudgetSettings(teams={"search": {"limit_usd": 1, "period": "day"}}), None,
+                          CollectorRegistry(), clock=lambda: now[0])
+
+    def spend(micros: int) -> None:
+        ledger.note(SpendRecord(ts_ms=int(now[0] * 1000), request_id=str(now[0]), dialect="anthropic",
+                                endpoint="messages", model_asked="m", status=200, team="search", cost_micros=micros))
+
+    spend(1_500_000)
+    over = ledger.check("search", None).over
+    assert over is not None and over.resets == datetime(2026, 3, 16, tzinfo=UTC)
+    now[0] += 3  # past midnight UTC
+    assert ledger.check("search", None).over is None
+    spend(600_000)
+    spend(500_000)
+    assert ledger.check("search", None).over.spent_micros == 1_100_000
+    assert [ratio for *_, ratio in ledger.used()] == [1.1]

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -133,11 +133,15 @@ class _Period:
 class BudgetLedger:
     """What each budgeted team and key has spent in its current period, as this gateway knows it."""
 
-    def __init__(self, settings: BudgetSettings, store_url: str | None, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, settings: BudgetSettings, store_url: str | None, registry: CollectorRegistry,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.store_url = store_url if settings.any else None
+        self.clock = clock
         self.periods = {b.period for b in (*settings.teams.values(), *settings.keys.values())}
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(clock(), UTC)
         self._periods = {p: _Period(SpendSince(_ms(period_bounds(p, now)[0]))) for p in self.periods}
         self._mine: dict[str, _Mine] = {}
         self._current: dict[str, tuple[int, datetime, float]] = {}  # period -> (start ms, end, end as epoch s)
@@ -170,11 +174,8 @@ class BudgetLedger:
             return None
         verdict = Verdict()
         for scope, name, budget in budgets:
-            start_ms, end = self._bounds(budget.period)
-            period = self._periods[budget.period]
-            # a period that just rolled over: the last read summed the previous one; until the next read
-            # (within refresh_s) count from zero rather than refuse on last month's money
-            spent = period.spent(scope, name) if period.base.since_ms == start_ms else 0
+            period, end = self._period(budget.period)
+            spent = period.spent(scope, name)
             if spent >= budget.limit_usd * 1e6:
                 verdict.over = Over(scope, name, budget, spent, end)
                 return verdict
@@ -186,14 +187,22 @@ class BudgetLedger:
                     f"(soft limit {_usd(budget.soft_usd * 1e6)}; resets {end:%Y-%m-%d} UTC)"))
         return verdict
 
-    def _bounds(self, period: str) -> tuple[int, datetime]:
-        """The current period's start (epoch ms) and end, worked out once per period, not per call."""
-        cached = self._current.get(period)
-        now = time.time()
+    def _period(self, name: str) -> tuple[_Period, datetime]:
+        """The current period's counts and its end. Its bounds are worked out once per period, not per call; when
+        it has just begun, the counts start again from this gateway's own calls in it (the store's sums for it
+        follow at the next read, within refresh_s), not from last period's money."""
+        cached = self._current.get(name)
+        now = self.clock()
         if cached is None or now >= cached[2]:
-            start, end = period_bounds(period, datetime.fromtimestamp(now, UTC))
-            cached = self._current[period] = (_ms(start), end, end.timestamp())
-        return cached[0], cached[1]
+            start, end = period_bounds(name, datetime.fromtimestamp(now, UTC))
+            cached = self._current[name] = (_ms(start), end, end.timestamp())
+        period = self._periods[name]
+        if period.base.since_ms < cached[0]:
+            with self._lock:
+                period = self._periods[name] = _Period(SpendSince(cached[0]))
+                for entry in self._mine.values():
+                    period.add(entry)
+        return period, cached[1]
 
     def _budgets_of(self, team: str | None, key_id: str | None) -> list[tuple[str, str, Budget]]:
         found = []
@@ -234,7 +243,7 @@ class BudgetLedger:
         if self._store is None:
             self._store = open_store(self.store_url, lazy=True)
         began = time.monotonic()
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(self.clock(), UTC)
         bases = {p: spend_since(self._store, _ms(period_bounds(p, now)[0])) for p in self.periods}
         with self._lock:
             # committed before this read began: the sums above include them
@@ -281,12 +290,9 @@ class BudgetLedger:
 
     def used(self) -> Iterator[tuple[str, str, str, float]]:
         """(scope, name, period, spent / limit) for every configured budget."""
-        now = datetime.now(UTC)
         for scope, budgets in (("team", self.settings.teams), ("key", self.settings.keys)):
             for name, budget in budgets.items():
-                period = self._periods[budget.period]
-                current = period.base.since_ms == _ms(period_bounds(budget.period, now)[0])
-                spent = period.spent(scope, name) if current else 0
+                spent = self._period(budget.period)[0].spent(scope, name)
                 yield scope, name, budget.period, spent / (budget.limit_usd * 1e6)
 
 
