@@ -11,7 +11,9 @@ import orjson
 import typer
 from rich.console import Console
 
-from benchmarks.bench.report import check_targets, machine, print_report
+from benchmarks.bench.hol import HolCell, measure_hol
+from benchmarks.bench.hol import as_json as hol_json
+from benchmarks.bench.report import check_targets, machine, print_hol, print_report
 from benchmarks.bench.run import Cell, Options, as_json, compare, pick_generator, run_all
 from benchmarks.bench.scenarios import SCENARIOS
 from benchmarks.bench.stack import Stack, litellm_installed
@@ -34,10 +36,14 @@ def _names(value: str, allowed: tuple[str, ...] | list[str], what: str) -> list[
 
 
 def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthrough: bool, generator: str,
-        duration: float, requests: int | None, warmup: int, soak: int, rounds: int, json_out: Path | None) -> None:
+        duration: float, requests: int | None, warmup: int, soak: int, rounds: int, json_out: Path | None,
+        hol: str | None = None, hol_connections: int = 8, hol_interval: float = 0.25,
+        hol_probes: int = 1000) -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
     conns = _ints(connections)
-    scenarios = _names(workloads, list(SCENARIOS), "workload")
+    scenarios = _names(workloads, list(SCENARIOS), "workload") if workloads else []
+    if hol is not None:
+        _names(hol, ["claude_code", "agent"], "--hol workload")
     where = {"inprocess": ["anyray"], "http": ["anyray-http"], "both": ["anyray", "anyray-http"]}.get(optimizer)
     if where is None:
         raise typer.BadParameter("--optimizer is inprocess, http or both")
@@ -65,14 +71,23 @@ def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthr
 
     started = time.time()
     console.print(f"starting the lean fake upstream and {', '.join(targets)}...")
+    hol_cells: list[HolCell] = []
     with Stack(["direct", *targets]) as stack:
         cells, soaked = run_all(stack, opts, progress)
+        if hol is not None:
+            console.print(f"head-of-line: a small call alone, then beside {hol_connections} clients each sending a "
+                          f"{hol} request every {hol_interval:g}s after the last answer...")
+            hol_cells = measure_hol(stack.targets, ["direct", *targets], hol, probes=hol_probes,
+                                    connections=hol_connections, interval_s=hol_interval)
     comparisons = compare(cells)
     checks = check_targets(comparisons, soaked)
     per_cell = (f"{duration:g}s" if gen == "wrk" else f"{opts.requests} requests") + (
         f", median of {rounds} alternating rounds" if rounds > 1 else "")
     title = f"anyray bench: {gen}, {per_cell} per cell, lean fake upstream"
-    print_report(console, cells, comparisons, soaked, checks, title)
+    if cells:
+        print_report(console, cells, comparisons, soaked, checks, title)
+    if hol_cells:
+        print_hol(console, hol_cells)
     if json_out is not None:
         data = {
             "command": shlex.join(["anyray", "bench", *sys.argv[2:]]) if len(sys.argv) > 1 else "anyray bench",
@@ -86,9 +101,11 @@ def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthr
                         "requests": opts.requests if gen == "builtin" else None, "warmup": warmup, "soak": soak,
                         "rounds": rounds},
             **as_json(cells, comparisons, soaked),
+            "head_of_line": hol_json(hol_cells),
             "targets": checks,
         }
         json_out.write_text(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
         console.print(f"wrote {json_out}")
-    if any(c.errors for c in cells) or (soaked is not None and soaked.errors):
+    if any(c.errors for c in cells) or (soaked is not None and soaked.errors) or any(
+            c.probe_errors or c.background_errors for c in hol_cells):
         raise typer.Exit(1)

@@ -10,12 +10,15 @@ is deterministic.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httptools
+
+from benchmarks.bench.big import NONCE
 
 
 @dataclass(slots=True)
@@ -86,13 +89,16 @@ async def _connect(host: str, port: int) -> _Client:
     return client
 
 
-async def drive(url: str, body: bytes, headers: dict[str, str], requests: int, connections: int) -> LoadResult:
-    """Send `requests` POSTs over `connections` keep-alive connections; every one is measured."""
+async def drive(url: str, body: bytes, headers: dict[str, str], requests: int, connections: int,
+                fresh: bool = False) -> LoadResult:
+    """Send `requests` POSTs over `connections` keep-alive connections; every one is measured. `fresh`: the
+    body's NONCE becomes each request's own number (big.py), so no two requests are the same."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     raw = build_request(url, body, headers)
     result = LoadResult(requests=0, elapsed_s=0.0)
     remaining = requests
+    sent = itertools.count(int(time.time() * 1000) % 10**8 * 1000)  # unlike any earlier run's numbers
 
     async def worker() -> None:
         nonlocal remaining
@@ -100,9 +106,10 @@ async def drive(url: str, body: bytes, headers: dict[str, str], requests: int, c
         try:
             while remaining > 0:
                 remaining -= 1
+                request = raw.replace(NONCE, b"%012d" % next(sent)) if fresh else raw
                 started = time.perf_counter()
                 try:
-                    status = await client.send(raw)
+                    status = await client.send(request)
                 except (OSError, httptools.HttpParserError):
                     result.errors += 1
                     if client.transport is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.bench.hol import HolCell
 from benchmarks.bench.run import Cell, Comparison, Soak
 
 # issue 10's targets: throughput ratio to direct at 8 connections, added latency at 1, memory
@@ -93,3 +94,16 @@ def print_report(console: Console, cells: list[Cell], comparisons: list[Comparis
                       f"{', '.join(f'{x:.0f}' for x in soaked.rss_mb)} (errors {soaked.errors})")
     if checks:
         console.print(targets_table(checks))
+
+
+def print_hol(console: Console, cells: list[HolCell]) -> None:
+    """The small call's latency alone and beside the big requests, per target."""
+    t = Table(title="head-of-line: a small call while big requests are optimized", title_justify="left")
+    for name in ("target", "beside", "clients", "pause s", "quiet p50", "quiet p99", "busy p50", "busy p99", "+p50",
+                 "+p99", "big done", "errors"):
+        t.add_column(name, justify="left" if name in ("target", "beside") else "right")
+    for c in cells:
+        t.add_row(c.target, c.background, str(c.connections), f"{c.interval_s:g}", _ms(c.quiet_p50_ms),
+                  _ms(c.quiet_p99_ms), _ms(c.busy_p50_ms), _ms(c.busy_p99_ms), _ms(c.added_p50_ms), _ms(c.added_p99_ms),
+                  str(c.background_done), str(c.probe_errors + c.background_errors))
+    console.print(t)

@@ -99,7 +99,7 @@ def _quantile(ordered: list[float], q: float) -> float:
 
 def _builtin(target: Target, scenario: Scenario, connections: int, requests: int) -> LoadResult:
     req = scenario.direct if target.name == "direct" else scenario.client
-    return asyncio.run(drive(target.url + req.path, req.body, req.headers, requests, connections))
+    return asyncio.run(drive(target.url + req.path, req.body, req.headers, requests, connections, scenario.fresh))
 
 
 def measure(target: Target, scenario: Scenario, connections: int, opts: Options) -> Cell:

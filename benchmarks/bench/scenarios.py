@@ -1,4 +1,4 @@
-"""What a benchmark sends: three client workloads, each with the request its direct baseline sends.
+"""What a benchmark sends: client workloads, each with the request its direct baseline sends.
 
 The direct baseline of a workload is what the gateway itself sends upstream for it: for the
 OpenAI-dialect-to-Claude workload that is an Anthropic Messages call, so the ratio prices the whole
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+
+from benchmarks.bench import big
 
 MODEL = "claude-sonnet-4-5"
 PROMPT = [{"role": "user", "content": "benchmark me"}]
@@ -34,6 +36,7 @@ class Scenario:
     stream: bool
     client: Request  # what a client sends the gateway (and LiteLLM)
     direct: Request  # what the direct baseline sends the upstream
+    fresh: bool = False  # the body holds big.NONCE: the built-in generator makes each request's newest part new
 
 
 def _anthropic(stream: bool) -> Request:
@@ -48,8 +51,17 @@ def _openai() -> Request:
     return Request("/v1/chat/completions", orjson.dumps(body), OPENAI_HEADERS)
 
 
+def _big(body: bytes) -> Request:
+    return Request("/v1/messages", body, ANTHROPIC_HEADERS)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "anthropic": Scenario("anthropic", "Anthropic /v1/messages", False, _anthropic(False), _anthropic(False)),
     "stream": Scenario("stream", "Anthropic /v1/messages stream", True, _anthropic(True), _anthropic(True)),
     "openai": Scenario("openai", "OpenAI chat -> Claude", False, _openai(), _anthropic(False)),
+    # the sizes users send (big.py): what the optimizer has real work on
+    "claude_code": Scenario("claude_code", "Claude Code turn, 80 KB, stream", True, _big(big.claude_code(MODEL)),
+                            _big(big.claude_code(MODEL)), fresh=True),
+    "agent": Scenario("agent", "agent turn, 284 KB of tool output", False, _big(big.agent(MODEL)),
+                      _big(big.agent(MODEL)), fresh=True),
 }

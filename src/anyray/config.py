@@ -408,6 +408,9 @@ class DeploySettings(_Section):
     region: str = "us-central1"
     cluster: str = "anyray"
     gsa: str = Field("anyray-gateway", description="Google service account id (or full email) for Vertex")
+    zone: str = Field("us-central1-a", description="gce: the VM's zone")
+    vm: str = Field("anyray", description="gce: the VM's name")
+    machine_type: str = Field("e2-medium", description="gce: the VM's machine type")
     litellm: bool = False
     litellm_image: str = Field(f"anyray-litellm:{__version__}", description="LiteLLM with anyray installed: "
                                "the Dockerfile's litellm stage (docker build --target litellm)")
@@ -422,6 +425,14 @@ class DeploySettings(_Section):
     def _namespace_shape(cls, v: str) -> str:
         if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", v):
             raise ValueError("expected a Kubernetes namespace name (lowercase letters, digits and '-')")
+        return v
+
+    @field_validator("vm")
+    @classmethod
+    def _vm_shape(cls, v: str) -> str:
+        # the firewall rule and the network tag are named after it: both follow GCE's resource-name rule
+        if not re.fullmatch(r"[a-z]([-a-z0-9]{0,53}[a-z0-9])?", v):
+            raise ValueError("expected a Compute Engine name (a lowercase letter, then letters, digits and '-')")
         return v
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,12 +192,25 @@ def shell_revert(path: Path, created: bool) -> FileChange | None:
 # -- the whole move --------------------------------------------------------------------------------------
 
 
-def plan_connect(home: Path, targets: list[str], gateway: str, shell_profile: Path | None = None) -> list[FileChange]:
+def uses_vertex(home: Path, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this person's Claude Code runs on Vertex AI (`CLAUDE_CODE_USE_VERTEX` in its settings or the
+    shell): it then ignores ANTHROPIC_BASE_URL and calls ANTHROPIC_VERTEX_BASE_URL instead."""
+    path = claude_settings_path(home)
+    settings_env = _parse_settings(path, _read(path)).get("env") or {}
+    value = settings_env.get("CLAUDE_CODE_USE_VERTEX", (environ or {}).get("CLAUDE_CODE_USE_VERTEX", ""))
+    return str(value).strip().lower() not in ("", "0", "false", "no")
+
+
+def plan_connect(home: Path, targets: list[str], gateway: str, shell_profile: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> list[FileChange]:
     env = target_env(gateway, "both")
     state = _load_state(home)
     changes: list[FileChange] = []
     if "claude-code" in targets:
-        changes.append(claude_connect(home, {"ANTHROPIC_BASE_URL": env["ANTHROPIC_BASE_URL"]}, state))
+        claude_env = {"ANTHROPIC_BASE_URL": env["ANTHROPIC_BASE_URL"]}
+        if uses_vertex(home, environ):  # the gateway serves Vertex's paths under /v1 (docs/gateway.md)
+            claude_env["ANTHROPIC_VERTEX_BASE_URL"] = env["ANTHROPIC_BASE_URL"] + "/v1"
+        changes.append(claude_connect(home, claude_env, state))
     if "shell" in targets:
         path = shell_profile or shell_profile_path(home)
         change = shell_connect(path, env)

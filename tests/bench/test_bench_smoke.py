@@ -49,7 +49,7 @@ def test_every_request_succeeded(report):
     targets = {"direct", "passthrough", "anyray", "anyray-http"}
     cells = report["cells"]
     assert {(c["scenario"], c["target"], c["connections"]) for c in cells} == {
-        (s, t, n) for s in SCENARIOS for t in targets for n in (1, 8)
+        (s, t, n) for s in ("anthropic", "stream", "openai") for t in targets for n in (1, 8)  # the default workloads
     }
     for cell in cells:
         assert cell["generator"] == "builtin"
@@ -114,3 +114,30 @@ def _up(url: str) -> bool:
         return True
     except httpx.HTTPError:
         return False
+
+
+def test_the_big_workloads_and_the_head_of_line_pass_run_without_an_error(tmp_path):
+    """The Claude Code and agent turns (each request new to the optimizer), then the head-of-line pass: counts
+    and shape only, at a size CI can afford."""
+    out = tmp_path / "big.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parents[2] / "src"),
+                                                                    os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run(
+        [sys.executable, "-m", "anyray", "bench", "--requests", "30", "--warmup", "5", "--connections", "2",
+         "--workloads", "claude_code,agent", "--optimizer", "inprocess", "--hol", "agent", "--hol-connections",
+         "2", "--hol-interval", "0.05", "--hol-probes", "40", "--json", str(out)],
+        capture_output=True, text=True, timeout=150, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert {(c["scenario"], c["target"]) for c in report["cells"]} == {
+        (s, t) for s in ("claude_code", "agent") for t in ("direct", "anyray")}
+    assert all(c["errors"] == 0 and c["ok"] == 30 for c in report["cells"])
+    stream = next(c for c in report["cells"] if c["scenario"] == "claude_code" and c["target"] == "anyray")
+    assert stream["ttfb_p50_ms"] is not None  # a streamed turn: its first byte is measured
+    hol = {c["target"]: c for c in report["head_of_line"]}
+    assert set(hol) == {"direct", "anyray"}
+    for cell in hol.values():
+        assert cell["probes"] == 40 and cell["probe_errors"] == 0 and cell["background_errors"] == 0, cell
+        assert cell["background_done"] >= 2, cell  # the big requests did run beside the probes
+        assert cell["added_p99_ms"] == round(cell["busy_p99_ms"] - cell["quiet_p99_ms"], 3)

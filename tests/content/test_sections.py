@@ -42,3 +42,44 @@ def test_an_identifier_few_sections_hold_keeps_each_of_them(optimizer):
     (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
     assert "## BackupFailed\n" in out and "## VacuumStalled\n" in out
     assert "## DeadlocksRising\n" not in out
+
+
+MODULES = ["invoices", "refunds", "payouts", "ledger", "customers", "coupons", "webhooks", "exports", "taxes",
+           "reports", "alerts", "sessions"]
+
+
+def module(name: str) -> str:
+    return "\n".join([f'"""The {name} service."""', "", "from app.db import session", "", "",
+                      f"def list_{name}(account_id: str, limit: int = 50) -> list[dict]:",
+                      f"    rows = session.query('{name}').filter(account=account_id).limit(limit)",
+                      "    return [row.as_dict() for row in rows]", "", "",
+                      f"def close_{name}(item_id: str) -> None:",
+                      f"    item = session.get('{name}', item_id)",
+                      "    item.closed = True",
+                      "    session.commit()", ""])
+
+
+# one banner per file, as gitingest, repomix (plain and markdown), files-to-prompt, code2prompt and a hand-made
+# comment rule write them
+DUMPS = {
+    "gitingest": lambda path, body: f"{'=' * 48}\nFILE: {path}\n{'=' * 48}\n{body}\n",
+    "repomix": lambda path, body: f"{'=' * 16}\nFile: {path}\n{'=' * 16}\n{body}\n",
+    "repomix-markdown": lambda path, body: f"## File: {path}\n```python\n{body}\n```\n",
+    "files-to-prompt": lambda path, body: f"{path}\n---\n{body}\n\n---",
+    "code2prompt": lambda path, body: f"`{path}`:\n\n```python\n{body}\n```\n",
+    "comment-rule": lambda path, body: f"# ---- {path}\n{body}\n",
+}
+
+
+def test_a_dump_of_many_files_keeps_the_file_the_question_names_in_every_usual_dump_format(optimizer):
+    for tool, banner in DUMPS.items():
+        text = "\n".join(banner(f"app/services/{name}.py", module(name)) for name in MODULES)
+        request = session("Why does close_refunds not write an audit row?",
+                          [("Bash", {"command": f"{tool} ."}, text)])
+        (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+        assert module("refunds") in out, tool  # the file asked about, whole
+        assert "def list_ledger(" not in out and "app/services/ledger.py" in out, tool  # gone, and named
+        assert "def list_invoices(" not in out, tool  # the first file is a file like the others, not a preamble
+        assert "(=====" not in out and "(---" not in out, tool  # the markers name files, not the rules around them
+        assert len(out) < len(text) * 0.35, tool
+        assert retrieve(optimizer, HANDLE.findall(out)[0]) == text, tool

@@ -80,6 +80,59 @@ elif words[:3] == ["iam", "service-accounts", "add-iam-policy-binding"]:
     add_binding("sa-policy", opt("--role"), opt("--member"))
 elif words[:3] == ["container", "clusters", "get-credentials"]:
     sys.stderr.write(f"Fetching cluster endpoint and auth data.\nkubeconfig entry generated for {words[3]}.\n")
+elif words[:2] == ["services", "enable"]:
+    save("services", sorted(set(load("services", [])) | {w for w in words[2:] if w.endswith(".googleapis.com")}))
+    sys.stderr.write("Operation \"operations/acf.p2-1-2\" finished successfully.\n")
+elif words[:4] == ["compute", "networks", "subnets", "describe"]:
+    print(json.dumps({"name": words[4], "region": opt("--region"), "privateIpGoogleAccess": load("pga", False)}))
+elif words[:4] == ["compute", "networks", "subnets", "update"]:
+    save("pga", "--enable-private-ip-google-access" in args)
+    sys.stderr.write(f"Updated [https://www.googleapis.com/compute/v1/projects/{opt('--project')}/regions/"
+                     f"{opt('--region')}/subnetworks/{words[4]}].\n")
+elif words[:3] == ["compute", "firewall-rules", "describe"]:
+    rule = load("firewalls", {}).get(words[3])
+    if rule is None:
+        sys.stderr.write(f"ERROR: (gcloud.compute.firewall-rules.describe) Could not fetch resource:\n - The resource "
+                         f"'projects/{opt('--project')}/global/firewalls/{words[3]}' was not found\n")
+        sys.exit(1)
+    print(json.dumps(rule))
+elif words[:3] == ["compute", "firewall-rules", "create"]:
+    rules = load("firewalls", {})
+    rules[words[3]] = {"name": words[3], "network": opt("--network"), "direction": opt("--direction"),
+                       "allowed": opt("--rules"), "sourceRanges": opt("--source-ranges").split(","),
+                       "targetTags": opt("--target-tags").split(",")}
+    save("firewalls", rules)
+elif words[:3] == ["compute", "instances", "describe"]:
+    vm = load("instances", {}).get(words[3])
+    if vm is None:
+        sys.stderr.write(f"ERROR: (gcloud.compute.instances.describe) Could not fetch resource:\n - The resource "
+                         f"'projects/{opt('--project')}/zones/{opt('--zone')}/instances/{words[3]}' was not found\n")
+        sys.exit(1)
+    if (opt("--format") or "").startswith("value("):
+        nic = vm["networkInterfaces"][0]
+        print("\t".join([nic["networkIP"], *[c["natIP"] for c in nic.get("accessConfigs", [])[:1]]]))
+    else:
+        print(json.dumps(vm))
+elif words[:3] == ["compute", "instances", "create"]:
+    key, _, path = opt("--metadata-from-file").partition("=")
+    nic = {"networkIP": "10.128.0.7", "subnetwork": opt("--subnet")}
+    if "--no-address" not in args:
+        nic["accessConfigs"] = [{"name": "external-nat", "natIP": "34.1.2.3"}]
+    instances = load("instances", {})
+    instances[words[3]] = {
+        "name": words[3], "status": "RUNNING", "machineType": opt("--machine-type"), "networkInterfaces": [nic],
+        "serviceAccounts": [{"email": opt("--service-account"),
+                             "scopes": ["https://www.googleapis.com/auth/" + opt("--scopes")]}],
+        "tags": {"items": opt("--tags").split(",")},
+        "metadata": {"items": [{"key": key, "value": Path(path).read_text()}]},
+    }
+    save("instances", instances)
+    sys.stderr.write(f"Created [https://www.googleapis.com/compute/v1/projects/{opt('--project')}/zones/"
+                     f"{opt('--zone')}/instances/{words[3]}].\n")
+elif words[:3] == ["artifacts", "repositories", "get-iam-policy"]:
+    print(json.dumps(load("repo-policy", {})))
+elif words[:3] == ["artifacts", "repositories", "add-iam-policy-binding"]:
+    add_binding("repo-policy", opt("--role"), opt("--member"))
 else:
     sys.stderr.write(f"ERROR: (gcloud) unexpected call in the stand-in: {args}\n")
     sys.exit(2)

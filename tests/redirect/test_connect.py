@@ -154,3 +154,38 @@ def test_claude_code_reaches_the_gateway_through_the_settings_alone(claude_bin, 
     assert out["is_error"] is False
     assert "Name three rivers of Peru" in out["result"]
     assert [r for r in fake.received if "Predict" in r.path], "the request never reached the upstream via the gateway"
+
+
+VERTEX_SETTINGS = {"env": {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "test-proj",
+                           "CLOUD_ML_REGION": "us-east5", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1"}}
+
+
+def test_claude_code_on_vertex_gets_the_vertex_base_url_too_and_revert_restores_it(tmp_path: Path) -> None:
+    original = json.dumps(VERTEX_SETTINGS, indent=2) + "\n"
+    home = _home(tmp_path, settings=original)
+    result = _connect(home, "claude-code", "--gateway", GW)
+    assert result.exit_code == 0, result.output
+    env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
+    # on Vertex, Claude Code ignores ANTHROPIC_BASE_URL: the gateway's Vertex paths are under /v1
+    assert env["ANTHROPIC_VERTEX_BASE_URL"] == f"{GW}/v1" and env["ANTHROPIC_BASE_URL"] == GW
+    assert _connect(home, "claude-code", "--revert").exit_code == 0
+    assert (home / ".claude" / "settings.json").read_text() == original
+    # the Anthropic API user is not given a Vertex URL
+    plain = _home(tmp_path / "plain")
+    assert _connect(plain, "claude-code", "--gateway", GW).exit_code == 0
+    assert "ANTHROPIC_VERTEX_BASE_URL" not in (plain / ".claude" / "settings.json").read_text()
+
+
+def test_claude_code_on_vertex_reaches_the_gateway_through_the_settings_alone(claude_bin, gateway, fake,
+                                                                             tmp_path: Path):
+    home = _home(tmp_path, settings=json.dumps(VERTEX_SETTINGS, indent=2) + "\n")
+    result = _connect(home, "claude-code", "--gateway", gateway.url)
+    assert result.exit_code == 0, result.output
+    run = subprocess.run(  # without connect this Claude Code would call aiplatform.googleapis.com, unreachable here
+        [str(claude_bin), "-p", "Name three rivers of Chile", "--output-format", "json"],
+        capture_output=True, text=True, env={"PATH": os.environ["PATH"], "HOME": str(home)}, cwd=home, timeout=120,
+    )
+    assert run.returncode == 0, f"claude failed:\nstdout: {run.stdout[-2000:]}\nstderr: {run.stderr[-2000:]}"
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["is_error"] is False and "Name three rivers of Chile" in out["result"]
+    assert [r for r in fake.received if "Predict" in r.path], "the request never reached the upstream via the gateway"

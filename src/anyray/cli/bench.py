@@ -68,8 +68,14 @@ def bench(
     warmup: int = typer.Option(200, help="Unmeasured requests before each cell."),
     soak: int = typer.Option(0, help="Then send this many requests through anyray and track its RSS (e.g. 100000)."),
     rounds: int = typer.Option(1, help="Measure each cell this many times, targets alternating; keep each median."),
+    hol: str | None = typer.Option(
+        None, "--hol", help="Then measure head-of-line blocking: a small call's latency while big requests "
+        "(claude_code or agent) keep --hol-connections busy."),
+    hol_connections: int = typer.Option(8, "--hol-connections", help="Clients sending the big requests."),
+    hol_interval: float = typer.Option(0.25, "--hol-interval", help="Each big-request client's pause (s)."),
+    hol_probes: int = typer.Option(1000, "--hol-probes", help="Small calls measured alone and beside them."),
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure here as JSON."),
 ) -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
     bench_command().run(connections, workloads, optimizer, litellm, passthrough, generator, duration, requests,
-                        warmup, soak, rounds, json_out)
+                        warmup, soak, rounds, json_out, hol, hol_connections, hol_interval, hol_probes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def connect(
         if revert:
             changes = plan_revert(home, targets, shell_profile)
         else:
-            changes = plan_connect(home, targets, gateway.rstrip("/"), shell_profile)
+            changes = plan_connect(home, targets, gateway.rstrip("/"), shell_profile, os.environ)
     except ConnectError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None

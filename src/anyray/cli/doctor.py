@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from anyray.deploy.render import parse_sets
 from anyray.doctor import Check, Situation, access, egress, limits, local, run_checks, store
 from anyray.doctor import credentials as creds
 
@@ -35,6 +36,10 @@ def checks_for(situation: Situation) -> list[tuple[str, Check]]:
         from anyray.doctor import gke
 
         checks.append(("gke", gke.gke))
+    if situation.gce:
+        from anyray.doctor import gce
+
+        checks.append(("gce", gce.gce))
     return checks
 
 
@@ -42,12 +47,21 @@ def doctor(
     config: Path | None = typer.Option(None, "--config", "-c", help="anyray.yaml (default: $ANYRAY_CONFIG)."),
     gateway: str | None = typer.Option(None, "--gateway", help="A running gateway's URL (default: from config)."),
     gke: bool = typer.Option(False, "--gke", help="Also check the GKE deployment (gcloud, kubectl, cluster)."),
+    gce: bool = typer.Option(
+        False, "--gce", help="Also check the GCE VM (deploy.vm, deploy.zone), its role, and the gateway on it."
+    ),
+    sets: list[str] = typer.Option([], "--set", help="Override a config key: --set deploy.zone=Z (repeatable)."),
     compose: bool = typer.Option(False, "--compose", help="Also check Docker for `anyray up --compose`."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     timeout: float = typer.Option(5.0, "--timeout", help="Seconds each check may take.", min=0.5),
 ) -> None:
     """Check the install, config, local stack, credentials and clients; say how to fix what fails."""
-    situation = Situation(str(config) if config else None, dict(os.environ), gateway, compose, gke, timeout).load()
+    try:
+        env = {**os.environ, **parse_sets(sets)}
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    situation = Situation(str(config) if config else None, env, gateway, compose, gke, timeout, gce=gce).load()
     results = run_checks(situation, checks_for(situation))
     failed = any(r.status == "fail" for r in results)
     if as_json:

@@ -17,6 +17,7 @@ class TargetName(StrEnum):
     compose = "compose"
     gke = "gke"
     litellm = "litellm"
+    gce = "gce"
 
 
 def load_or_exit(config_path: Path | None, sets: list[str]) -> Config:
@@ -61,7 +62,9 @@ def print_routes(rendered: Rendered, prefix: str = "") -> None:
 
 
 def render_cmd(
-    target: TargetName = typer.Argument(..., help="compose (Docker Compose) or gke (Kubernetes manifests)."),
+    target: TargetName = typer.Argument(
+        ..., help="compose (Docker Compose), gke (Kubernetes manifests), litellm, or gce (one VM's cloud-init)."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Folder to write (default ./anyray-TARGET)."),
     sets: list[str] = typer.Option([], "--set", help="Override a config key: --set deploy.replicas=3 (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files that were changed since they were rendered."),
@@ -69,7 +72,7 @@ def render_cmd(
         None, "--config", "-c", envvar="ANYRAY_CONFIG", help="anyray.yaml to load (default: built-in defaults)."
     ),
 ) -> None:
-    """Render the Docker Compose or GKE files from the config; secrets never go into them."""
+    """Render the Docker Compose, GKE or GCE files from the config; secrets never go into them."""
     config = load_or_exit(config_path, sets)
     out_dir = output or Path(f"anyray-{target.value}")
     rendered = render(target.value, config)
@@ -81,5 +84,10 @@ def render_cmd(
     elif target is TargetName.compose:
         console.print(f"\nNext: copy {out_dir}/anyray.env.example to anyray.env, fill it in, then")
         console.print(f"  cd {out_dir} && docker compose up -d")
+    elif target is TargetName.gce:
+        console.print(f"\n{out_dir}/cloud-config.yaml is the VM's user-data; stack/, anyray.service and prepare.sh are "
+                      "what it writes, for review.")
+        console.print("Next: anyray deploy gce --project PROJECT (or gcloud compute instances create ... "
+                      f"--metadata-from-file user-data={out_dir}/cloud-config.yaml)")
     else:
         console.print(f"\nNext: kubectl apply -f {out_dir}   (or: anyray deploy gke --project PROJECT)")

@@ -1,95 +1,37 @@
 """`anyray deploy gke`: the gcloud and kubectl steps, each shown before it runs and safe to repeat.
 
-Every cloud-side change is "look, then change only if missing": a describe (or get-iam-policy) runs
-first and the create (or add-binding) only when the thing is not there yet, so a second run changes
-nothing. The cluster side is declarative (`kubectl apply`). The first step that fails stops the run
-with its command, its stderr and a hint at the usual cause.
+The step machinery (look, then change only if missing; the first failure stops the run with its
+command, its stderr and the fix) is `anyray.deploy.steps`, shared with `deploy gce`. The cluster side
+is declarative (`kubectl apply`).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-import shlex
-import subprocess
-import tempfile
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from anyray.config import Config
 from anyray.deploy import naming
+from anyray.deploy.steps import (  # noqa: F401  (re-exported: the CLI and older callers use gke.*)
+    PRIVATE_FILE,
+    VERTEX_ROLE,
+    Step,
+    StepFailed,
+    UnexpectedProbe,
+    dry_run_lines,
+    execute,
+    exists,
+    policy_has,
+    vertex_identity,
+)
 
-VERTEX_ROLE = "roles/aiplatform.user"
 WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
 ROLLOUT_TIMEOUT = "300s"
-
-Run = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
-# Where a create's argv names the private file `Step.private_file` writes: the file exists only while that one
-# command runs, so a generated secret is never in an argv, a printed command, a log or the manifests' folder.
-PRIVATE_FILE = "<new-private-file>"
-
-
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False)
-
-
-@dataclass
-class Step:
-    """One external command. With `probe`, it only looks: `probe(result)` says whether the thing exists,
-    and `then` (the create) runs only when it does not."""
-
-    title: str
-    argv: list[str]
-    hint: str
-    probe: Callable[[subprocess.CompletedProcess[str]], bool] | None = None
-    then: list[str] | None = None
-    private_file: Callable[[], str] | None = None  # the content of the file `then` names as PRIVATE_FILE
-
-    def shown(self) -> str:
-        return shlex.join(self.argv)
 
 
 def _optimizer_token_env() -> str:
     return f"{naming.OPTIMIZER_TOKEN_ENV}={secrets.token_urlsafe(32)}\n"
-
-
-class StepFailed(Exception):
-    def __init__(self, step: Step, argv: list[str], result: subprocess.CompletedProcess[str]) -> None:
-        self.step = step
-        self.argv = argv
-        self.result = result
-        super().__init__(f"{step.title}: {shlex.join(argv)} exited {result.returncode}")
-
-
-class UnexpectedProbe(Exception):
-    """A describe failed for a reason other than 'not found' (no login, no permission, API off)."""
-
-
-def _not_found(result: subprocess.CompletedProcess[str]) -> bool:
-    text = result.stderr.lower()
-    return any(s in text for s in ("not_found", "not found", "does not exist", "notfound"))
-
-
-def _exists(result: subprocess.CompletedProcess[str]) -> bool:
-    if result.returncode == 0:
-        return True
-    if _not_found(result):
-        return False
-    raise UnexpectedProbe
-
-
-def _policy_has(role: str, member: str) -> Callable[[subprocess.CompletedProcess[str]], bool]:
-    def check(result: subprocess.CompletedProcess[str]) -> bool:
-        if result.returncode != 0:
-            raise UnexpectedProbe
-        try:
-            policy = json.loads(result.stdout or "{}")
-        except ValueError:
-            raise UnexpectedProbe from None
-        return any(b.get("role") == role and member in b.get("members", []) for b in policy.get("bindings", []))
-
-    return check
 
 
 @dataclass
@@ -123,10 +65,6 @@ def target_from(config: Config, manifest_dir: Path) -> Target:
 
 def plan(t: Target) -> list[Step]:
     p = t.project
-    iam_hint = (
-        f"Are you logged in (gcloud auth login) as someone who may manage service accounts on {p} "
-        f"(roles/iam.serviceAccountAdmin)? Is the IAM API on (gcloud services enable iam.googleapis.com --project {p})?"
-    )
     kctx = ["--context", t.context]
     deployments = [naming.OPTIMIZER_SERVICE, naming.GATEWAY_SERVICE] + ([naming.LITELLM_SERVICE] if t.litellm else [])
     rollout_hint = (
@@ -135,32 +73,13 @@ def plan(t: Target) -> list[Step]:
         "(push it to Artifact Registry and pass --image)."
     )
     return [
-        Step(
-            f"Google service account {t.gsa_email} exists",
-            ["gcloud", "iam", "service-accounts", "describe", t.gsa_email, "--project", p, "--format", "json"],
-            iam_hint,
-            probe=_exists,
-            then=[
-                "gcloud", "iam", "service-accounts", "create", t.gsa_email.split("@")[0], "--project", p,
-                "--display-name", "anyray gateway (Vertex AI)",
-            ],
-        ),
-        Step(
-            f"it may call Vertex AI ({VERTEX_ROLE} on {p})",
-            ["gcloud", "projects", "get-iam-policy", p, "--format", "json"],
-            f"Changing the project's IAM policy needs roles/resourcemanager.projectIamAdmin on {p}.",
-            probe=_policy_has(VERTEX_ROLE, f"serviceAccount:{t.gsa_email}"),
-            then=[
-                "gcloud", "projects", "add-iam-policy-binding", p, "--member", f"serviceAccount:{t.gsa_email}",
-                "--role", VERTEX_ROLE, "--condition=None", "--format", "none",
-            ],
-        ),
+        *vertex_identity(p, t.gsa_email, "anyray gateway (Vertex AI)"),
         Step(
             f"the gateway's Kubernetes service account {t.namespace}/{naming.GATEWAY_KSA} may act as it",
             ["gcloud", "iam", "service-accounts", "get-iam-policy", t.gsa_email, "--project", p, "--format", "json"],
             f"Needs roles/iam.serviceAccountAdmin on {t.gsa_email}; the cluster needs Workload Identity "
             f"(gcloud container clusters update {t.cluster} --location {t.region} --workload-pool={p}.svc.id.goog).",
-            probe=_policy_has(WORKLOAD_IDENTITY_ROLE, t.wi_member),
+            probe=policy_has(WORKLOAD_IDENTITY_ROLE, t.wi_member),
             then=[
                 "gcloud", "iam", "service-accounts", "add-iam-policy-binding", t.gsa_email, "--project", p,
                 "--role", WORKLOAD_IDENTITY_ROLE, "--member", t.wi_member, "--format", "none",
@@ -183,7 +102,7 @@ def plan(t: Target) -> list[Step]:
             ["kubectl", *kctx, "-n", t.namespace, "get", "secret", naming.OPTIMIZER_TOKEN_SECRET, "-o", "name"],
             f"Creating it needs permission to create secrets in {t.namespace} "
             "(kubectl auth can-i create secrets -n NAMESPACE). The pods wait for it: none starts without it.",
-            probe=_exists,
+            probe=exists,
             then=["kubectl", *kctx, "-n", t.namespace, "create", "secret", "generic", naming.OPTIMIZER_TOKEN_SECRET,
                   f"--from-env-file={PRIVATE_FILE}"],
             private_file=_optimizer_token_env,
@@ -199,51 +118,3 @@ def plan(t: Target) -> list[Step]:
         ),
     ]  # fmt: skip
 
-
-def dry_run_lines(steps: list[Step]) -> list[str]:
-    lines = []
-    for i, step in enumerate(steps, 1):
-        lines.append(f"# {i}. {step.title}")
-        lines.append(f"$ {step.shown()}")
-        if step.then:
-            lines.append(f"$ {shlex.join(step.then)}   # only if missing")
-    return lines
-
-
-def execute(steps: list[Step], echo: Callable[[str], None], run: Run = _run) -> None:
-    """Run the plan in order, showing each command first; raise StepFailed at the first failure."""
-    for i, step in enumerate(steps, 1):
-        echo(f"# {i}. {step.title}")
-        echo(f"$ {step.shown()}")
-        result = run(step.argv)
-        if step.probe is not None:
-            try:
-                present = step.probe(result)
-            except UnexpectedProbe:
-                raise StepFailed(step, step.argv, result) from None
-            if present:
-                echo("  already there")
-                continue
-            assert step.then is not None
-            echo(f"$ {shlex.join(step.then)}")
-            result = _run_then(step, run)
-            if result.returncode != 0:
-                raise StepFailed(step, step.then, result)
-            echo("  done")
-            continue
-        if result.returncode != 0:
-            raise StepFailed(step, step.argv, result)
-        for line in (result.stdout or "").strip().splitlines():
-            echo(f"  {line}")
-
-
-def _run_then(step: Step, run: Run) -> subprocess.CompletedProcess[str]:
-    """The create, with PRIVATE_FILE replaced by a file only this user can read, gone once the command ran."""
-    assert step.then is not None
-    if step.private_file is None:
-        return run(step.then)
-    with tempfile.TemporaryDirectory(prefix="anyray-") as folder:  # mode 0700
-        path = Path(folder) / "secret.env"
-        path.touch(mode=0o600)
-        path.write_text(step.private_file())
-        return run([arg.replace(PRIVATE_FILE, str(path)) for arg in step.then])

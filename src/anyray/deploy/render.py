@@ -28,8 +28,8 @@ from anyray.config import Config, load_config
 from anyray.deploy import naming
 from anyray.providers import PROVIDERS
 
-Target = Literal["compose", "gke", "litellm"]
-TARGETS: tuple[Target, ...] = ("compose", "gke", "litellm")
+Target = Literal["compose", "gke", "litellm", "gce"]
+TARGETS: tuple[Target, ...] = ("compose", "gke", "litellm", "gce")
 # No .json/.yaml extension: `kubectl apply -f DIR` reads those, and this file is not a manifest.
 RECORD = ".anyray-render"
 
@@ -223,6 +223,10 @@ def litellm_models(config: Config) -> list[dict[str, Any]]:
 def render(target: Target, config: Config) -> Rendered:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    if target == "gce":  # the compose stack, made to run on one VM
+        from anyray.deploy.gce_render import render_gce
+
+        return render_gce(config)
     config = config.for_deployment()
     runtime, warnings = runtime_config(config, target)
     config_yaml = _dump(runtime)

@@ -42,6 +42,7 @@ class Situation:
     config: Config | None = None
     config_error: ConfigError | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    gce: bool = False
 
     def load(self) -> Situation:
         try:

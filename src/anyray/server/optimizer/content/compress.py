@@ -132,7 +132,7 @@ def _shrink(piece: Piece, stash: Callable[[str], str], knobs: Knobs, earlier: st
         if by_record is not None:
             return "\n".join(by_record)
     spans = sections(lines, markdown=_documentish(lines, segments)) if knobs.kinds is None else None
-    keep = prose.choose_sections(lines, spans, query) if spans else None
+    keep = prose.choose_sections(lines, spans, query, preamble=spans.preamble) if spans else None
     if keep is not None and spans is not None and piece.slot == "system":
         # in a system prompt a section that instructs stays, whatever the question
         keep = [k or _instructs("\n".join(lines[a: b + 1])) for k, (a, b) in zip(keep, spans, strict=True)]

@@ -60,6 +60,13 @@ def levels(firsts: list[str]) -> list[str]:
     return [_normal(value) if value else "" for _, value in found]
 
 
+_COMMIT = re.compile(r"^commit [0-9a-f]{7,40}\b")
+
+
+def _git_log(lines: list[str]) -> bool:
+    return sum(1 for x in lines[:400] if _COMMIT.match(x)) >= 3
+
+
 def template(line: str) -> str:
     return _VARIABLE.sub("#", line)
 
@@ -68,12 +75,13 @@ def entries(lines: list[str]) -> list[tuple[int, int]]:
     """(first, last) line of each entry: a line that starts like a log line begins one, and every other line
     (a stack frame, a wrapped message, a commit's author and message) continues it."""
     out: list[tuple[int, int]] = []
+    starts = _COMMIT if _git_log(lines) else _LOG  # `git log`: a commit is its hash, author, date and message
     for i, line in enumerate(lines):
-        if not out or _LOG.match(line):
+        if not out or starts.match(line):
             out.append((i, i))
         else:
             out[-1] = (out[-1][0], i)
-    if len(out) < 3:  # hardly a line starts like a log line: every unindented line starts an entry
+    if len(out) < 3 and starts is _LOG:  # hardly a line starts like a log line: every unindented line starts an entry
         out = []
         for i, line in enumerate(lines):
             if not out or not (line[:1].isspace() or line.startswith(("Caused by", "...")) or not line.strip()):
@@ -90,7 +98,7 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
     texts = ["\n".join(lines[a: b + 1]) for a, b in spans]
     lowered = [t.lower() for t in texts]
     found = levels([lines[a] for a, _ in spans])
-    pattern = salience.anchors(query, "\n".join(lowered), len(texts))
+    pattern = salience.anchors(query, "\n".join(lowered), len(texts), salience.ENTRY_SHARE)
     keep = salience.hits(lowered, pattern)
     bad = [lv.lower() in _BAD_LEVELS for lv in found]
     warned = [lv.lower() in _WARN_LEVELS for lv in found]
@@ -101,8 +109,10 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
     # without a level and for entries with a continuation (a trace); without levels, for every entry
     asked = [i for i in range(len(keep)) if not leveled or not found[i] or spans[i][1] > spans[i][0]]
     trouble = dict(zip(asked, salience.troubled([lowered[i] for i in asked]), strict=True))
-    for i in range(len(keep)):
-        keep[i] = keep[i] or bad[i] or trouble.get(i, False)
+    troubled = [bad[i] or trouble.get(i, False) for i in range(len(keep))]
+    if sum(troubled) > max(_ABUNDANT, len(troubled) // 10):  # trouble everywhere: a few of each kind tell it
+        troubled = _samples(troubled, keep, texts)
+    keep = [k or t for k, t in zip(keep, troubled, strict=True)]
     firsts = [lines[a] for a, _ in spans]
     sample = Counter(_VARIABLE.sub("#", "\n".join(firsts[:: max(1, len(firsts) // 200)])).split("\n"))
     few = len(sample) <= sum(sample.values()) / 4  # judged on a sample: most logs have too many to bother
@@ -121,7 +131,27 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
         return None
     units = [Unit(a, b, k, lv or "") for (a, b), k, lv in zip(spans, keep, found, strict=True)]
     marks.offset = offset
-    return render(lines, units, marks, "log lines")
+    return render(lines, units, marks, "commits" if _git_log(lines) else "log lines")
+
+
+_ABUNDANT = 24
+_KIND = re.compile(r"(?<![\w.:-])[45]\d\d(?![\w.:-])|\b(?:error|fatal|critical|panic|warn\w*|fail\w*|timeout|"
+                   r"timed out|refused|denied|killed|oom\w*)\b", re.I)
+
+
+def _samples(troubled: list[bool], asked: list[bool], texts: list[str], first: int = 2, last: int = 1) -> list[bool]:
+    """When many entries report trouble, the kinds of trouble are the news: of each kind (its status codes and
+    trouble words, with its template), the first two and the last entry stay; the question's own stay too."""
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(troubled):
+        if t and not asked[i]:
+            kind = " ".join(sorted({m.group().lower() for m in _KIND.finditer(texts[i])}))
+            groups.setdefault(kind + "\0" + template(texts[i].split("\n", 1)[0]), []).append(i)
+    out = [False] * len(troubled)
+    for members in groups.values():
+        for i in members[:first] + members[-last:]:
+            out[i] = True
+    return out
 
 
 _STATE = re.compile(r"^goroutine \d+ \[([^\],]+)")

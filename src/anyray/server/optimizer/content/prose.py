@@ -191,17 +191,19 @@ _TAGLINE = re.compile(r"^\s*</?[A-Za-z_][^>]*>\s*$")
 
 
 def title(lines: list[str], first: int, last: int) -> str:
-    """A section's name: its heading line without markup (for a chunk's tag line, the next line with words)."""
+    """A section's name: its heading line without markup (for a chunk's tag line or a banner's rule, the next
+    line with words)."""
     for line in lines[first: min(last, first + 3) + 1]:
-        if line.strip() and not _TAGLINE.match(line):
-            return line.strip().lstrip("#").strip()[:80]
+        if any(c.isalnum() for c in line) and not _TAGLINE.match(line):  # not a rule drawn around a banner
+            return line.strip().lstrip("#/-=*; ").strip()[:80]
     return lines[first].strip()[:80]
 
 
 def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, top: int = 4,
-                    share: float = 0.35) -> list[bool] | None:
+                    share: float = 0.35, preamble: bool = True) -> list[bool] | None:
     """Which sections of a document to keep: those that best match the question (BM25), any that holds
-    one of its identifiers, and a short preamble. None when nothing matches at all (nothing to go by)."""
+    one of its identifiers, and a short preamble (`preamble`: the first span is one, not a section of its
+    own). None when nothing matches at all (nothing to go by)."""
     texts = ["\n".join(lines[a: b + 1]) for a, b in spans]
     lowered = [t.lower() for t in texts]
     identifiers, _ = salience.query_terms(query)
@@ -220,7 +222,7 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
     for i in ranked[: min(max(top, tied), 12)]:
         if scores[i] >= best * share and scores[i] > 0:
             keep[i] = True
-    if len(texts[0]) < 600:
+    if preamble and len(texts[0]) < 600:
         keep[0] = True
     return keep
 

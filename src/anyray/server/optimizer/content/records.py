@@ -173,14 +173,15 @@ def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, 
     """Which records to keep, and their labels."""
     lowered = [t.lower() for t in texts]
     whole = "\n".join(lowered)
-    pattern = salience.anchors(query, whole, len(texts))
+    pattern = salience.anchors(query, whole, len(texts), salience.ENTRY_SHARE)
     keep = salience.hits(lowered, pattern)
     odd, labels = unusual(records, frozenset(salience.query_terms(query)[1]))
     levels = _levels(records)
     if levels is not None:  # log records (JSON lines with a level): judged as a log is, by level, not oddity
         odd = levels
     identifiers, _ = salience.query_terms(query)
-    named = salience.hits(lowered, salience.anchors(" ".join(identifiers), whole, len(texts)) if identifiers else None)
+    by_name = salience.anchors(" ".join(identifiers), whole, len(texts), salience.ENTRY_SHARE) if identifiers else None
+    named = salience.hits(lowered, by_name)
     if not (0 < sum(named) <= max(3, len(texts) * 0.05)):  # a lookup of named records needs nothing else
         trouble = salience.troubled(lowered)
         if sum(trouble) <= len(texts) * 0.4:

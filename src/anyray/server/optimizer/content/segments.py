@@ -212,6 +212,7 @@ def _merged(blocks: list[Segment], lines: list[str]) -> list[Segment]:
 
 
 _FENCE_START = ("`", "~")
+_BANNER_START = frozenset("FfPp#`/-;")
 _CHUNK_WORD_START = frozenset("DdCcRrSsPpEeNnFf")  # Document 3, Chunk 2, Result, Source, Passage, Excerpt...
 _ATX = re.compile(r"^(#{1,6})\s+\S")  # at the margin: an indented `# ...` is a comment (a plan, code)
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
@@ -221,20 +222,46 @@ _CHUNK = re.compile(
     r"|(?:Document|Doc|Chunk|Result|Source|Passage|Excerpt|Note|Entry|File)\s*#?\d+\b"
     r"|(?:={2,}|-{2,}|#{2,}|\*{2,}|/{2,}\s*-{2,}|==>)\s*\S.*?\S\s*(?:={2,}|-{2,}|#{2,}|\*{2,}|<==)\s*$)", re.I)
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")
+# a file's banner in a dump of many files, as the usual tools write it: `FILE: path` (gitingest),
+# `File: path` and `## File: path` (repomix), a heading or a backquoted line that is only a path
+# (code2prompt, hand-made markdown), a comment rule naming a path (`// ---- src/a.ts`); and, checked
+# apart, a bare path over a `---` line (files-to-prompt)
+_PATH = r"`?[\w.@~-]*(?:/[\w.@~-]+)*\.\w{1,8}`?"
+_BANNER = re.compile(rf"^(?:#{{1,6}}\s+)?(?:FILE|File|Path|PATH)\s*:\s*{_PATH}\s*$"
+                     rf"|^#{{1,6}}\s+{_PATH}\s*$|^`[^`\s]+\.\w{{1,8}}`:?\s*$"
+                     rf"|^(?://|#|--|;)\s*[-=*#]{{3,}}\s*{_PATH}\s*(?:[-=*#]{{3,}})?\s*$")
+_BARE_PATH = re.compile(r"^[\w.@~-]+(?:/[\w.@~-]+)+\.\w{1,8}$")
 
 
-def sections(lines: list[str], markdown: bool = True) -> list[tuple[int, int]] | None:
+def _banner(lines: list[str], i: int) -> bool:
+    line = lines[i]
+    return bool(_BANNER.match(line)) or (i + 1 < len(lines) and lines[i + 1] == "---" and bool(_BARE_PATH.match(line)))
+
+
+class Sections(list[tuple[int, int]]):
+    """A document's sections as (first, last) line spans; `preamble`: the first is the text before any heading."""
+
+    preamble: bool = False
+
+
+def sections(lines: list[str], markdown: bool = True) -> Sections | None:
     """A document's sections, when it has at least three: spans that each start at a heading of the document's
-    main level (markdown `#`s or underlines, a chunk's opening tag or `[3]`/`Document 3` line, or a rule).
-    The lines before the first heading are a section of their own (the preamble)."""
+    main level (markdown `#`s or underlines, a chunk's opening tag or `[3]`/`Document 3` line, a file's banner,
+    or a rule). The lines before the first heading are a section of their own (the preamble)."""
     starts: dict[int, list[int]] = {}
+    banners: list[int] = []
     fenced = False
     for i, line in enumerate(lines):
         first = line.lstrip()[:1]
         if first in _FENCE_START and _FENCE.match(line):
             fenced = not fenced
             continue
-        if fenced or not first or (first.isalnum() and first not in _CHUNK_WORD_START):
+        if fenced or not first:
+            continue
+        if (first in _BANNER_START or lines[i + 1: i + 2] == ["---"]) and _banner(lines, i):
+            banners.append(i)
+            continue
+        if first.isalnum() and first not in _CHUNK_WORD_START:
             continue  # a heading, a chunk header, a rule or an underline starts with none of these
         if not markdown:  # code and data: only file banners and chunk tags make sections
             if _CHUNK.match(line):
@@ -246,11 +273,17 @@ def sections(lines: list[str], markdown: bool = True) -> list[tuple[int, int]] |
             starts.setdefault(0, []).append(i)
         elif i > 0 and _SETEXT.match(line) and lines[i - 1].strip() and not _RULE.match(lines[i - 1]):
             starts.setdefault(1 if line.strip()[0] == "=" else 2, []).append(i - 1)
+    if banners:  # the rules drawn around a banner (gitingest, repomix) are part of it, not sections of their own
+        beside = {j for b in banners for j in (b - 1, b + 1) if 0 <= j < len(lines) and _RULE.match(lines[j])}
+        starts = {lv: [i for i in found if i not in beside and i not in banners] for lv, found in starts.items()}
+        starts.setdefault(0, []).extend(b - 1 if b - 1 in beside else b for b in banners)
     level = next((lv for lv in sorted(starts) if len(starts[lv]) >= (3 if markdown else 5)), None)
     if level is None:
         return None
     heads = sorted({i for lv, found in starts.items() if lv <= level for i in found})
-    spans = [(a, b - 1) for a, b in zip(heads, [*heads[1:], len(lines)], strict=True)]
+    spans = Sections((a, b - 1) for a, b in zip(heads, [*heads[1:], len(lines)], strict=True))
+    # the preamble: what comes before the first heading, or a title above the main level (`# Runbook` over `##`s)
+    spans.preamble = heads[0] > 0 or heads[0] not in starts[level]
     if heads[0] > 0:
         spans.insert(0, (0, heads[0] - 1))
     return spans

@@ -1,0 +1,88 @@
+"""Logs where trouble is everywhere, `git log` output, and question words that name the whole log: each
+kept or elided by whole entries, and everything elided comes back byte for byte."""
+
+from __future__ import annotations
+
+from tests.content.conftest import HANDLE, openai_session, optimize, results, retrieve, session
+
+
+def access_log(n: int, special: int) -> str:
+    """An ingress log where a third of the requests fail in one of three ways, and one request is the one
+    the question is about."""
+    lines = []
+    for i in range(n):
+        status, flag = [(200, "-"), (200, "-"), (503, "UF"), (429, "RL"), (200, "-"), (404, "NR")][i % 6]
+        rid = f"{i:08x}-7d2f-4b1c-9e0a-{i * 7919 % 10**12:012d}"
+        path = "/v1/cart/checkout" if i % 2 else "/v1/profile"
+        if i == special:
+            status, flag, path, rid = 504, "UT", "/v1/stock/reserve", "3b6f0d7e-91c4-4d5a-b2e8-5f0a7c1d9e42"
+        lines.append(f'[2025-03-11T09:{i // 60 % 60:02d}:{i % 60:02d}.000Z] "POST {path} HTTP/2" {status} {flag} '
+                     f'"{rid}" "inventory.svc.cluster.local" "10.1.{i % 30}.{i % 200}:8080"')
+    return "\n".join(lines) + "\n"
+
+
+def test_when_trouble_is_everywhere_a_few_of_each_kind_stay_and_the_asked_entry_stays_whole(optimizer):
+    log = access_log(600, 377)
+    request = session("Which request reserving stock timed out with a 504, and what was its request id?",
+                      [("Bash", {"command": "kubectl logs deploy/ingress"}, log)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    lines = log.split("\n")
+    assert lines[377] in out.split("\n")  # the one asked about, byte for byte
+    kept = [x for x in out.split("\n") if x and "[anyray:" not in x]
+    for status in (" 503 UF ", " 429 RL ", " 404 NR "):  # every kind of trouble is still shown ...
+        assert sum(1 for x in kept if status in x) >= 2
+    failing = sum(1 for x in lines if any(s in x for s in (" 503 ", " 429 ", " 404 ")))
+    assert failing == 299  # one of the 300 is the 504
+    assert sum(1 for x in kept if any(s in x for s in (" 503 ", " 429 ", " 404 "))) < 40  # ... not all 299
+    assert len(out) < len(log) * 0.15
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == log
+
+
+def test_a_few_troubled_entries_all_stay(optimizer):
+    log = "\n".join(line for i, line in enumerate(access_log(600, 377).split("\n"))
+                    if not any(s in line for s in (" 503 ", " 429 ", " 404 ")) or i % 60 == 2)
+    request = session("Anything odd in the ingress log?", [("Bash", {"command": "kubectl logs deploy/ingress"}, log)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    troubled = [x for x in log.split("\n") if any(s in x for s in (" 503 ", " 429 ", " 404 ", " 504 "))]
+    assert 5 <= len(troubled) <= 24
+    assert all(x in out.split("\n") for x in troubled)
+
+
+def git_log(n: int) -> str:
+    commits = []
+    for i in range(n):
+        message = ("auth: allow embedding the dashboard in partner iframes" if i == 41
+                   else f"billing: tidy invoice export step {i}")
+        commits.append("\n".join([
+            f"commit {i * 2654435761 % 16**40:040x}", f"Author: Dev {i} <dev{i}@example.com>",
+            f"Date:   Sat Nov {1 + i % 28} 10:16:52 2024 +0100", "", f"    {message}", "",
+            f" src/server/file{i}.ts | {i % 9 + 1} +++--", ""]))
+    return "\n".join(commits)
+
+
+def test_git_log_output_is_kept_and_elided_by_whole_commits(optimizer):
+    log = git_log(80)
+    request = openai_session("Which commit let the dashboard be embedded in iframes, and who wrote it?",
+                             [("git", {"args": "log --stat -80"}, log)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"], "/v1/chat/completions")["request"])
+    block = log.split("\n")[41 * 8: 41 * 8 + 7]
+    assert "\n".join(block) in out  # hash, author, date and message together
+    markers = [x for x in out.split("\n") if "[anyray:" in x]
+    assert markers and all(" commits (lines " in x or " commit (line" in x for x in markers)
+    assert len(out) < len(log) * 0.2
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == log
+
+
+def test_a_question_word_on_many_entries_does_not_keep_them_all(optimizer):
+    """`retried` is on one entry in twenty of this log: a theme of the log, not a pointer at an entry."""
+    lines = [f"2025-03-11T09:{i // 60:02d}:{i % 60:02d}Z INFO inventory reserve sku=SKU-{i:05d} ok in {i % 90} ms"
+             + (" (retried once)" if i % 20 == 7 else "") for i in range(400)]
+    lines[250] = "2025-03-11T09:04:10Z INFO inventory reserve sku=SKU-00250 slow path taken in 4100 ms"
+    log = "\n".join(lines) + "\n"
+    request = session("Which reservation was retried and took the slow path?",
+                      [("Bash", {"command": "cat app.log"}, log)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    assert lines[250] in out.split("\n")
+    assert sum(1 for x in lines if "retried" in x) == 20
+    assert sum(1 for x in out.split("\n") if "retried" in x) < 12
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == log
