@@ -1,12 +1,13 @@
 """The one read budgets need: spend since a moment, per team and per gateway key.
 
-One grouped query over the spend records' `ts_ms` index, the same SQL on SQLite and PostgreSQL. A gateway
+Grouped queries over the budgeted teams' and keys' own records, the same SQL on SQLite and PostgreSQL. A gateway
 runs it every `budgets.refresh_s` from a thread, never per call (server/gateway/budgets.py). Calls
 without a price (cost_micros NULL) count as nothing: docs/budgets.md says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from anyray.store.base import SpendStore
@@ -21,19 +22,18 @@ class SpendSince:
     keys: dict[str, int] = field(default_factory=dict)
 
 
-def spend_since(store: SpendStore, since_ms: int) -> SpendSince:
-    sql = store._sql(
-        "SELECT team, key_id, SUM(COALESCE(cost_micros, 0)) FROM spend_records WHERE ts_ms >= ?"
-        " AND (team IS NOT NULL OR key_id IS NOT NULL) GROUP BY team, key_id"
-    )
-    with store._transaction() as cur:
-        cur.execute(sql, (since_ms,))
-        rows = cur.fetchall()
+def spend_since(store: SpendStore, since_ms: int, teams: Collection[str], keys: Collection[str]) -> SpendSince:
+    """What these teams and keys spent since `since_ms`. Each is an index range scan ((team, ts_ms) and
+    (key_id, ts_ms)) over the budgeted callers' own records, not a scan of everyone's month."""
     out = SpendSince(since_ms)
-    for team, key_id, micros in rows:
-        spent = int(micros or 0)
-        if team is not None:
-            out.teams[team] = out.teams.get(team, 0) + spent
-        if key_id is not None:
-            out.keys[key_id] = out.keys.get(key_id, 0) + spent
+    for column, names, into in (("team", sorted(teams), out.teams), ("key_id", sorted(keys), out.keys)):
+        if not names:
+            continue
+        marks = ", ".join("?" for _ in names)
+        sql = store._sql(f"SELECT {column}, SUM(COALESCE(cost_micros, 0)) FROM spend_records"
+                         f" WHERE {column} IN ({marks}) AND ts_ms >= ? GROUP BY {column}")
+        with store._transaction() as cur:
+            cur.execute(sql, (*names, since_ms))
+            rows = cur.fetchall()
+        into.update((name, int(micros or 0)) for name, micros in rows)
     return out

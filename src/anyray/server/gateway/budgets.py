@@ -244,7 +244,9 @@ class BudgetLedger:
             self._store = open_store(self.store_url, lazy=True)
         began = time.monotonic()
         now = datetime.fromtimestamp(self.clock(), UTC)
-        bases = {p: spend_since(self._store, _ms(period_bounds(p, now)[0])) for p in self.periods}
+        bases = {p: spend_since(self._store, _ms(period_bounds(p, now)[0]),
+                                [t for t, b in self.settings.teams.items() if b.period == p],
+                                [k for k, b in self.settings.keys.items() if b.period == p]) for p in self.periods}
         with self._lock:
             # committed before this read began: the sums above include them
             self._mine = {rid: e for rid, e in self._mine.items() if e.written_at is None or e.written_at >= began}
