@@ -21,8 +21,8 @@ def test_doctor_names_a_soft_limit_above_the_hard_one(tmp_path: Path):
     assert "budgets.teams.search" in check["found"] and "soft_usd (20.0) is above limit_usd (10.0)" in check["found"]
 
 
-def test_doctor_checks_limit_keys_against_the_store_and_rate_limits_against_the_replicas(tmp_path: Path):
-    store = f"sqlite:///{tmp_path / 'spend.db'}"
+def test_doctor_checks_limit_keys_against_the_store_and_rate_limits_against_the_replicas(tmp_path: Path, pg_url):
+    store = pg_url  # a shared PostgreSQL store: several replicas serve
     live, gone = create_key(store, "search"), create_key(store, "search")
     assert CliRunner().invoke(app, ["keys", "revoke", gone["id"], "--store", store]).exit_code == 0
     config = {"store": {"url": store}, "deploy": {"replicas": 3},
@@ -37,6 +37,11 @@ def test_doctor_checks_limit_keys_against_the_store_and_rate_limits_against_the_
     assert f"revoked or expired: {gone['id']}" in keys["found"] and live["id"] not in keys["found"]
     rates = checks["rate limits"]
     assert rates["status"] == "warn" and "with 3 replicas" in rates["found"] and "redis_url" in rates["fix"]
+
+    config["store"]["url"] = f"sqlite:///{tmp_path / 'spend.db'}"  # a laptop's store: one gateway counts
+    _, report, _ = doctor("--config", write(tmp_path, config), *NOWHERE)
+    rates = by_check(report)["rate limits"]
+    assert rates["status"] == "ok" and "counted in this gateway" in rates["found"]
 
     config["rate_limits"]["redis_url"] = "redis://127.0.0.1:6379/0"
     config["budgets"]["keys"].pop(gone["id"])

@@ -32,12 +32,14 @@ def limits(s: Situation) -> list[Result]:
         found = f"{len(rates.teams)} team and {len(rates.keys)} key rate limit(s), {rates.window_s}s window"
         if shared:
             out.append(Result("rate limits", "ok", found + ", counted in Redis across replicas"))
-        elif config.deploy.replicas > 1:
+        elif str(config.store.url or "").startswith("postgres") and config.deploy.replicas > 1:
+            # a shared PostgreSQL store: several replicas serve, and each would count a caller's calls alone
             out.append(Result("rate limits", "warn", found + f", counted per replica: with {config.deploy.replicas} "
                               "replicas a caller gets up to that many times its limit",
                               "set rate_limits.redis_url (or a redis:// cache.url)"))
         else:
-            out.append(Result("rate limits", "ok", found + ", counted in this gateway"))
+            out.append(Result("rate limits", "ok", found + ", counted in this gateway (several replicas would each "
+                              "count alone: give them rate_limits.redis_url)"))
     named = {*budgets.keys, *rates.keys}
     if named and config.store.url:
         out.append(_known_keys(config.store.url, named))
