@@ -17,6 +17,8 @@ EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
     "postgres": (("psycopg", "psycopg_pool"), "a PostgreSQL spend store (store.url: postgresql://...)"),
     "redis": (("redis",), "a Redis response cache (cache.url: redis://...)"),
     "litellm": (("litellm",), "the LiteLLM adapter (anyray.adapters.litellm)"),
+    "otel": (("opentelemetry.sdk",), "exporting traces over OTLP (OTEL_* variables)"),
+    # rate limits shared by replicas (rate_limits.redis_url) use the redis extra too
 }
 
 

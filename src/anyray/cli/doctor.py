@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from anyray.deploy.render import parse_sets
-from anyray.doctor import Check, Situation, access, egress, local, run_checks, store
+from anyray.doctor import Check, Situation, access, egress, limits, local, run_checks, store
 from anyray.doctor import credentials as creds
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -24,6 +24,7 @@ def checks_for(situation: Situation) -> list[tuple[str, Check]]:
         ("config", local.config),
         ("local stack", local.stack),
         ("gateway keys", access.keys),
+        ("limits", limits.limits),
         ("spend store", store.spend_store),
         *creds.checks(),
         ("egress", egress.egress),

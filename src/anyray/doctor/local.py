@@ -33,6 +33,12 @@ def install(s: Situation) -> list[Result]:
                 needed["redis"] = what
             if str(url).startswith("postgres"):
                 needed["postgres"] = what
+        if s.config.rate_limits.redis_url and s.config.rate_limits.any:
+            needed["redis"] = "rate_limits.redis_url"
+        from anyray.server.gateway.tracing import wanted
+
+        if wanted(s.env):
+            needed["otel"] = "the OTEL_* variables (traces)"
     for extra, (modules, enables) in EXTRAS.items():
         absent = missing(extra)
         install = f"pip install 'anyray[{extra}]'"

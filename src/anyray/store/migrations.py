@@ -84,6 +84,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE spend_records ADD COLUMN priced_as TEXT",
         ],
     ),
+    (
+        5,
+        "spend_records_key_id",
+        [
+            # which gateway key made the call (its id, never its secret): per-key budgets sum over it
+            "ALTER TABLE spend_records ADD COLUMN key_id TEXT",
+            "CREATE INDEX spend_records_key_ts ON spend_records (key_id, ts_ms)",
+        ],
+    ),
+    (
+        6,
+        "gateway_keys_controls",
+        [
+            # expiry, a model allow-list (JSON list of globs; NULL: any model), and rotation: the secret a
+            # rotation replaced keeps working until previous_until_ms, so workloads move over without downtime
+            "ALTER TABLE gateway_keys ADD COLUMN expires_ms BIGINT",
+            "ALTER TABLE gateway_keys ADD COLUMN models TEXT",
+            "ALTER TABLE gateway_keys ADD COLUMN previous_sha256 TEXT",
+            "ALTER TABLE gateway_keys ADD COLUMN previous_until_ms BIGINT",
+        ],
+    ),
 ]
 
 MIGRATIONS_TABLE = """

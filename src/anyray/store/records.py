@@ -40,6 +40,7 @@ COLUMNS = (
     "fail_open",
     "partial",
     "priced_as",
+    "key_id",
 )
 
 _LABEL = re.compile(r"[A-Za-z0-9_.:/@-]{1,64}")
@@ -76,6 +77,7 @@ class SpendRecord:
     cache_hit: bool = False
     fail_open: bool = False
     partial: bool = False
+    key_id: str | None = None  # the gateway key's id (key_...), when the caller presented one
 
 
 def _label(value: Any) -> str | None:

@@ -46,6 +46,7 @@ class SpendWriter:
         retry_max_s: float = 30.0,
         on_lost: Callable[[int], None] | None = None,
         linger_s: float = 0.05,
+        on_written: Callable[[list[SpendRecord]], None] | None = None,
     ) -> None:
         self.store = store
         self.max_batch = max_batch
@@ -54,6 +55,9 @@ class SpendWriter:
         self.retry_min_s = retry_min_s
         self.retry_max_s = retry_max_s
         self.on_lost = on_lost
+        # told of each batch the store committed (from the writer thread): the budget ledger stops counting
+        # its own records separately once the store's sums include them
+        self.on_written = on_written
         self.linger_s = linger_s
         self._queue: queue.Queue[object] = queue.Queue(max_queue)
         self._pending: deque[SpendRecord] = deque()
@@ -201,6 +205,11 @@ class SpendWriter:
         self.store_down = False
         self._delay = self.retry_min_s
         self.written += len(batch)
+        if self.on_written is not None:
+            try:
+                self.on_written(batch)
+            except Exception:  # a listener's bug must not make a committed batch look failed
+                log.exception("on_written listener failed")
         return True
 
     def _write_all(self, replay_batches: int | None = None) -> None:

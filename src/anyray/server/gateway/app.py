@@ -25,6 +25,7 @@ from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.hot import HotPaths
 from anyray.server.gateway.limits import Limits
 from anyray.server.gateway.metrics import CONTENT_TYPE
+from anyray.server.gateway.tracing import Traced
 
 VERTEX_PATH = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
 
@@ -97,11 +98,13 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None, optimizer
     limits = config.gateway.limits
 
     def guard(inner: ASGIApp) -> ASGIApp:
-        """The limits first (an oversized header is refused before anything else reads it), then the key check."""
+        """The trace (x-request-id), the limits (an oversized header is refused before anything else reads it),
+        then the key check."""
         checked = KeyCheck(inner, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
                            optimizer_token=optimizer_token)
-        return Limits(checked, max_header_bytes=limits.max_header_bytes, slots=gw.slots,
-                      on_refused=gw.metrics.limit_refused_inc)
+        limited = Limits(checked, max_header_bytes=limits.max_header_bytes, slots=gw.slots,
+                         on_refused=gw.metrics.limit_refused_inc)
+        return Traced(limited, gw.tracer)  # outermost: refusals are traced too
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(guard)])
     app.state.gateway = gw

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,6 +28,10 @@ OPTIMIZER_PATH, OPTIMIZER_TEAM = "/v1/embeddings", "anyray-optimizer"
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _when(ms: int | None) -> str:
+    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
@@ -65,7 +70,8 @@ class KeyCheck:
         ring = self.ring()
         headers = headers_of(scope)
         presented = presented_key(headers)
-        key = ring.verify(presented)
+        found = ring.find(presented)
+        key = found if found is not None and found.active else None
         if key is None and ring.required and self._is_optimizer(scope, presented):
             scope.setdefault("state", {})["key_team"] = OPTIMIZER_TEAM
         elif key is None and ring.required:
@@ -76,6 +82,10 @@ class KeyCheck:
                     "this gateway needs a gateway key: send it as x-api-key or Authorization: Bearer "
                     "(ask your platform team for one: anyray keys create --team <team>)"
                 )
+            elif found is not None and found.revoked_ms is None and found.expired:
+                reason, status, message = "expired", 401, (
+                    f"gateway key {found.id} expired at {_when(found.expires_ms)}: ask your platform team for a new "
+                    "one (anyray keys create)")
             else:
                 reason, status, message = "invalid", 401, "invalid or revoked gateway key"
             self.on_refused(reason)
@@ -85,6 +95,7 @@ class KeyCheck:
             state = scope.setdefault("state", {})
             state["key_team"] = key.team
             state["gateway_key_id"] = key.id
+            state["gateway_key"] = key
         await self.app(scope, receive, send)
 
     def _is_optimizer(self, scope: Scope, presented: str | None) -> bool:

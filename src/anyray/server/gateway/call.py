@@ -69,6 +69,8 @@ class Call:
     upstream_model: str = ""
     status: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    key_id: str | None = None  # the gateway key that authenticated the call (its id, never the secret)
+    notices: dict[str, str] = field(default_factory=dict)  # response headers the gateway adds (budget warnings)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     optimization: dict[str, Any] = field(default_factory=dict)
     fail_open: bool = False

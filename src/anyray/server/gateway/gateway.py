@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from anyray.providers import PROVIDERS, Provider, build_providers
 from anyray.routing import Route, Router
 from anyray.server.gateway.auth import presented_key
 from anyray.server.gateway.breaker import CircuitBreaker
+from anyray.server.gateway.budgets import BudgetLedger, Over, over_budget
 from anyray.server.gateway.call import Call, CallListener
 from anyray.server.gateway.limits import BUSY_KEY, UpstreamSlots, busy
 from anyray.server.gateway.metrics import GatewayMetrics
@@ -27,8 +29,10 @@ from anyray.server.gateway.optimizer_client import (
     build_message,
 )
 from anyray.server.gateway.pipeline import Forwarder
+from anyray.server.gateway.ratelimit import Limited, RateLimiter, rate_limited, redis_url_of
 from anyray.server.gateway.retry import RetryPolicy
 from anyray.server.gateway.spend import SpendRecorder
+from anyray.server.gateway.tracing import provider_from_env, tracer_of
 from anyray.server.gateway.upstream import UpstreamClient
 from anyray.server.optimizer.engine import Optimizer
 
@@ -65,8 +69,14 @@ class Gateway:
         config: Config,
         providers: Mapping[str, Provider] | None = None,
         optimizer_client: OptimizerClient | None = None,
+        tracer_provider: Any = None,
     ) -> None:
+        """`tracer_provider`: an OpenTelemetry TracerProvider (tests pass one with an in-memory exporter);
+        default: one exporting over OTLP when the OTEL_* variables ask for it, else no tracing."""
         self.config = config
+        self._own_tracing = tracer_provider is None
+        self.tracer_provider = tracer_provider if tracer_provider is not None else provider_from_env(os.environ)
+        self.tracer = tracer_of(self.tracer_provider)
         self.providers = dict(providers) if providers is not None else build_providers(config)
         self.router = Router(config, available=set(self.providers))
         self.speaks = {name: provider.speaks for name, provider in self.providers.items()}
@@ -89,11 +99,23 @@ class Gateway:
         self.spend = SpendRecorder.from_config(config, self.metrics)
         self.spend.regions = {key: provider.region for key, provider in self.providers.items()}
         self.listeners.append(self.spend)
+        # budgets: the store's spend sums, re-read in the background, plus this gateway's own calls at once
+        store_url = config.store.url if self.spend.writer is not None else None  # a ledger needs records written
+        self.budgets = BudgetLedger(config.budgets, store_url, self.metrics.registry)
+        if config.budgets.any:
+            self.spend.observers.append(self.budgets.note)
+            if self.spend.writer is not None:
+                self.spend.writer.on_written = self.budgets.written
+        # rate limits: counted in Redis when one is configured (every replica sees the same counts)
+        self.rate_limits = RateLimiter(config.rate_limits, redis_url_of(config), self.metrics.registry)
+        if config.rate_limits.any:
+            self.listeners.append(self.rate_limits.finished)
         # gateway keys live beside the spend records, so every replica reads the same set
         self.keys = KeyRing(config.store.url, config.auth.required, config.auth.refresh_s)
 
     async def start(self) -> None:
         await self.spend.start()
+        await self.budgets.start()  # after the writer applied the migrations its query reads
         await self.keys.start()
         await self.upstream.start()
         await asyncio.gather(*(p.start() for p in self.providers.values()))
@@ -106,6 +128,10 @@ class Gateway:
             await self.optimizer.close()
         await self.upstream.close()
         await self.keys.close()
+        await self.budgets.close()
+        await self.rate_limits.close()
+        if self._own_tracing and self.tracer_provider is not None:
+            await asyncio.to_thread(self.tracer_provider.shutdown)  # exports the spans still batched
         await self.spend.close()  # after the last call finished: flushes the queued spend records
 
     async def optimize(
@@ -188,6 +214,22 @@ class Gateway:
         if call is not None:
             call.finish(response.status_code)
             self.spend.refusal(call, limit)
+        return response
+
+    def over_budget(self, dialect: str, call: Call, over: Over) -> Response:
+        """A hard budget limit reached: refused before the optimizer or any upstream, recorded as a refusal."""
+        self.metrics.limit_refused_inc("budget")
+        response = over_budget(dialect, over)
+        call.finish(response.status_code)
+        self.spend.refusal(call, "budget")
+        return response
+
+    def rate_limited(self, dialect: str, call: Call, limited: Limited) -> Response:
+        """A rate limit reached: a 429 with retry-after, before the optimizer or any upstream."""
+        self.metrics.limit_refused_inc("rate")
+        response = rate_limited(dialect, limited)
+        call.finish(response.status_code)
+        self.spend.refusal(call, f"rate_{limited.kind}")
         return response
 
     def completed(self, call: Call) -> None:

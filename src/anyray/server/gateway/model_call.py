@@ -20,6 +20,8 @@ from starlette.responses import Response
 
 from anyray.providers.base import Endpoint, ProviderRefusal
 from anyray.routing import Route, UnknownModel
+from anyray.server.gateway import tracing
+from anyray.server.gateway.admission import admit
 from anyray.server.gateway.body import BadJSON, BodyTooLarge, parse_object, read_body
 from anyray.server.gateway.call import Call, avoided_usage
 from anyray.server.gateway.dialects import BadAnswer, Dialect, Leg, Outbound, Relay
@@ -73,14 +75,28 @@ async def serve(
                        dialect.error(400, str(exc), param="x-anyray-metadata", code="invalid_metadata"))
     call.model_asked = payload["model"]
     call.stream = payload.get("stream") is True
-    try:
-        route = call.route = gateway.router.resolve(payload["model"])
-    except UnknownModel as exc:
-        return refused("unknown_model", dialect.error(404, str(exc), param="model", code="model_not_found"))
+    # the caller's key, budgets and rate limits: in memory (Redis for shared rate limits), no query per call
+    if (refusal := await admit(gateway, dialect.name, call, request.scope, endpoint)) is not None:
+        return refusal
+    tracing.annotate(**{"anyray.call_id": call.id, "anyray.dialect": dialect.name, "anyray.endpoint": call.endpoint,
+                        "gen_ai.request.model": call.model_asked, "anyray.stream": call.stream,
+                        "anyray.team": call.metadata.get("team"), "anyray.key_id": call.key_id})
+    with tracing.span("anyray.route") as routing:
+        try:
+            route = call.route = gateway.router.resolve(payload["model"])
+        except UnknownModel as exc:
+            return refused("unknown_model", dialect.error(404, str(exc), param="model", code="model_not_found"))
+        if routing is not None:
+            routing.set_attributes({"anyray.route.provider": route.primary.provider,
+                                    "anyray.route.model": route.primary.model,
+                                    "anyray.route.targets": len(route.targets)})
 
     outcome = None
     if endpoint is not Endpoint.COUNT_TOKENS:
-        outcome = await gateway.optimize(call, payload, route, headers)
+        with tracing.span("anyray.optimize") as optimizing:
+            outcome = await gateway.optimize(call, payload, route, headers)
+            if optimizing is not None:
+                optimizing.set_attributes(_decision(call))
         hit = outcome is not None and outcome.cached_response is not None
         if hit and (answer := _cached_answer(gateway, dialect, call, outcome, payload)) is not None:  # type: ignore[arg-type]
             return answer
@@ -193,8 +209,19 @@ def _loop(
     return RetrieveLoop(wire, name, allowed, fetch, send, gateway.config.gateway.retrieve.max_rounds, decision)
 
 
+def _decision(call: Call) -> dict[str, Any]:
+    """The optimizer's decision as span attributes: its status and the kinds of strategy, never content."""
+    optimization = call.optimization
+    return {"anyray.optimizer.status": str(optimization.get("status", "")),
+            "anyray.optimizer.applied": [str(kind) for kind in optimization.get("applied") or []],
+            "anyray.optimizer.fail_open": call.fail_open}
+
+
 def _result_header(call: Call) -> dict[str, str]:
-    return {RESULT_HEADER: orjson.dumps(call.optimization).decode()} if call.optimization else {}
+    """The optimizer's result, and the gateway's notices (a budget warning), on every answer."""
+    if not call.optimization:
+        return call.notices
+    return {RESULT_HEADER: orjson.dumps(call.optimization).decode(), **call.notices}
 
 
 def _cached_answer(

@@ -21,6 +21,7 @@ import orjson
 
 from anyray.providers.base import Endpoint, Provider, UpstreamRequest
 from anyray.routing import Route, Target
+from anyray.server.gateway import tracing
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_s
 from anyray.server.gateway.upstream import UpstreamClient, UpstreamFailure
@@ -108,7 +109,12 @@ class Forwarder:
         while True:
             asked_s: float | None = None
             try:
-                response = await self.client.open(request)
+                with tracing.client_span("anyray.upstream", request.headers, **{
+                        "anyray.upstream.provider": provider.name, "anyray.upstream.model": request.model,
+                        "anyray.upstream.attempt": retries + recoveries + 1}) as attempt:
+                    response = await self.client.open(request)
+                    if attempt is not None:
+                        attempt.set_attribute("http.response.status_code", response.status)
                 if response.status < 400:
                     if request.stream:
                         return Opened(response, target, request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from anyray.config import Config
@@ -37,6 +38,7 @@ class SpendRecorder:
         self.metrics = metrics
         self.writer = writer
         self.regions: dict[str, str | None] = {}  # provider instance -> where it serves (the gateway fills it)
+        self.observers: list[Callable[[SpendRecord], None]] = []  # told of each finished call's record (budgets)
 
     @classmethod
     def from_config(cls, config: Config, metrics: GatewayMetrics) -> SpendRecorder:
@@ -67,6 +69,8 @@ class SpendRecorder:
     def __call__(self, call: Call) -> None:
         record = self.build(call)
         self.metrics.observe(record)
+        for observe in self.observers:
+            observe(record)
         if self.writer is not None and not self.writer.submit(record):
             self.metrics.spend_dropped.inc()
 
@@ -156,4 +160,5 @@ class SpendRecorder:
             cache_hit=call.cache_hit,
             fail_open=call.fail_open,
             partial=call.partial,
+            key_id=call.key_id,
         )

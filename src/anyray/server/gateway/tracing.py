@@ -1,0 +1,198 @@
+"""OpenTelemetry traces of each call, and `x-request-id` echoed (docs/gateway.md#traces).
+
+Off unless the standard variables ask for it: `OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint
+(`OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); `OTEL_SDK_DISABLED=true` wins. The
+exporter is OTLP over HTTP (protobuf) and reads its own endpoint, headers and timeout from the same
+variables; the sampler is the SDK's (`OTEL_TRACES_SAMPLER`, parent-based by default). Needs the `otel` extra.
+
+A call's spans: the server span (`POST /v1/messages`, started from the caller's W3C `traceparent` when it
+sent one), `anyray.route`, `anyray.optimize` (the decision: status and the kinds applied), one
+`anyray.upstream` per attempt (each sends its own `traceparent` upstream), and `anyray.relay` (from the
+answer's first byte to its last). Attributes are ids, names, numbers and statuses: never a prompt, an
+answer, a header value the caller wrote or a credential.
+
+With tracing off this costs a request one header lookup (is there an x-request-id to echo?).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from anyray import __version__
+from anyray.server.gateway.headers import headers_of
+
+log = logging.getLogger("anyray.tracing")
+
+REQUEST_ID = "x-request-id"
+_REQUEST_ID_SHAPE = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces: safe to echo as a header
+_TRACER: ContextVar[Any] = ContextVar("anyray_tracer", default=None)
+
+
+def wanted(env: Mapping[str, str]) -> bool:
+    """Whether the OTEL_* variables ask for traces to be exported."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    exporters = {e.strip().lower() for e in env.get("OTEL_TRACES_EXPORTER", "").split(",") if e.strip()}
+    if exporters:
+        return "otlp" in exporters
+    return bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+def provider_from_env(env: Mapping[str, str]) -> Any:
+    """A TracerProvider exporting over OTLP/HTTP when the environment asks for one, else None."""
+    if not wanted(env):
+        return None
+    from anyray.extras import need
+
+    need("opentelemetry.sdk", "otel", "exporting traces (OTEL_* variables)")
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    if protocol and protocol != "http/protobuf":
+        log.warning("OTLP protocol %r is not supported; exporting over http/protobuf", protocol)
+    attributes = {} if env.get("OTEL_SERVICE_NAME") else {"service.name": "anyray-gateway"}
+    provider = TracerProvider(resource=Resource.create(attributes))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
+
+
+def tracer_of(provider: Any) -> Any:
+    return None if provider is None else provider.get_tracer("anyray.gateway", __version__)
+
+
+@contextlib.contextmanager
+def span(name: str, **attributes: Any) -> Iterator[Any]:
+    """A child span of the call being served (None, and no cost, when tracing is off)."""
+    tracer = _TRACER.get()
+    if tracer is None:
+        yield None
+        return
+    with tracer.start_as_current_span(name, attributes=_clean(attributes)) as current:
+        yield current
+
+
+def client_span(name: str, headers: dict[str, str], **attributes: Any) -> contextlib.AbstractContextManager[Any]:
+    """An outgoing call's span; its W3C traceparent (and tracestate) go into `headers`."""
+    tracer = _TRACER.get()
+    if tracer is None:
+        return contextlib.nullcontext()
+    return _client_span(tracer, name, headers, attributes)
+
+
+@contextlib.contextmanager
+def _client_span(tracer: Any, name: str, headers: dict[str, str], attributes: dict[str, Any]) -> Iterator[Any]:
+    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    with tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=_clean(attributes)) as current:
+        headers.pop("traceparent", None)  # a retry's attempt has its own span id
+        headers.pop("tracestate", None)
+        TraceContextTextMapPropagator().inject(headers)
+        yield current
+
+
+def annotate(**attributes: Any) -> None:
+    """Attributes on the call's server span (nothing when tracing is off)."""
+    if _TRACER.get() is None:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().set_attributes(_clean(attributes))
+
+
+def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attributes.items() if v is not None}
+
+
+class Traced:
+    """ASGI middleware, outermost on the `/v1/` routes: the server span and the relay span, and x-request-id
+    echoed when the caller sent a well-formed one. Refusals (keys, limits) are traced like any answer."""
+
+    def __init__(self, app: ASGIApp, tracer: Any) -> None:
+        self.app = app
+        self.tracer = tracer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        headers = headers_of(scope)
+        request_id = headers.get(REQUEST_ID)
+        if request_id is not None and not _REQUEST_ID_SHAPE.fullmatch(request_id):
+            request_id = None
+        if self.tracer is None:
+            if request_id is None:
+                await self.app(scope, receive, send)
+            else:
+                await self.app(scope, receive, _echo(send, request_id))
+            return
+        await self._traced(scope, receive, send, headers, request_id)
+
+    async def _traced(
+        self, scope: Scope, receive: Receive, send: Send, headers: Mapping[str, str], request_id: str | None
+    ) -> None:
+        from opentelemetry import context, trace
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+        parent = TraceContextTextMapPropagator().extract(carrier=headers)
+        method = scope["method"]
+        root = self.tracer.start_span(f"{method} {_route_of(scope['path'])}", context=parent, kind=SpanKind.SERVER,
+                                      attributes=_clean({"http.request.method": method, "url.path": scope["path"],
+                                                         "anyray.request_id": request_id}))
+        token = context.attach(trace.set_span_in_context(root, parent))
+        tracer_token = _TRACER.set(self.tracer)
+        relay: Any = None
+
+        async def traced_send(message: Message) -> None:
+            nonlocal relay
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                root.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    root.set_status(Status(StatusCode.ERROR))
+                if request_id is not None:
+                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                relay = self.tracer.start_span("anyray.relay", attributes={"http.response.status_code": status})
+            elif message["type"] == "http.response.body" and not message.get("more_body") and relay is not None:
+                await send(message)
+                relay.end()
+                relay = None
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, traced_send)
+        finally:
+            if relay is not None:  # the client left mid-answer
+                relay.set_attribute("anyray.relay.complete", False)
+                relay.end()
+            _TRACER.reset(tracer_token)
+            context.detach(token)
+            root.end()
+
+
+def _echo(send: Send, request_id: str) -> Send:
+    async def echoing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+        await send(message)
+
+    return echoing
+
+
+def _route_of(path: str) -> str:
+    """The route, not the path: a Vertex path names a project and a model, a span name should not vary."""
+    if path.startswith("/v1/projects/"):
+        return "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
+    return path if path in ("/v1/messages", "/v1/chat/completions", "/v1/messages/count_tokens") else "/v1/{path}"
