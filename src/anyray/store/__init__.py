@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -30,12 +31,18 @@ def default_store_url() -> str:
 
 
 def default_spill_dir(url: str) -> Path:
-    """Next to the SQLite file; for a server store, the state directory ($ANYRAY_HOME or ~/.anyray)."""
+    """Next to the SQLite file; for a server store, a folder of that store's own under the state directory
+    ($ANYRAY_HOME/spill/<store>, ~/.anyray by default): a gateway replays the spills it finds into its store,
+    so two gateways of one machine that write to different stores must never find each other's. The folder
+    is named by a digest of the URL without its password."""
     if url.startswith("sqlite:"):
         from anyray.store.sqlite import sqlite_path
 
         return sqlite_path(url).parent / "spill"
-    return Path(os.environ.get("ANYRAY_HOME") or Path.home() / ".anyray") / "spill"
+    from anyray.store.postgres import redact
+
+    store = hashlib.sha256(redact(url).encode()).hexdigest()[:16]
+    return Path(os.environ.get("ANYRAY_HOME") or Path.home() / ".anyray") / "spill" / store
 
 
 def open_store(url: str, lazy: bool = False) -> SpendStore:
