@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from anyray.pricing import format_usd
-from anyray.store import SpendStore, Summary
-from anyray.store.reads import PolicyEffect, policy_effects, savings_by_policy, spend_series
+from anyray.store import SpendStore, Summary, hourly
+from anyray.store.reads import PolicyEffect, savings_by_policy
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -84,8 +84,9 @@ def pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
-def ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f} ms"
+def ms(x: float | None, estimated: bool = False) -> str:
+    """A latency; `estimated`: read from the hourly histogram (a big range), so marked approximate."""
+    return "-" if x is None else f"{'≈' if estimated else ''}{x:,.0f} ms"
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -124,7 +125,7 @@ def cell(s: Summary, key: str) -> str:
     if key == "cache_hit_rate":
         return pct(value)
     if key.endswith("_ms"):
-        return ms(value)
+        return ms(value, s.latency_estimated)
     return f"{value:,}"
 
 
@@ -140,7 +141,7 @@ def sort_rows(rows: list[Summary], key: str, descending: bool) -> list[Summary]:
 
 
 def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descending: bool) -> list[Summary]:
-    return sort_rows(store.summarize(rng.since_ms, by, rng.until_ms), sort, descending)
+    return sort_rows(hourly.totals(store, rng.since_ms, rng.until_ms, by), sort, descending)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -191,16 +192,16 @@ class Overview:
 
 
 def overview(store: SpendStore, rng: TimeRange) -> Overview:
-    totals = store.summarize(rng.since_ms, None, rng.until_ms)
+    totals = hourly.totals(store, rng.since_ms, rng.until_ms)
     total = totals[0] if totals and totals[0].requests else Summary(None)
     first = rng.since_ms - rng.since_ms % rng.bucket_ms
     buckets = list(range(first, rng.until_ms, rng.bucket_ms))
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[str, list[int]] = {}
-    for p in spend_series(store, rng.since_ms, rng.until_ms, rng.bucket_ms):
+    for p in hourly.series(store, rng.since_ms, rng.until_ms, rng.bucket_ms):
         series.setdefault(p.model, [0] * len(buckets))[index[p.bucket_ms]] += p.cost_micros
     ordered = dict(sorted(series.items(), key=lambda kv: (-sum(kv[1]), kv[0])))
-    policies = savings_by_policy(policy_effects(store, rng.since_ms, rng.until_ms))
+    policies = savings_by_policy(hourly.effects(store, rng.since_ms, rng.until_ms))
     tokens = total.input_tokens + total.output_tokens + total.cache_read_tokens + total.cache_write_tokens
     cards = [
         ("spend", "spend", format_usd(total.cost_micros)),
@@ -209,15 +210,15 @@ def overview(store: SpendStore, rng: TimeRange) -> Overview:
         ("savings", "estimated savings", format_usd(total.savings_micros)),
         ("cache-hit-rate", "cache-hit rate", pct(total.cache_hit_rate)),
         ("fail-open", "fail-open", f"{total.fail_open:,}"),
-        ("p50", "p50 latency", ms(total.p50_ms)),
-        ("p95", "p95 latency", ms(total.p95_ms)),
+        ("p50", "p50 latency", ms(total.p50_ms, total.latency_estimated)),
+        ("p95", "p95 latency", ms(total.p95_ms, total.latency_estimated)),
     ]
     return Overview(rng, total, buckets, ordered, policies, cards)
 
 
 def optimizer_days(store: SpendStore, rng: TimeRange) -> list[PolicyEffect]:
     """Newest day first, biggest saving first within a day."""
-    effects = policy_effects(store, rng.since_ms, rng.until_ms)
+    effects = hourly.effects(store, rng.since_ms, rng.until_ms)
     return sorted(effects, key=lambda e: (e.day, e.savings_micros), reverse=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from anyray.store import hourly
 from anyray.store.base import GROUPS, SpendStore, StoreError, Summary
 from anyray.store.records import SpendRecord, sanitize_decisions
 from anyray.store.writer import SpendWriter
@@ -18,6 +19,7 @@ __all__ = [
     "Summary",
     "default_spill_dir",
     "default_store_url",
+    "hourly",
     "open_store",
     "sanitize_decisions",
 ]
