@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from anyray.pricing import format_usd
 from anyray.store import SpendStore, Summary, hourly
@@ -22,7 +24,10 @@ DAY_MS = 24 * HOUR_MS
 # preset ranges: (span, bucket of the chart)
 PRESETS: dict[str, tuple[int, int]] = {"24h": (DAY_MS, HOUR_MS), "7d": (7 * DAY_MS, 6 * HOUR_MS),
                                        "30d": (30 * DAY_MS, DAY_MS)}
-TABLE_GROUPS = ("team", "app", "model", "provider")
+TABLE_GROUPS = ("team", "app", "model", "provider", "user", "session")
+STORE_GROUP = {"session": "tag:session"}  # a table's name -> the store's grouping (Claude Code's session tag)
+FILTERS = ("team", "app", "model")  # the drill-down: a team's apps, an app's models
+DRILL = {"team": "app", "app": "model"}
 MAX_BUCKETS = 400
 
 
@@ -140,8 +145,33 @@ def sort_rows(rows: list[Summary], key: str, descending: bool) -> list[Summary]:
     return present + missing
 
 
-def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descending: bool) -> list[Summary]:
-    return sort_rows(hourly.totals(store, rng.since_ms, rng.until_ms, by), sort, descending)
+def parse_filters(params: Mapping[str, str]) -> dict[str, str]:
+    """`team=`, `app=`, `model=` from the query string (other keys ignored), each at most 128 characters."""
+    return {key: params[key][:128] for key in FILTERS if params.get(key)}
+
+
+def filter_query(filters: Mapping[str, str], **more: str | None) -> str:
+    """The filters (with `more` set, or dropped when None) as a query string, for links."""
+    merged = {**filters, **more}
+    return urlencode({k: v for k, v in merged.items() if v is not None})
+
+
+def drill_link(by: str, filters: Mapping[str, str], group: str | None) -> tuple[str, str] | None:
+    """(next table, its query) for a row of a team or app table: the team's apps, the app's models."""
+    if by not in DRILL or not group:
+        return None
+    return DRILL[by], filter_query(filters, **{by: group})
+
+
+def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descending: bool,
+                filters: Mapping[str, str] | None = None) -> list[Summary]:
+    """Team/app/model/provider tables from the hourly roll-ups; user and session from the records (the
+    roll-ups keep no user or tag: a user per hour and model would make them as big as the records)."""
+    if by in hourly.GROUPS:
+        rows = hourly.totals(store, rng.since_ms, rng.until_ms, by, filters)
+    else:
+        rows = [s for s in store.summarize(rng.since_ms, STORE_GROUP.get(by, by), rng.until_ms, filters) if s.requests]
+    return sort_rows(rows, sort, descending)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -191,17 +221,17 @@ class Overview:
     cards: list[tuple[str, str, str]] = field(default_factory=list)  # (id, label, text)
 
 
-def overview(store: SpendStore, rng: TimeRange) -> Overview:
-    totals = hourly.totals(store, rng.since_ms, rng.until_ms)
+def overview(store: SpendStore, rng: TimeRange, filters: Mapping[str, str] | None = None) -> Overview:
+    totals = hourly.totals(store, rng.since_ms, rng.until_ms, None, filters)
     total = totals[0] if totals and totals[0].requests else Summary(None)
     first = rng.since_ms - rng.since_ms % rng.bucket_ms
     buckets = list(range(first, rng.until_ms, rng.bucket_ms))
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[str, list[int]] = {}
-    for p in hourly.series(store, rng.since_ms, rng.until_ms, rng.bucket_ms):
+    for p in hourly.series(store, rng.since_ms, rng.until_ms, rng.bucket_ms, filters):
         series.setdefault(p.model, [0] * len(buckets))[index[p.bucket_ms]] += p.cost_micros
     ordered = dict(sorted(series.items(), key=lambda kv: (-sum(kv[1]), kv[0])))
-    policies = savings_by_policy(hourly.effects(store, rng.since_ms, rng.until_ms))
+    policies = savings_by_policy(hourly.effects(store, rng.since_ms, rng.until_ms, filters))
     tokens = total.input_tokens + total.output_tokens + total.cache_read_tokens + total.cache_write_tokens
     cards = [
         ("spend", "spend", format_usd(total.cost_micros)),

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from anyray.store import hourly
-from anyray.store.base import GROUPS, SpendStore, StoreError, Summary
+from anyray.store.base import GROUPS, SpendStore, StoreError, Summary, valid_group
 from anyray.store.records import SpendRecord, sanitize_decisions
 from anyray.store.writer import SpendWriter
 
@@ -22,6 +22,7 @@ __all__ = [
     "hourly",
     "open_store",
     "sanitize_decisions",
+    "valid_group",
 ]
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,13 @@ from anyray.store import rollup
 from anyray.store.migrations import MIGRATIONS, MIGRATIONS_TABLE
 from anyray.store.records import COLUMNS, SpendRecord
 
-GROUPS = ("team", "app", "model", "provider", "day")
+GROUPS = ("team", "app", "model", "provider", "day", "user")
+TAG_GROUP = re.compile(r"tag:([A-Za-z0-9_.-]{1,64})")  # `tag:session`: by one tag's value (a name, never SQL)
+
+
+def valid_group(by: str | None) -> bool:
+    """A grouping `summarize` knows: one of GROUPS, or `tag:NAME`."""
+    return by is None or by in GROUPS or TAG_GROUP.fullmatch(by) is not None
 
 
 class StoreError(Exception):
@@ -243,22 +250,40 @@ class SpendStore(ABC):
     def _group_expr(self, by: str | None) -> str:
         if by is None:
             return "NULL"
+        if (tag := TAG_GROUP.fullmatch(by)) is not None:
+            return self.tag_expr(tag.group(1))
         if by not in GROUPS:
-            raise StoreError(f"cannot group by {by!r}; expected one of {', '.join(GROUPS)}")
+            raise StoreError(f"cannot group by {by!r}; expected one of {', '.join(GROUPS)} or tag:NAME")
         return {
             "team": "team",
             "app": "app",
             "provider": "provider",
+            "user": "user_name",
             "model": "COALESCE(model_used, model_asked)",
             "day": self.day_expr(),
         }[by]
 
+    def tag_expr(self, name: str) -> str:
+        """SQL for one tag's value (NULL when a record has no such tag); `name` matched TAG_GROUP."""
+        return f"json_extract(tags, '$.\"{name}\"')"
+
+    def _filtered(self, where: str, params: tuple[Any, ...], filters: Mapping[str, str] | None
+                  ) -> tuple[str, tuple[Any, ...]]:
+        """`where` narrowed to records whose team / app / model / ... equals each filter's value."""
+        for key, value in sorted((filters or {}).items()):
+            where += f"{' AND' if where else ' WHERE'} {self._group_expr(key)} = ?"
+            params = (*params, value)
+        return where, params
+
     def summarize(
-        self, since_ms: int | None = None, by: str | None = None, until_ms: int | None = None
+        self, since_ms: int | None = None, by: str | None = None, until_ms: int | None = None,
+        filters: Mapping[str, str] | None = None,
     ) -> list[Summary]:
-        """Totals per group (one row with group None when `by` is None), busiest spend first."""
+        """Totals per group (one row with group None when `by` is None), busiest spend first.
+
+        `by`: one of GROUPS or `tag:NAME`; `filters`: only records whose team / app / model ... is this."""
         group = self._group_expr(by)
-        where, params = self._where(since_ms, until_ms)
+        where, params = self._filtered(*self._where(since_ms, until_ms), filters)
         sums = f"""
             SELECT {group} AS g, COUNT(*),
                    SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),

@@ -82,6 +82,9 @@ class PostgresStore(SpendStore):
     def _lock_migrations(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
+    def tag_expr(self, name: str) -> str:
+        return f"(tags::jsonb ->> '{name}')"
+
     def day_expr(self) -> str:
         return "to_char(to_timestamp(ts_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
