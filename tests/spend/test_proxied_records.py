@@ -22,7 +22,10 @@ META = {"x-anyray-metadata": "team=search;app=indexer;user=ana"}
 
 
 def _config(fake, sa_key_file, store: str) -> dict:
-    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=store)
+    # a spill directory of its own: the default (~/.anyray/spill for a PostgreSQL store) is shared by every
+    # process on the machine, and a gateway replays whatever it finds there into its store
+    spill = sa_key_file.parent / "spill"
+    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=store, store__spill_dir=str(spill))
     config["providers"]["openai"] = {"base_url": f"{fake.url}/v1", "api_key": OPENAI_KEY}
     config["models"]["gpt-*"] = {"provider": "openai"}
     fake.openai_key = OPENAI_KEY

@@ -177,7 +177,7 @@ async def overview(request: Request) -> Response:
     filters = data.parse_filters(request.query_params)
     ov: data.Overview = await _console(request).query(data.overview, rng, filters)
     chart = svg.stacked_bars(ov.buckets, ov.series, rng.bucket_ms, "spend over time by model")
-    return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series),
+    return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series, ov.unpriced),
                  **_ctx(request, rng, "overview", filters))
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from anyray.pricing import format_usd
+from anyray.pricing import base_model_id, format_usd
 from anyray.store import SpendStore, Summary, hourly
 from anyray.store.reads import PolicyEffect, savings_by_policy
 
@@ -102,16 +102,17 @@ class Column:
     numeric: bool = True
 
 
-COLUMNS = (
+COLUMNS = (  # spend right after the name: on a phone the first columns are what shows without scrolling
     Column("group", "name", numeric=False),
+    Column("cost_micros", "spend"),
     Column("requests", "requests"),
     Column("errors", "errors"),
+    Column("savings_micros", "savings"),
+    Column("cache_savings_micros", "cache saved"),
     Column("input_tokens", "input tokens"),
     Column("output_tokens", "output tokens"),
     Column("cache_read_tokens", "cache read"),
     Column("cache_write_tokens", "cache write"),
-    Column("cost_micros", "spend"),
-    Column("savings_micros", "savings"),
     Column("cache_hit_rate", "cache hits"),
     Column("fail_open", "fail-open"),
     Column("p50_ms", "p50"),
@@ -120,11 +121,27 @@ COLUMNS = (
 SORT_KEYS = {c.key for c in COLUMNS}
 
 
+def family(model: str) -> str:
+    """A model id without its date or version suffix (`claude-sonnet-4-5-20250929`, `...@20250929` and
+    `claude-sonnet-4-5` are one model on the console), as the price table files it."""
+    return base_model_id(model) or model
+
+
+def spend_text(s: Summary) -> str:
+    """A group's spend: "unpriced" when none of its calls had a price, never $0; a part unpriced is said."""
+    if s.unpriced and not s.cost_micros:
+        return "unpriced"
+    text = format_usd(s.cost_micros)
+    return f"{text} + {s.unpriced:,} unpriced" if s.unpriced else text
+
+
 def cell(s: Summary, key: str) -> str:
     """The displayed text of one table cell."""
     value = s.group if key == "group" else getattr(s, key)
     if key == "group":
         return value or "(none)"
+    if key == "cost_micros":
+        return spend_text(s)
     if key.endswith("_micros"):
         return format_usd(value)
     if key == "cache_hit_rate":
@@ -168,7 +185,7 @@ def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descendin
     """Team/app/model/provider tables from the hourly roll-ups; user and session from the records (the
     roll-ups keep no user or tag: a user per hour and model would make them as big as the records)."""
     if by in hourly.GROUPS:
-        rows = hourly.totals(store, rng.since_ms, rng.until_ms, by, filters)
+        rows = hourly.totals(store, rng.since_ms, rng.until_ms, by, filters, fold=family if by == "model" else None)
     else:
         rows = [s for s in store.summarize(rng.since_ms, STORE_GROUP.get(by, by), rng.until_ms, filters) if s.requests]
     return sort_rows(rows, sort, descending)
@@ -219,6 +236,7 @@ class Overview:
     series: dict[str, list[int]]  # model -> cost per bucket (micro-dollars)
     policies: list[PolicyEffect]
     cards: list[tuple[str, str, str]] = field(default_factory=list)  # (id, label, text)
+    unpriced: set[str] = field(default_factory=set)  # models none of whose calls had a price
 
 
 def overview(store: SpendStore, rng: TimeRange, filters: Mapping[str, str] | None = None) -> Overview:
@@ -228,13 +246,16 @@ def overview(store: SpendStore, rng: TimeRange, filters: Mapping[str, str] | Non
     buckets = list(range(first, rng.until_ms, rng.bucket_ms))
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[str, list[int]] = {}
+    priced: dict[str, bool] = {}
     for p in hourly.series(store, rng.since_ms, rng.until_ms, rng.bucket_ms, filters):
-        series.setdefault(p.model, [0] * len(buckets))[index[p.bucket_ms]] += p.cost_micros
+        name = family(p.model)
+        series.setdefault(name, [0] * len(buckets))[index[p.bucket_ms]] += p.cost_micros
+        priced[name] = priced.get(name, False) or p.unpriced < p.requests
     ordered = dict(sorted(series.items(), key=lambda kv: (-sum(kv[1]), kv[0])))
     policies = savings_by_policy(hourly.effects(store, rng.since_ms, rng.until_ms, filters))
     tokens = total.input_tokens + total.output_tokens + total.cache_read_tokens + total.cache_write_tokens
     cards = [
-        ("spend", "spend", format_usd(total.cost_micros)),
+        ("spend", "spend", spend_text(total)),
         ("requests", "requests", f"{total.requests:,}"),
         ("tokens", "tokens", f"{tokens:,}"),
         ("savings", "estimated savings", format_usd(total.savings_micros)),
@@ -243,7 +264,8 @@ def overview(store: SpendStore, rng: TimeRange, filters: Mapping[str, str] | Non
         ("p50", "p50 latency", ms(total.p50_ms, total.latency_estimated)),
         ("p95", "p95 latency", ms(total.p95_ms, total.latency_estimated)),
     ]
-    return Overview(rng, total, buckets, ordered, policies, cards)
+    unpriced = {name for name, any_priced in priced.items() if not any_priced}
+    return Overview(rng, total, buckets, ordered, policies, cards, unpriced)
 
 
 def optimizer_days(store: SpendStore, rng: TimeRange) -> list[PolicyEffect]:

@@ -10,7 +10,7 @@ the range holds at most `EXACT_LATENCY_LIMIT` calls, and read from the roll-up's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,8 +61,12 @@ def _union(store: SpendStore, since_ms: int, until_ms: int, filters: Mapping[str
 
 
 def totals(store: SpendStore, since_ms: int, until_ms: int, by: str | None = None,
-           filters: Mapping[str, str] | None = None, exact_limit: int = EXACT_LATENCY_LIMIT) -> list[Summary]:
-    """`SpendStore.summarize`'s rows (by None, team, app, model or provider), busiest spend first."""
+           filters: Mapping[str, str] | None = None, exact_limit: int = EXACT_LATENCY_LIMIT,
+           fold: Callable[[str], str] | None = None) -> list[Summary]:
+    """`SpendStore.summarize`'s rows (by None, team, app, model or provider), busiest spend first.
+
+    `fold`: groups mapped to one name are one row (a model's dated ids into its family): the sums and the
+    latency histograms add up, and exact percentiles are taken over the merged latencies."""
     if by is not None and by not in GROUPS:
         raise StoreError(f"cannot group by {by!r} here; expected one of {', '.join(GROUPS)}")
     columns = [c for c, _ in MEASURES]
@@ -73,24 +77,38 @@ def totals(store: SpendStore, since_ms: int, until_ms: int, by: str | None = Non
     with store._transaction() as cur:
         cur.execute(store._sql(sql), params)
         rows = cur.fetchall()
-    out = []
+    merged: dict[str | None, list[int]] = {}
     for row in rows:
         numbers = [int(v or 0) for v in row[1:]]
         if not numbers[0]:
             continue  # no record in range (an aggregate without GROUP BY still answers one row)
-        s = Summary(None if row[0] is None else str(row[0]), *numbers[:SUMMARY_MEASURES])
+        group = _folded(row[0], fold)
+        if (seen := merged.get(group)) is None:
+            merged[group] = numbers
+        else:
+            merged[group] = [a + b for a, b in zip(seen, numbers, strict=True)]
+    out = []
+    for group, numbers in merged.items():
+        s = Summary(group, *numbers[:SUMMARY_MEASURES])
         histogram = numbers[SUMMARY_MEASURES:SUMMARY_MEASURES + len(LATENCY_COLUMNS)]
         s.p50_ms, s.p95_ms = latency_percentile(histogram, 50), latency_percentile(histogram, 95)
         s.latency_estimated = s.p50_ms is not None
         out.append(s)
     if sum(s.requests for s in out) <= exact_limit:
-        _exact_latencies(store, since_ms, until_ms, by, filters, out)
+        _exact_latencies(store, since_ms, until_ms, by, filters, out, fold)
     out.sort(key=lambda s: (-s.cost_micros, -s.requests, s.group or ""))
     return out
 
 
+def _folded(group: Any, fold: Callable[[str], str] | None) -> str | None:
+    if group is None:
+        return None
+    return fold(str(group)) if fold is not None else str(group)
+
+
 def _exact_latencies(store: SpendStore, since_ms: int, until_ms: int, by: str | None,
-                     filters: Mapping[str, str] | None, rows: list[Summary]) -> None:
+                     filters: Mapping[str, str] | None, rows: list[Summary],
+                     fold: Callable[[str], str] | None = None) -> None:
     """Nearest-rank p50/p95 from the records themselves (a range small enough to sort)."""
     group = store._group_expr(by)
     _, raw_where, values = _filters(store, filters)
@@ -101,9 +119,9 @@ def _exact_latencies(store: SpendStore, since_ms: int, until_ms: int, by: str | 
         found = cur.fetchall()
     by_group: dict[Any, list[float]] = {}
     for g, ms in found:
-        by_group.setdefault(None if g is None else str(g), []).append(float(ms))
+        by_group.setdefault(_folded(g, fold), []).append(float(ms))
     for s in rows:
-        values_ms = by_group.get(s.group, [])
+        values_ms = sorted(by_group.get(s.group, []))
         s.p50_ms, s.p95_ms = percentile(values_ms, 50), percentile(values_ms, 95)
         s.latency_estimated = False
 
@@ -114,15 +132,16 @@ def series(store: SpendStore, since_ms: int, until_ms: int, bucket_ms: int,
     bucket = int(bucket_ms)
     if bucket <= 0 or bucket % HOUR_MS:
         raise StoreError("bucket must be a positive whole number of hours")
-    rolled = f"SELECT (hour_ms / {bucket}) * {bucket} AS b, model AS m, SUM(requests) AS n, SUM(cost_micros) AS c"
+    rolled = (f"SELECT (hour_ms / {bucket}) * {bucket} AS b, model AS m, SUM(requests) AS n, SUM(cost_micros) AS c, "
+              "SUM(unpriced) AS u")
     raw = (f"SELECT (ts_ms / {bucket}) * {bucket} AS b, {store._group_expr('model')} AS m, COUNT(*) AS n, "
-           "SUM(COALESCE(cost_micros, 0)) AS c")
+           "SUM(COALESCE(cost_micros, 0)) AS c, SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END) AS u")
     union, params = _union(store, since_ms, until_ms, filters, rolled, raw, " GROUP BY 1, 2")
-    sql = f"SELECT b, m, SUM(n), SUM(c) FROM ({union}) parts GROUP BY b, m ORDER BY 1, 2"
+    sql = f"SELECT b, m, SUM(n), SUM(c), SUM(u) FROM ({union}) parts GROUP BY b, m ORDER BY 1, 2"
     with store._transaction() as cur:
         cur.execute(store._sql(sql), params)
         rows = cur.fetchall()
-    return [SeriesPoint(int(b), str(m), int(n), int(c or 0)) for b, m, n, c in rows]
+    return [SeriesPoint(int(b), str(m), int(n), int(c or 0), int(u or 0)) for b, m, n, c, u in rows]
 
 
 def effects(store: SpendStore, since_ms: int, until_ms: int,

@@ -28,6 +28,7 @@ class SeriesPoint:
     model: str
     requests: int
     cost_micros: int
+    unpriced: int = 0  # requests of a model with no price: their cost is unknown, not $0
 
 
 @dataclass(slots=True)
@@ -54,13 +55,14 @@ def spend_series(
     # integer division on BIGINT truncates toward zero in both databases; ts_ms is never negative
     start = f"(ts_ms / {bucket}) * {bucket}"
     sql = f"""
-        SELECT {start} AS b, {model} AS m, COUNT(*), SUM(COALESCE(cost_micros, 0))
+        SELECT {start} AS b, {model} AS m, COUNT(*), SUM(COALESCE(cost_micros, 0)),
+               SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END)
         FROM spend_records{where} GROUP BY {start}, {model} ORDER BY 1, 2
     """
     with store._transaction() as cur:
         cur.execute(store._sql(sql), params)
         rows = cur.fetchall()
-    return [SeriesPoint(int(b), str(m), int(n), int(c or 0)) for b, m, n, c in rows]
+    return [SeriesPoint(int(b), str(m), int(n), int(c or 0), int(u or 0)) for b, m, n, c, u in rows]
 
 
 def policy_effects(
