@@ -4,8 +4,9 @@ Money is exact here. Prices are `Decimal` USD per million tokens, so one token a
 3 micro-dollars; a request's cost is computed in `Decimal` and rounded once, to a whole micro-dollar
 (half up). Stores and counters then only ever add integers, so a sum over millions of rows is exact.
 
-The table ships in the package (anyray/data/prices.yaml, with its sources and date) and a user file
-(`pricing.file`) can replace any (provider, model) entry, e.g. for negotiated rates.
+The base is genai-prices' maintained data (price_source.py); the table shipped in the package
+(anyray/data/prices.yaml, with its sources and date) is laid over it, and a user file (`pricing.file`)
+can replace any (provider, model) entry, e.g. for negotiated rates.
 """
 
 from __future__ import annotations
@@ -189,7 +190,12 @@ class PriceBook:
 
     @classmethod
     def load(cls, override_file: str | Path | None = None) -> PriceBook:
-        table = builtin_table()
+        """genai-prices' maintained data (price_source.py), anyray's prices.yaml over it, `override_file`
+        over both: a (provider, model) entry of a later layer replaces the earlier one whole."""
+        from anyray.price_source import maintained_table
+
+        table = maintained_table()
+        table.update(builtin_table())
         if override_file is not None:
             path = Path(override_file).expanduser()
             try:

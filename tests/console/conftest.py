@@ -56,7 +56,10 @@ class Filled:
 
 
 def console_config(fake, sa_key_file, store: str) -> dict:
-    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=store)
+    # its own spill directory: a PostgreSQL store's default (~/.anyray/spill) is shared by every process on
+    # the machine, and a gateway replays what it finds there into its store
+    config = vertex_and_anthropic_config(fake, sa_key_file, store__url=store,
+                                         store__spill_dir=str(sa_key_file.parent / "spill"))
     config["providers"]["openai"] = {"base_url": f"{fake.url}/v1", "api_key": OPENAI_KEY}
     config["models"].update({"gpt-4o": {"provider": "openai"}, "gpt-*": {"provider": "openai"}})
     fake.openai_key = OPENAI_KEY

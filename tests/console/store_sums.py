@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -22,8 +23,13 @@ def nearest_rank(values: list[float], q: float) -> float | None:
     return values[max(1, math.ceil(q / 100 * len(values))) - 1] if values else None
 
 
+_DATED = re.compile(r"(@\d{8}|-\d{8}|-\d{4}-\d{2}-\d{2})$")
+
+
 def model_of(r: dict[str, Any]) -> str:
-    return r["model_used"] or r["model_asked"]
+    """The model as the console shows it: a dated id (`-20251001`, Vertex's `@20250929`, OpenAI's
+    `-2024-08-06`) folded into its undated family."""
+    return _DATED.sub("", r["model_used"] or r["model_asked"])
 
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -90,20 +90,42 @@ def test_an_unknown_model_is_unpriced_not_free(book):
     assert book.cost("openai", "claude-haiku-4-5", Usage(input_tokens=10)) is None  # prices are per provider
 
 
+def _newest(book: PriceBook, provider: str, family: str) -> str:
+    """The newest `claude-<family>-X[-Y]` the book prices for a provider, by version (read from its ids)."""
+    import re
+
+    versions = [(tuple(int(n) for n in m.group(1).split("-")), model) for p, model in book.models()
+                if p == provider and (m := re.fullmatch(rf"claude-{family}-(\d+(?:-\d+)?)", model))]
+    return max(versions)[1]
+
+
+def test_claude_codes_default_is_priced_from_the_maintained_source(book):
+    """claude-opus-4-8 (Claude Code's default) is not in prices.yaml: genai-prices' data prices it, as itself."""
+    usage = Usage(input_tokens=1000, output_tokens=100)
+    for provider in ("anthropic", "vertex"):
+        own = book.cost(provider, "claude-opus-4-8", usage, region="global")
+        assert own is not None and own.priced_as is None
+        assert own.micros == 1000 * 5 + 100 * 25  # $5 in, $25 out per MTok
+    # a model only the maintained source knows, on a Vertex regional endpoint: the 10% premium applies
+    assert book.cost("vertex", "claude-opus-4-8", usage, region="us-east5").micros == round((1000 * 5 + 100 * 25) * 1.1)
+    assert book.cost("openai", "text-embedding-3-small", Usage(input_tokens=1_000_000)).micros == 20_000
+
+
 def test_a_claude_model_newer_than_the_table_is_priced_as_its_familys_nearest_version(book):
     usage = Usage(input_tokens=1000, output_tokens=100)
     for provider in ("anthropic", "vertex"):
-        newer = book.cost(provider, "claude-opus-4-8", usage)  # Claude Code's default, after the table was written
-        assert newer is not None and newer.priced_as == "claude-opus-4-6"
-        assert newer.micros == book.cost(provider, "claude-opus-4-6", usage).micros
-        assert book.cost(provider, "claude-opus-4-8@20261201", usage).priced_as == "claude-opus-4-6"
-        assert book.cost(provider, "claude-sonnet-5", usage).priced_as == "claude-sonnet-4-6"
+        opus, sonnet = _newest(book, provider, "opus"), _newest(book, provider, "sonnet")
+        newer = book.cost(provider, "claude-opus-9-1", usage)  # newer than every source knows
+        assert newer is not None and newer.priced_as == opus
+        assert newer.micros == book.cost(provider, opus, usage).micros
+        assert book.cost(provider, "claude-opus-9-1@20291201", usage).priced_as == opus
+        assert book.cost(provider, "claude-sonnet-9", usage).priced_as == sonnet
         # another spelling of a priced model is that model, not an estimate: opus 4.0 at opus 4.0's $15/$75
         alias = book.cost(provider, "claude-opus-4-0", usage)
         assert alias.priced_as is None and alias.micros == 1000 * 15 + 100 * 75
         assert book.cost(provider, "claude-sonnet-3-7", usage).priced_as is None
     assert book.cost("anthropic", "claude-opus-4-6", usage).priced_as is None
-    assert book.cost("openai", "claude-opus-4-8", usage) is None  # no Claude family on that provider
+    assert book.cost("openai", "claude-opus-9-1", usage) is None  # no Claude family on that provider
 
 
 def test_every_model_the_installed_claude_code_names_is_priced(book):
@@ -114,11 +136,24 @@ def test_every_model_the_installed_claude_code_names_is_priced(book):
     binary = Path(__file__).parents[1] / "node" / "node_modules" / "@anthropic-ai" / "claude-code-linux-x64" / "claude"
     if not binary.exists():
         binary = Path(__file__).parents[1] / "node" / "node_modules" / "@anthropic-ai" / "claude-code" / "cli.js"
-    named = set(re.findall(rb"claude-(?:opus|sonnet|haiku)-\d+(?:-\d+)?(?:-\d{8})?", binary.read_bytes()))
+    pattern = rb"claude-(?:opus|sonnet|haiku)-\d+(?:-\d+)?(?:-\d{8})?"
+    named = set(re.findall(pattern, binary.read_bytes()))
     assert len(named) >= 5, "no model ids found: the package layout changed"
-    unpriced = [m.decode() for m in sorted(named)
+    # and every Opus/Sonnet/Haiku id the installed anthropic SDK lists as a model (its `Model` literal)
+    import typing
+
+    import anthropic.types
+
+    sdk = {m.encode() for arg in typing.get_args(anthropic.types.Model) for m in typing.get_args(arg)}
+    listed = {m for m in sdk if re.fullmatch(pattern, m)}
+    assert len(listed) >= 5, "no model ids in anthropic.types.Model: the SDK changed its layout"
+    unpriced = [m.decode() for m in sorted(named | listed)
                 if any(book.cost(p, m.decode(), Usage(input_tokens=1)) is None for p in ("anthropic", "vertex"))]
     assert unpriced == []
+    # the priced ones are priced as themselves, not borrowed: every listed id is in a price source
+    estimated = [m.decode() for m in sorted(listed)
+                 if book.cost("anthropic", m.decode(), Usage(input_tokens=1)).priced_as]
+    assert estimated == []
 
 
 def test_a_user_file_overrides_one_entry_and_keeps_the_rest(tmp_path: Path):

@@ -185,3 +185,29 @@ def test_spend_and_keys_at_80_columns_and_in_a_pipe_cut_no_number_or_id(sqlite_u
     assert listed.returncode == 0, listed.stderr
     assert all(key_id in listed.stdout for key_id in made) and "team-with-a-long-name-1" in listed.stdout
     assert "…" not in listed.stdout and max(len(line) for line in listed.stdout.splitlines()) <= 80
+
+
+def test_spend_by_user_and_by_tag(store_url):
+    """Per user and per tag value (a Claude Code session): the records' own numbers; no such tag: None."""
+    now_ms = int(time.time() * 1000)
+    records = [
+        SpendRecord(ts_ms=now_ms - i * 60_000, request_id=f"u{i}", dialect="anthropic", endpoint="/v1/messages",
+                    model_asked="claude-haiku-4-5", status=200, user_name=user, tags=tags, cost_micros=cost,
+                    input_tokens=10 * cost)
+        for i, (user, tags, cost) in enumerate([
+            ("ana", {"session": "s-1", "env": "prod"}, 100), ("ana", {"session": "s-2"}, 250),
+            ("bo", {"session": "s-1"}, 40), (None, {}, 7), ("bo", {"env": "dev"}, 3)])
+    ]
+    store = open_store(store_url)
+    store.migrate()
+    store.insert(records)
+    store.close()
+    by_user = {g["group"]: (g["requests"], g["cost_micros"]) for g in run_json(store_url, "--by", "user")["groups"]}
+    assert by_user == {"ana": (2, 350), "bo": (2, 43), None: (1, 7)}
+    doc = run_json(store_url, "--by", "tag:session")
+    assert [(g["group"], g["requests"], g["cost_micros"]) for g in doc["groups"]] == [
+        ("s-2", 1, 250), ("s-1", 2, 140), (None, 2, 10)]
+    env = {g["group"]: g["input_tokens"] for g in run_json(store_url, "--by", "tag:env")["groups"]}
+    assert env == {"prod": 1000, "dev": 30, None: 2500 + 400 + 70}
+    bad = CliRunner().invoke(app, ["spend", "--store", store_url, "--by", "tag:x'; DROP TABLE spend_records"])
+    assert bad.exit_code == 2 and "tag:NAME" in bad.output

@@ -16,6 +16,7 @@ import httpx
 import orjson
 import pytest
 
+from anyray.pricing import PriceBook
 from anyray.store import open_store
 from anyray.store.migrations import LATEST
 from anyray.store.sqlite import sqlite_path
@@ -250,20 +251,25 @@ def test_a_batch_of_any_size_is_written_whole_and_a_repeated_id_once(store_url, 
         store.close()
 
 
-def test_claude_codes_default_model_is_priced_as_an_estimate_and_says_so(fake, sa_key_file, start_gateway,
-                                                                          sqlite_url):
-    """A model released after the price table (claude-opus-4-8, Claude Code's default) costs what its family's
-    nearest version costs, and the record says which price it borrowed; `anyray spend` counts it apart."""
+def test_claude_codes_default_model_is_priced_and_a_newer_one_is_an_estimate_that_says_so(
+    fake, sa_key_file, start_gateway, sqlite_url
+):
+    """claude-opus-4-8 (Claude Code's default) is priced as itself (genai-prices' data); a model newer than
+    every price source costs what its family's nearest version costs, and the record says which price it
+    borrowed; `anyray spend` counts it apart."""
     gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, store__url=sqlite_url))
     client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0)
-    message = client.messages.create(model="claude-opus-4-8", max_tokens=20,
-                                     messages=[{"role": "user", "content": "hi"}])
-    wait_written(gw, 1)
-    [record] = gw.gateway.spend.writer.store.fetch()
-    assert (record["provider"], record["model_used"], record["priced_as"]) == (
-        "vertex", "claude-opus-4-8", "claude-opus-4-6")
-    u = message.usage  # Opus 4.6 on Vertex us-east5: $5 in, $25 out per MTok, plus the 10 % regional uplift
-    assert record["cost_micros"] == round((u.input_tokens * 5 + u.output_tokens * 25) * 1.1)
+    answers = [client.messages.create(model=model, max_tokens=20, messages=[{"role": "user", "content": "hi"}])
+               for model in ("claude-opus-4-8", "claude-opus-9-1")]
+    wait_written(gw, 2)
+    records = {r["model_used"]: r for r in gw.gateway.spend.writer.store.fetch()}
+    newest = max((m for p, m in PriceBook.load().models() if p == "vertex" and m.startswith("claude-opus-")),
+                 key=lambda m: tuple(int(n) for n in m.removeprefix("claude-opus-").split("-")))
+    assert (records["claude-opus-4-8"]["provider"], records["claude-opus-4-8"]["priced_as"]) == ("vertex", None)
+    assert records["claude-opus-9-1"]["priced_as"] == newest != "claude-opus-4-8"
+    u = answers[0].usage  # Opus 4.8 on Vertex us-east5: $5 in, $25 out per MTok, plus the 10 % regional uplift
+    cost = Decimal(u.input_tokens * 5 + u.output_tokens * 25) * Decimal("1.1")
+    assert records["claude-opus-4-8"]["cost_micros"] == int(cost.to_integral_value(rounding="ROUND_HALF_UP"))
     summary = gw.gateway.spend.writer.store.summarize()[0]
     assert (summary.estimated, summary.unpriced) == (1, 0)
 

@@ -1,4 +1,4 @@
-"""`anyray spend`: what the gateway's traffic cost, by team, app, model, provider or day.
+"""`anyray spend`: what the gateway's traffic cost, by team, app, model, provider, day, user or a tag.
 
 Reads the same store the gateway writes (`--store URL`, else the config's `store.url`, else the
 `anyray up` default ~/.anyray/spend.db). Totals are integer micro-dollars summed by the database and
@@ -20,7 +20,7 @@ from rich.table import Table
 
 from anyray.cli.common import fitting, load_or_exit
 from anyray.pricing import format_usd
-from anyray.store import GROUPS, StoreError, Summary, default_store_url, open_store
+from anyray.store import GROUPS, StoreError, Summary, default_store_url, open_store, valid_group
 from anyray.store.postgres import redact
 from anyray.store.sqlite import sqlite_path
 
@@ -115,7 +115,8 @@ def render_table(rows: list[Summary], total: Summary, by: str | None, title: str
 
 def spend(
     since: str = typer.Option("7d", "--since", help="24h, 7d, 30m, 2w, a date (2026-11-01, UTC), or all."),
-    by: str | None = typer.Option(None, "--by", help=f"Group by {'|'.join(GROUPS)}."),
+    by: str | None = typer.Option(None, "--by", help=f"Group by {'|'.join(GROUPS)}, or tag:NAME (e.g. "
+                                  "tag:session, a Claude Code session)."),
     store_url: str | None = typer.Option(None, "--store", help="sqlite:///path or postgresql://... (default: config)."),
     config_path: Path | None = typer.Option(
         None, "--config", "-c", envvar="ANYRAY_CONFIG", help="anyray.yaml whose store.url to read."
@@ -123,8 +124,8 @@ def spend(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Requests, tokens, cost, savings, cache hits, fail-opens and latency from the spend store."""
-    if by is not None and by not in GROUPS:
-        raise typer.BadParameter(f"expected one of {', '.join(GROUPS)}", param_hint="--by")
+    if not valid_group(by):
+        raise typer.BadParameter(f"expected one of {', '.join(GROUPS)}, or tag:NAME", param_hint="--by")
     start = parse_since(since)
     url = store_url or load_or_exit(config_path).store.url or default_store_url()
     if url.startswith("sqlite:"):

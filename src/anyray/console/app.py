@@ -162,19 +162,23 @@ def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Requ
     return wrapper
 
 
-def _ctx(request: Request, rng: data.TimeRange, active: str) -> dict[str, Any]:
+def _ctx(request: Request, rng: data.TimeRange, active: str, filters: dict[str, str] | None = None) -> dict[str, Any]:
+    filters = filters or {}
+    fq = data.filter_query(filters)
     return {"rng": rng, "active": active, "session": getattr(request.state, "console_session", None),
-            "groups": data.TABLE_GROUPS, "presets": list(data.PRESETS)}
+            "groups": data.TABLE_GROUPS, "presets": list(data.PRESETS), "filters": filters,
+            "q": rng.query + (f"&{fq}" if fq else ""), "fq": fq, "filter_query": data.filter_query}
 
 
 # ---------------------------------------------------------------------------------------------- pages
 @guarded
 async def overview(request: Request) -> Response:
     rng = _range(request)
-    ov: data.Overview = await _console(request).query(data.overview, rng)
+    filters = data.parse_filters(request.query_params)
+    ov: data.Overview = await _console(request).query(data.overview, rng, filters)
     chart = svg.stacked_bars(ov.buckets, ov.series, rng.bucket_ms, "spend over time by model")
-    return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series),
-                 **_ctx(request, rng, "overview"))
+    return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series, ov.unpriced),
+                 **_ctx(request, rng, "overview", filters))
 
 
 def _sort(request: Request) -> tuple[str, bool]:
@@ -190,9 +194,10 @@ async def table(request: Request) -> Response:
         return _page(request, "error.html", 404, message=f"no table by {by!r}")
     rng = _range(request)
     sort, desc = _sort(request)
-    rows = await _console(request).query(data.group_table, rng, by, sort, desc)
+    filters = data.parse_filters(request.query_params)
+    rows = await _console(request).query(data.group_table, rng, by, sort, desc, filters)
     return _page(request, "table.html", by=by, rows=rows, columns=data.COLUMNS, cell=data.cell, sort=sort,
-                 desc=desc, **_ctx(request, rng, by))
+                 desc=desc, drill=data.drill_link, **_ctx(request, rng, by, filters))
 
 
 @guarded
@@ -202,7 +207,8 @@ async def table_csv(request: Request) -> Response:
         return Response("no such table\n", status_code=404, media_type="text/plain")
     rng = _range(request)
     sort, desc = _sort(request)
-    rows = await _console(request).query(data.group_table, rng, by, sort, desc)
+    filters = data.parse_filters(request.query_params)
+    rows = await _console(request).query(data.group_table, rng, by, sort, desc, filters)
     name = f"anyray-spend-by-{by}-{rng.key}.csv"
     return Response(data.table_csv(rows, by), media_type="text/csv; charset=utf-8",
                     headers={**SECURITY_HEADERS, "content-disposition": f'attachment; filename="{name}"'})

@@ -9,20 +9,25 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from anyray.pricing import format_usd
-from anyray.store import SpendStore, Summary
-from anyray.store.reads import PolicyEffect, policy_effects, savings_by_policy, spend_series
+from anyray.pricing import base_model_id, format_usd
+from anyray.store import SpendStore, Summary, hourly
+from anyray.store.reads import PolicyEffect, savings_by_policy
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 # preset ranges: (span, bucket of the chart)
 PRESETS: dict[str, tuple[int, int]] = {"24h": (DAY_MS, HOUR_MS), "7d": (7 * DAY_MS, 6 * HOUR_MS),
                                        "30d": (30 * DAY_MS, DAY_MS)}
-TABLE_GROUPS = ("team", "app", "model", "provider")
+TABLE_GROUPS = ("team", "app", "model", "provider", "user", "session")
+STORE_GROUP = {"session": "tag:session"}  # a table's name -> the store's grouping (Claude Code's session tag)
+FILTERS = ("team", "app", "model")  # the drill-down: a team's apps, an app's models
+DRILL = {"team": "app", "app": "model"}
 MAX_BUCKETS = 400
 
 
@@ -84,8 +89,9 @@ def pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
-def ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f} ms"
+def ms(x: float | None, estimated: bool = False) -> str:
+    """A latency; `estimated`: read from the hourly histogram (a big range), so marked approximate."""
+    return "-" if x is None else f"{'≈' if estimated else ''}{x:,.0f} ms"
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -96,16 +102,17 @@ class Column:
     numeric: bool = True
 
 
-COLUMNS = (
+COLUMNS = (  # spend right after the name: on a phone the first columns are what shows without scrolling
     Column("group", "name", numeric=False),
+    Column("cost_micros", "spend"),
     Column("requests", "requests"),
     Column("errors", "errors"),
+    Column("savings_micros", "savings"),
+    Column("cache_savings_micros", "cache saved"),
     Column("input_tokens", "input tokens"),
     Column("output_tokens", "output tokens"),
     Column("cache_read_tokens", "cache read"),
     Column("cache_write_tokens", "cache write"),
-    Column("cost_micros", "spend"),
-    Column("savings_micros", "savings"),
     Column("cache_hit_rate", "cache hits"),
     Column("fail_open", "fail-open"),
     Column("p50_ms", "p50"),
@@ -114,17 +121,33 @@ COLUMNS = (
 SORT_KEYS = {c.key for c in COLUMNS}
 
 
+def family(model: str) -> str:
+    """A model id without its date or version suffix (`claude-sonnet-4-5-20250929`, `...@20250929` and
+    `claude-sonnet-4-5` are one model on the console), as the price table files it."""
+    return base_model_id(model) or model
+
+
+def spend_text(s: Summary) -> str:
+    """A group's spend: "unpriced" when none of its calls had a price, never $0; a part unpriced is said."""
+    if s.unpriced and not s.cost_micros:
+        return "unpriced"
+    text = format_usd(s.cost_micros)
+    return f"{text} + {s.unpriced:,} unpriced" if s.unpriced else text
+
+
 def cell(s: Summary, key: str) -> str:
     """The displayed text of one table cell."""
     value = s.group if key == "group" else getattr(s, key)
     if key == "group":
         return value or "(none)"
+    if key == "cost_micros":
+        return spend_text(s)
     if key.endswith("_micros"):
         return format_usd(value)
     if key == "cache_hit_rate":
         return pct(value)
     if key.endswith("_ms"):
-        return ms(value)
+        return ms(value, s.latency_estimated)
     return f"{value:,}"
 
 
@@ -139,8 +162,33 @@ def sort_rows(rows: list[Summary], key: str, descending: bool) -> list[Summary]:
     return present + missing
 
 
-def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descending: bool) -> list[Summary]:
-    return sort_rows(store.summarize(rng.since_ms, by, rng.until_ms), sort, descending)
+def parse_filters(params: Mapping[str, str]) -> dict[str, str]:
+    """`team=`, `app=`, `model=` from the query string (other keys ignored), each at most 128 characters."""
+    return {key: params[key][:128] for key in FILTERS if params.get(key)}
+
+
+def filter_query(filters: Mapping[str, str], **more: str | None) -> str:
+    """The filters (with `more` set, or dropped when None) as a query string, for links."""
+    merged = {**filters, **more}
+    return urlencode({k: v for k, v in merged.items() if v is not None})
+
+
+def drill_link(by: str, filters: Mapping[str, str], group: str | None) -> tuple[str, str] | None:
+    """(next table, its query) for a row of a team or app table: the team's apps, the app's models."""
+    if by not in DRILL or not group:
+        return None
+    return DRILL[by], filter_query(filters, **{by: group})
+
+
+def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descending: bool,
+                filters: Mapping[str, str] | None = None) -> list[Summary]:
+    """Team/app/model/provider tables from the hourly roll-ups; user and session from the records (the
+    roll-ups keep no user or tag: a user per hour and model would make them as big as the records)."""
+    if by in hourly.GROUPS:
+        rows = hourly.totals(store, rng.since_ms, rng.until_ms, by, filters, fold=family if by == "model" else None)
+    else:
+        rows = [s for s in store.summarize(rng.since_ms, STORE_GROUP.get(by, by), rng.until_ms, filters) if s.requests]
+    return sort_rows(rows, sort, descending)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -188,36 +236,41 @@ class Overview:
     series: dict[str, list[int]]  # model -> cost per bucket (micro-dollars)
     policies: list[PolicyEffect]
     cards: list[tuple[str, str, str]] = field(default_factory=list)  # (id, label, text)
+    unpriced: set[str] = field(default_factory=set)  # models none of whose calls had a price
 
 
-def overview(store: SpendStore, rng: TimeRange) -> Overview:
-    totals = store.summarize(rng.since_ms, None, rng.until_ms)
+def overview(store: SpendStore, rng: TimeRange, filters: Mapping[str, str] | None = None) -> Overview:
+    totals = hourly.totals(store, rng.since_ms, rng.until_ms, None, filters)
     total = totals[0] if totals and totals[0].requests else Summary(None)
     first = rng.since_ms - rng.since_ms % rng.bucket_ms
     buckets = list(range(first, rng.until_ms, rng.bucket_ms))
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[str, list[int]] = {}
-    for p in spend_series(store, rng.since_ms, rng.until_ms, rng.bucket_ms):
-        series.setdefault(p.model, [0] * len(buckets))[index[p.bucket_ms]] += p.cost_micros
+    priced: dict[str, bool] = {}
+    for p in hourly.series(store, rng.since_ms, rng.until_ms, rng.bucket_ms, filters):
+        name = family(p.model)
+        series.setdefault(name, [0] * len(buckets))[index[p.bucket_ms]] += p.cost_micros
+        priced[name] = priced.get(name, False) or p.unpriced < p.requests
     ordered = dict(sorted(series.items(), key=lambda kv: (-sum(kv[1]), kv[0])))
-    policies = savings_by_policy(policy_effects(store, rng.since_ms, rng.until_ms))
+    policies = savings_by_policy(hourly.effects(store, rng.since_ms, rng.until_ms, filters))
     tokens = total.input_tokens + total.output_tokens + total.cache_read_tokens + total.cache_write_tokens
     cards = [
-        ("spend", "spend", format_usd(total.cost_micros)),
+        ("spend", "spend", spend_text(total)),
         ("requests", "requests", f"{total.requests:,}"),
         ("tokens", "tokens", f"{tokens:,}"),
         ("savings", "estimated savings", format_usd(total.savings_micros)),
         ("cache-hit-rate", "cache-hit rate", pct(total.cache_hit_rate)),
         ("fail-open", "fail-open", f"{total.fail_open:,}"),
-        ("p50", "p50 latency", ms(total.p50_ms)),
-        ("p95", "p95 latency", ms(total.p95_ms)),
+        ("p50", "p50 latency", ms(total.p50_ms, total.latency_estimated)),
+        ("p95", "p95 latency", ms(total.p95_ms, total.latency_estimated)),
     ]
-    return Overview(rng, total, buckets, ordered, policies, cards)
+    unpriced = {name for name, any_priced in priced.items() if not any_priced}
+    return Overview(rng, total, buckets, ordered, policies, cards, unpriced)
 
 
 def optimizer_days(store: SpendStore, rng: TimeRange) -> list[PolicyEffect]:
     """Newest day first, biggest saving first within a day."""
-    effects = policy_effects(store, rng.since_ms, rng.until_ms)
+    effects = hourly.effects(store, rng.since_ms, rng.until_ms)
     return sorted(effects, key=lambda e: (e.day, e.savings_micros), reverse=True)
 
 

@@ -6,7 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from anyray.store.base import GROUPS, SpendStore, StoreError, Summary
+from anyray.store import hourly
+from anyray.store.base import GROUPS, SpendStore, StoreError, Summary, valid_group
 from anyray.store.records import SpendRecord, sanitize_decisions
 from anyray.store.writer import SpendWriter
 
@@ -19,8 +20,10 @@ __all__ = [
     "Summary",
     "default_spill_dir",
     "default_store_url",
+    "hourly",
     "open_store",
     "sanitize_decisions",
+    "valid_group",
 ]
 
 

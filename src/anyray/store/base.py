@@ -10,18 +10,26 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from anyray.store import rollup
 from anyray.store.migrations import MIGRATIONS, MIGRATIONS_TABLE
 from anyray.store.records import COLUMNS, SpendRecord
 
-GROUPS = ("team", "app", "model", "provider", "day")
+GROUPS = ("team", "app", "model", "provider", "day", "user")
+TAG_GROUP = re.compile(r"tag:([A-Za-z0-9_.-]{1,64})")  # `tag:session`: by one tag's value (a name, never SQL)
+
+
+def valid_group(by: str | None) -> bool:
+    """A grouping `summarize` knows: one of GROUPS, or `tag:NAME`."""
+    return by is None or by in GROUPS or TAG_GROUP.fullmatch(by) is not None
 
 
 class StoreError(Exception):
@@ -48,6 +56,7 @@ class Summary:
     cache_savings_micros: int = 0  # the part of savings_micros that cache hits saved
     p50_ms: float | None = None
     p95_ms: float | None = None
+    latency_estimated: bool = False  # p50/p95 read from the hourly histogram (a big range), not sorted
 
     @property
     def cache_hit_rate(self) -> float:
@@ -90,7 +99,7 @@ def _rows(records: Sequence[SpendRecord]) -> list[tuple[Any, ...]]:
 def _insert_statement(placeholder: str, rows: int) -> str:
     marks = "(" + ", ".join(placeholder for _ in COLUMNS) + ")"
     return (f"INSERT INTO spend_records ({', '.join(COLUMNS)}) VALUES {', '.join([marks] * rows)}"
-            " ON CONFLICT (request_id) DO NOTHING")
+            " ON CONFLICT (request_id) DO NOTHING RETURNING id, request_id")
 
 
 def _statement_sizes(rows: int, most: int) -> Iterator[int]:
@@ -158,8 +167,11 @@ class SpendStore(ABC):
             for version, name, statements in MIGRATIONS:
                 if version in done:
                     continue
-                for sql in statements:
-                    cur.execute(sql.format(id=self.id_type, bool=self.bool_type, float=self.float_type))
+                for step in statements:
+                    if callable(step):  # a data step (e.g. filling a roll-up from the records)
+                        step(self, cur)
+                    else:
+                        cur.execute(step.format(id=self.id_type, bool=self.bool_type, float=self.float_type))
                 cur.execute(
                     self._sql("INSERT INTO anyray_migrations (version, name, applied_ms) VALUES (?, ?, ?)"),
                     (version, name, int(time.time() * 1000)),
@@ -186,13 +198,27 @@ class SpendStore(ABC):
         rows = _rows(records)
         with self._transaction() as cur:
             if self.rows_per_statement == 1:
-                cur.executemany(_insert_statement(self.placeholder, 1), rows)
-                return
-            start = 0
-            for size in _statement_sizes(len(rows), self.rows_per_statement):
-                chunk = rows[start:start + size]
-                cur.execute(_insert_statement(self.placeholder, size), [value for row in chunk for value in row])
-                start += size
+                inserted = self._executemany_returning(cur, _insert_statement(self.placeholder, 1), rows)
+            else:
+                inserted, start = [], 0
+                for size in _statement_sizes(len(rows), self.rows_per_statement):
+                    chunk = rows[start:start + size]
+                    cur.execute(_insert_statement(self.placeholder, size), [value for row in chunk for value in row])
+                    inserted.extend(cur.fetchall())
+                    start += size
+            rollup.add(self, cur, inserted, records)
+
+    def _executemany_returning(self, cur: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+        """executemany, collecting every statement's RETURNING rows (a backend whose driver can)."""
+        out = []
+        for row in rows:
+            cur.execute(sql, row)
+            out.extend(cur.fetchall())
+        return out
+
+    def _ids_clause(self, ids: list[int]) -> tuple[str, tuple[Any, ...]]:
+        """SQL matching the rows with these ids, and its parameters (a backend may do it in one parameter)."""
+        return "id IN (" + ", ".join("?" for _ in ids) + ")", tuple(ids)
 
     def fetch(self, since_ms: int | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
         """Raw records, oldest first (tests and exports)."""
@@ -224,22 +250,40 @@ class SpendStore(ABC):
     def _group_expr(self, by: str | None) -> str:
         if by is None:
             return "NULL"
+        if (tag := TAG_GROUP.fullmatch(by)) is not None:
+            return self.tag_expr(tag.group(1))
         if by not in GROUPS:
-            raise StoreError(f"cannot group by {by!r}; expected one of {', '.join(GROUPS)}")
+            raise StoreError(f"cannot group by {by!r}; expected one of {', '.join(GROUPS)} or tag:NAME")
         return {
             "team": "team",
             "app": "app",
             "provider": "provider",
+            "user": "user_name",
             "model": "COALESCE(model_used, model_asked)",
             "day": self.day_expr(),
         }[by]
 
+    def tag_expr(self, name: str) -> str:
+        """SQL for one tag's value (NULL when a record has no such tag); `name` matched TAG_GROUP."""
+        return f"json_extract(tags, '$.\"{name}\"')"
+
+    def _filtered(self, where: str, params: tuple[Any, ...], filters: Mapping[str, str] | None
+                  ) -> tuple[str, tuple[Any, ...]]:
+        """`where` narrowed to records whose team / app / model / ... equals each filter's value."""
+        for key, value in sorted((filters or {}).items()):
+            where += f"{' AND' if where else ' WHERE'} {self._group_expr(key)} = ?"
+            params = (*params, value)
+        return where, params
+
     def summarize(
-        self, since_ms: int | None = None, by: str | None = None, until_ms: int | None = None
+        self, since_ms: int | None = None, by: str | None = None, until_ms: int | None = None,
+        filters: Mapping[str, str] | None = None,
     ) -> list[Summary]:
-        """Totals per group (one row with group None when `by` is None), busiest spend first."""
+        """Totals per group (one row with group None when `by` is None), busiest spend first.
+
+        `by`: one of GROUPS or `tag:NAME`; `filters`: only records whose team / app / model ... is this."""
         group = self._group_expr(by)
-        where, params = self._where(since_ms, until_ms)
+        where, params = self._filtered(*self._where(since_ms, until_ms), filters)
         sums = f"""
             SELECT {group} AS g, COUNT(*),
                    SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),

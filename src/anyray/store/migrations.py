@@ -2,12 +2,18 @@
 
 A migration is SQL with three dialect tokens ({id}, {bool}, {float}) filled in per database, so
 SQLite and PostgreSQL share one history. Applied versions are kept in `anyray_migrations`; adding a
-column is appending a migration, never editing an old one.
+column is appending a migration, never editing an old one. A step may also be a function of (store,
+cursor), for data SQL alone cannot compute (the roll-ups' policy split).
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+from collections.abc import Callable
+from typing import Any
+
+from anyray.store import rollup
+
+MIGRATIONS: list[tuple[int, str, list[str | Callable[[Any, Any], None]]]] = [
     (
         1,
         "spend_records",
@@ -104,6 +110,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE gateway_keys ADD COLUMN previous_sha256 TEXT",
             "ALTER TABLE gateway_keys ADD COLUMN previous_until_ms BIGINT",
         ],
+    ),
+    (
+        7,
+        "spend_hourly_rollups",
+        # the console's month in thousands of rows (store/rollup.py), filled from the records already stored
+        [*rollup.SCHEMA, rollup.rebuild],
     ),
 ]
 

@@ -67,8 +67,23 @@ class PostgresStore(SpendStore):
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
 
+    def _executemany_returning(self, cur: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+        # still one pipelined round trip for the batch; each statement's RETURNING is its own result set
+        cur.executemany(sql, rows, returning=True)
+        out = []
+        while True:
+            out.extend(cur.fetchall())
+            if not cur.nextset():
+                return out
+
+    def _ids_clause(self, ids: list[int]) -> tuple[str, tuple[Any, ...]]:
+        return "id = ANY(?)", (ids,)
+
     def _lock_migrations(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+
+    def tag_expr(self, name: str) -> str:
+        return f"(tags::jsonb ->> '{name}')"
 
     def day_expr(self) -> str:
         return "to_char(to_timestamp(ts_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"

@@ -8,15 +8,16 @@ fetched with plain SQL and their (small, content-free) decision lists are aggreg
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from anyray.store.base import SpendStore, StoreError
-from anyray.store.records import decision_saved_micros, decision_tokens_saved
+from anyray.store.effects import UNATTRIBUTED, record_effects, split_savings
 
-UNATTRIBUTED = "(unattributed)"
+__all__ = ["UNATTRIBUTED", "PolicyEffect", "SeriesPoint", "policy_effects", "savings_by_policy", "spend_series",
+           "split_savings"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -27,6 +28,7 @@ class SeriesPoint:
     model: str
     requests: int
     cost_micros: int
+    unpriced: int = 0  # requests of a model with no price: their cost is unknown, not $0
 
 
 @dataclass(slots=True)
@@ -53,47 +55,27 @@ def spend_series(
     # integer division on BIGINT truncates toward zero in both databases; ts_ms is never negative
     start = f"(ts_ms / {bucket}) * {bucket}"
     sql = f"""
-        SELECT {start} AS b, {model} AS m, COUNT(*), SUM(COALESCE(cost_micros, 0))
+        SELECT {start} AS b, {model} AS m, COUNT(*), SUM(COALESCE(cost_micros, 0)),
+               SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END)
         FROM spend_records{where} GROUP BY {start}, {model} ORDER BY 1, 2
     """
     with store._transaction() as cur:
         cur.execute(store._sql(sql), params)
         rows = cur.fetchall()
-    return [SeriesPoint(int(b), str(m), int(n), int(c or 0)) for b, m, n, c in rows]
+    return [SeriesPoint(int(b), str(m), int(n), int(c or 0), int(u or 0)) for b, m, n, c, u in rows]
 
 
-def split_savings(decisions: list[dict[str, Any]], savings_micros: int) -> list[int]:
-    """A record's `savings_micros`, shared out over its decisions so the parts add up to it exactly.
+def policy_effects(
+    store: SpendStore, since_ms: int | None, until_ms: int | None, filters: Mapping[str, str] | None = None
+) -> list[PolicyEffect]:
+    """Per UTC day and decision kind: decisions, requests touched, input tokens saved, estimated saving.
 
-    Mirrors how the gateway computed the total (gateway/spend.py): a decision that states its saving in
-    micro-dollars owns that amount; the rest is shared by input tokens saved (largest remainder, so
-    integer parts still sum to the stored total). Whatever no decision can claim is left over.
-    """
-    parts = [0] * len(decisions)
-    left = max(int(savings_micros or 0), 0)
-    weights = [0] * len(decisions)
-    for i, d in enumerate(decisions):
-        explicit = decision_saved_micros(d)
-        if explicit is not None:
-            parts[i] = min(max(explicit, 0), left)
-            left -= parts[i]
-            continue
-        weights[i] = decision_tokens_saved(d) or 0
-    total_w = sum(weights)
-    if left and total_w:
-        shares = [(left * w // total_w, (left * w) % total_w, i) for i, w in enumerate(weights)]
-        for share, _, i in shares:
-            parts[i] += share
-        rest = left - sum(s for s, _, _ in shares)
-        for _, _, i in sorted(shares, key=lambda s: (-s[1], s[2]))[:rest]:
-            parts[i] += 1
-    return parts
-
-
-def policy_effects(store: SpendStore, since_ms: int | None, until_ms: int | None) -> list[PolicyEffect]:
-    """Per UTC day and decision kind: decisions, requests touched, input tokens saved, estimated saving."""
+    `filters`: only the records of this team / app / model / provider (the console's drill-down)."""
     where, params = store._where(since_ms, until_ms)
     cond = "decisions <> '[]'"
+    for key, value in sorted((filters or {}).items()):
+        cond += f" AND {store._group_expr(key)} = ?"
+        params = (*params, value)
     where = f"{where} AND {cond}" if where else f" WHERE {cond}"
     sql = f"SELECT {store.day_expr()}, decisions, savings_micros FROM spend_records{where} ORDER BY ts_ms, id"
     with store._transaction() as cur:
@@ -101,20 +83,12 @@ def policy_effects(store: SpendStore, since_ms: int | None, until_ms: int | None
         rows = cur.fetchall()
     out: dict[tuple[str, str], PolicyEffect] = {}
     for day, raw, savings in rows:
-        decisions = [d for d in orjson.loads(raw) if isinstance(d, dict) and isinstance(d.get("kind"), str)]
-        parts = split_savings(decisions, savings)
-        seen: set[str] = set()
-        for d, part in zip(decisions, parts, strict=True):
-            effect = out.setdefault((str(day), d["kind"]), PolicyEffect(str(day), d["kind"]))
-            effect.decisions += 1
-            if d["kind"] not in seen:
-                effect.requests += 1
-                seen.add(d["kind"])
-            effect.tokens_saved += decision_tokens_saved(d) or 0
-            effect.savings_micros += part
-        if (rest := max(int(savings or 0), 0) - sum(parts)) > 0:
-            # a saving no decision accounts for (e.g. older records): shown, never dropped
-            out.setdefault((str(day), UNATTRIBUTED), PolicyEffect(str(day), UNATTRIBUTED)).savings_micros += rest
+        for kind, (decisions, requests, tokens, saved) in record_effects(orjson.loads(raw), savings).items():
+            effect = out.setdefault((str(day), kind), PolicyEffect(str(day), kind))
+            effect.decisions += decisions
+            effect.requests += requests
+            effect.tokens_saved += tokens
+            effect.savings_micros += saved
     return sorted(out.values(), key=lambda e: (e.day, -e.savings_micros, e.kind))
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from anyray.store.base import SpendStore, StoreError
 from anyray.store.records import COLUMNS
 
@@ -59,6 +61,10 @@ class SQLiteStore(SpendStore):
                 self._conn.commit()
             finally:
                 cur.close()
+
+    def _ids_clause(self, ids: list[int]) -> tuple[str, tuple[Any, ...]]:
+        # a batch's ids in one parameter: SQLite binds at most 32,766 (999 before 3.32) per statement
+        return "id IN (SELECT value FROM json_each(?))", (orjson.dumps(ids).decode(),)
 
     def _lock_migrations(self, cur: Any) -> None:
         pass  # BEGIN IMMEDIATE already holds the database's write lock

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from anyray.testing import anthropic_api, openai_api
+from anyray.testing import anthropic_api, openai_api, openai_responses
 from anyray.testing.google import TokenEndpoint
 from anyray.testing.prompt_cache import PromptCache
 
@@ -343,6 +343,9 @@ class FakeUpstream:
         async def embeddings(request: Request, body: dict[str, Any]) -> Response:
             return await openai_api.embeddings(self, request, body)
 
+        async def responses(request: Request, body: dict[str, Any]) -> Response:
+            return await openai_responses.responses(self, request, body)
+
         async def moderations(request: Request, body: dict[str, Any]) -> Response:
             return await openai_api.moderations(self, request, body)
 
@@ -373,6 +376,7 @@ class FakeUpstream:
             Route("/v1/chat/completions", endpoint(chat), methods=["POST"]),
             Route("/v1/embeddings", endpoint(embeddings), methods=["POST"]),
             Route("/v1/moderations", endpoint(moderations), methods=["POST"]),
+            Route("/v1/responses", endpoint(responses), methods=["POST"]),
             Route("/v1/files", endpoint(files), methods=["POST"]),
             Route("/token", endpoint(token), methods=["POST"]),
             Route("/_fake/faults", faults, methods=["POST"]),

@@ -21,7 +21,7 @@ from anyray.server.gateway.dialects import OPENAI
 from anyray.server.gateway.dialects.openai import PASSED_HEADERS, anthropic_dialect
 from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.h1 import UpstreamError
-from anyray.server.gateway.passthrough import forward_unchanged
+from anyray.server.gateway.passthrough import forward_unchanged, proxied_call
 from anyray.server.gateway.routes import anthropic_proxy
 
 log = logging.getLogger("anyray.gateway.openai")
@@ -106,18 +106,19 @@ async def proxy(request: Request) -> Response:
         try:
             raw = await read_body(request, gateway.config.gateway.max_body_bytes)
         except BodyTooLarge as exc:
-            return openai_error(413, str(exc))
+            return gateway.refused(OPENAI.name, "body_too_large", openai_error(413, str(exc)),
+                                   proxied_call(request, OPENAI.name, None))
         refusal = _not_openai(gateway, raw)
         if refusal is not None:
-            return refusal
+            return gateway.refused(OPENAI.name, "untranslatable", refusal, proxied_call(request, OPENAI.name, raw))
     provider = gateway.proxy_for(OPENAI.name)
     if provider is None:
-        return openai_error(
+        return gateway.refused(OPENAI.name, "no_provider", openai_error(
             404, f"{request.url.path} is only served when the OpenAI provider is configured on the gateway "
-            f"({_setup_hints(gateway, OPENAI.name)})", code="unknown_url")
+            f"({_setup_hints(gateway, OPENAI.name)})", code="unknown_url"), proxied_call(request, OPENAI.name, raw))
     return await forward_unchanged(
         request, gateway, provider, _refuse, lambda _: None, PASSED_HEADERS,
-        passed_prefix="x-ratelimit-", raw=raw,
+        passed_prefix="x-ratelimit-", raw=raw, dialect=OPENAI.name,
     )
 
 

@@ -60,7 +60,7 @@ async def anthropic_proxy(request: Request) -> Response:
         return anthropic_models.not_proxied(request)
     return await forward_unchanged(
         request, gateway, provider, ANTHROPIC.error,
-        cut_event_for, PASSED_HEADERS,
+        cut_event_for, PASSED_HEADERS, dialect=ANTHROPIC.name,
     )
 
 

@@ -93,3 +93,77 @@ class OpenAIStreamTap:
             keep = self._inspect(tail)
             return tail if self.hide and keep else b""
         return b""
+
+
+class TailUsage:
+    """The usage a forwarded answer reports (embeddings, the Responses API, whatever comes next), read from
+    its last `TAIL` bytes: every OpenAI and Anthropic answer puts `usage` after its content, in a JSON body
+    and in a stream's final event (`response.completed`) alike, so nothing but the tail is ever kept.
+
+    `openai`: the OpenAI dialect's meaning (its input counts include cached input; Anthropic's do not).
+    """
+
+    TAIL = 1 << 16
+
+    def __init__(self, openai: bool) -> None:
+        self.openai = openai
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._tail = (self._tail + chunk)[-self.TAIL:]
+
+    def fold_into(self, usage: Usage) -> bool:
+        """Fold the last well-formed `"usage": {...}` of the tail into `usage`; False when there is none."""
+        data, end = self._tail, len(self._tail)
+        while (at := data.rfind(b'"usage"', 0, end)) >= 0:
+            end = at
+            start = data.find(b"{", at + 7, at + 32)
+            if start < 0 or data[at + 7:start].strip() != b":":
+                continue
+            raw = _one_object(data, start)
+            if isinstance(raw, dict):
+                _fold(raw, usage, self.openai)
+                return True
+        return False
+
+
+def _one_object(data: bytes, start: int) -> object:
+    """The JSON object starting at `start` (its closing brace found by depth, strings skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for i in range(start, min(len(data), start + 4096)):
+        c = data[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == 0x5C:  # backslash
+                escaped = True
+            elif c == 0x22:
+                in_string = False
+        elif c == 0x22:
+            in_string = True
+        elif c == 0x7B:
+            depth += 1
+        elif c == 0x7D:
+            depth -= 1
+            if depth == 0:
+                try:
+                    return orjson.loads(data[start:i + 1])
+                except orjson.JSONDecodeError:
+                    return None
+    return None
+
+
+def _fold(raw: dict, usage: Usage, openai: bool) -> None:
+    if "prompt_tokens" in raw or "completion_tokens" in raw:  # chat completions, embeddings
+        fold_openai_usage(raw, usage)
+    elif openai:  # the Responses API: input_tokens include input_tokens_details.cached_tokens
+        inp, out = raw.get("input_tokens"), raw.get("output_tokens")
+        details = raw.get("input_tokens_details")
+        cached = details.get("cached_tokens") if isinstance(details, dict) else None
+        cached = cached if isinstance(cached, int) and cached > 0 else 0
+        if isinstance(inp, int):
+            usage.input_tokens, usage.cache_read_input_tokens = max(0, inp - cached), cached
+        if isinstance(out, int):
+            usage.output_tokens = max(0, out)
+    else:
+        usage.update(raw)
