@@ -2,7 +2,7 @@
 
 Each read is compared with the reads that scan the records (`summarize`, `spend_series`,
 `policy_effects`), on ranges that start and end inside an hour, after a replayed batch, and on a store
-whose roll-ups were filled by migration 5 from records written before it.
+whose roll-ups were filled by migration 7 from records written before it.
 """
 
 from __future__ import annotations

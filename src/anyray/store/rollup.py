@@ -8,7 +8,7 @@ never disagree with them:
 
 Only rows a batch really inserted are added (`RETURNING id`: a replayed request id is skipped by the
 INSERT and so by the roll-up). Both tables are derived data: `rebuild` recomputes them from the records,
-which is also how migration 5 fills them for a store that already holds records. NULL labels are stored
+which is also how migration 7 fills them for a store that already holds records. NULL labels are stored
 as '' (unique keys treat NULLs as distinct) and read back as NULL; a label is never empty.
 """
 
@@ -124,7 +124,7 @@ def add(store: SpendStore, cur: Any, inserted: Sequence[tuple[int, str]], record
 
 
 def rebuild(store: SpendStore, cur: Any) -> None:
-    """Both roll-ups recomputed from every record (migration 5; after a bulk load that bypassed insert)."""
+    """Both roll-ups recomputed from every record (migration 7; after a bulk load that bypassed insert)."""
     cur.execute("DELETE FROM spend_hourly")
     cur.execute("DELETE FROM spend_hourly_policy")
     cur.execute(_add_hourly("1 = 1"))
