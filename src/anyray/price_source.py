@@ -17,11 +17,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from anyray.pricing import Price
 
-# genai-prices provider -> the anyray providers that bill at its list prices
-PROVIDERS = {"anthropic": ("anthropic", "vertex"), "openai": ("openai",)}
-# Vertex AI's regional endpoints cost 10% more for Claude models from Sonnet 4.5 on (prices.yaml's
-# sources); a Claude model only genai-prices knows is newer than every one prices.yaml lists
-VERTEX_REGIONAL_UPLIFT = Decimal("0.10")
+
+def _billed() -> dict[str, list[tuple[str, Decimal]]]:
+    """genai-prices provider -> (anyray provider, its uplift) for each provider that bills at its list prices
+    (each provider's `bills_at` and `list_uplift`, providers/)."""
+    from anyray.providers import PROVIDERS
+
+    out: dict[str, list[tuple[str, Decimal]]] = {}
+    for name, cls in PROVIDERS.items():
+        if cls.bills_at is not None:
+            out.setdefault(cls.bills_at, []).append((name, cls.list_uplift))
+    return out
 
 
 def _base_and_tier(value: Any) -> tuple[Decimal | None, tuple[int, Decimal] | None]:
@@ -35,7 +41,8 @@ def _base_and_tier(value: Any) -> tuple[Decimal | None, tuple[int, Decimal] | No
     return (None if base is None else Decimal(str(base))), tier
 
 
-def _price(model_price: Any, provider: str) -> Price | None:
+def _price(model_price: Any, source: str, uplift: Decimal) -> Price | None:
+    """One model's price from genai-prices' `source` list (a Claude list: "anthropic"), plus `uplift`."""
     from anyray.pricing import Price, Rates
 
     fields = {"input": "input_mtok", "output": "output_mtok", "cache_read": "cache_read_mtok",
@@ -52,13 +59,12 @@ def _price(model_price: Any, provider: str) -> Price | None:
             long[ours] = tier[1]
     if "input" not in base or "output" not in base or len(above) > 1:
         return None  # not priced per token, or tiers this table cannot express
-    if provider in PROVIDERS["anthropic"] and "cache_write_5m" not in base:
+    if source == "anthropic" and "cache_write_5m" not in base:
         return None  # a retired Claude model (claude-2, instant): no prompt caching, served nowhere now
     base.setdefault("cache_write_5m", Decimal(0))
-    base.setdefault("cache_write_1h", base["cache_write_5m"] if provider == "anthropic" else Decimal(0))
+    base.setdefault("cache_write_1h", base["cache_write_5m"] if source == "anthropic" else Decimal(0))
     base.setdefault("cache_read", base["input"])
     long_rates = Rates(**{k: long.get(k, v) for k, v in base.items()}) if above else None
-    uplift = VERTEX_REGIONAL_UPLIFT if provider == "vertex" else Decimal(0)
     return Price(Rates(**base), next(iter(above)) if above else None, long_rates, uplift)
 
 
@@ -72,11 +78,12 @@ def maintained_table(now: datetime | None = None) -> dict[tuple[str, str], Price
         return {}
     when = now or datetime.now(UTC)
     table: dict[tuple[str, str], Price] = {}
+    billed = _billed()
     for provider in data_snapshot.get_snapshot().providers:
-        for ours in PROVIDERS.get(provider.id, ()):
+        for ours, uplift in billed.get(provider.id, ()):
             for model in provider.models:
                 try:
-                    price = _price(model.get_prices(when), ours)
+                    price = _price(model.get_prices(when), provider.id, uplift)
                 except Exception:  # one odd entry never costs the whole table
                     continue
                 if price is not None:

@@ -99,17 +99,17 @@ def test_rollup_reads_equal_the_records(store_url):
         store.close()
 
 
-def test_migration_5_fills_the_rollups_from_records_already_stored(store_url):
+def test_the_rollup_migration_fills_the_rollups_from_records_already_stored(store_url):
     records = _records(300, seed=5)
     store = open_store(store_url)
     try:
         store.migrate()
         store.insert(records)
-        with store._transaction() as cur:  # back to a version-4 store holding these records
+        with store._transaction() as cur:  # back to a version-6 store holding these records
             cur.execute("DROP TABLE spend_hourly")
             cur.execute("DROP TABLE spend_hourly_policy")
-            cur.execute("DELETE FROM anyray_migrations WHERE version = 5")
-        assert store.migrate() == [5]
+            cur.execute("DELETE FROM anyray_migrations WHERE version = 7")
+        assert store.migrate() == [7]
         since, until = T0, T0 + 3 * DAY
         _same(hourly.totals(store, since, until, "team", exact_limit=0), store.summarize(since, "team", until))
         assert hourly.effects(store, since, until) == policy_effects(store, since, until)

@@ -28,6 +28,7 @@ import yaml
 from anyray.config import Config
 from anyray.deploy import naming
 from anyray.deploy.render import Rendered, _env, render
+from anyray.providers import PROVIDERS
 
 HOME_DIR = "/var/lib/anyray"  # on the stateful partition: the boot persistent disk, kept across reboots
 STACK_DIR = f"{HOME_DIR}/stack"
@@ -68,15 +69,12 @@ def _via_cache(image: str) -> str:
 def for_vm(config: Config) -> tuple[Config, list[str]]:
     """The config the VM's stack is rendered from, and what was changed to make it so."""
     config = config.for_deployment()
-    warnings = []
-    vertex, deploy = config.providers.vertex, config.deploy
-    if vertex.credentials_file:
-        warnings.append("providers.vertex.credentials_file is dropped on GCE: the VM's service account supplies "
-                        "the token")
-        vertex = vertex.model_copy(update={"credentials_file": None})
-    if not vertex.project and vertex.enabled:
-        warnings.append("no Vertex AI project: the VM's service account has nothing to call; pass --project "
-                        "(deploy gce) or --set deploy.project=P (render)")
+    warnings: list[str] = []
+    deploy, providers = config.deploy, config.providers
+    for name, cls in PROVIDERS.items():  # a key file is dropped: the VM's service account signs
+        settings, notes = cls.on_platform_identity(cls.settings_of(config), "GCE", "the VM's service account")
+        providers = providers.model_copy(update={name: settings})
+        warnings += notes
     if deploy.build_context:
         warnings.append("deploy.build_context is dropped on GCE: the VM pulls deploy.image, it builds nothing")
     if "/" not in deploy.image.split(":")[0]:
@@ -86,7 +84,6 @@ def for_vm(config: Config) -> tuple[Config, list[str]]:
         "publish_host": HOST_IP, "build_context": None,
         "postgres_image": _via_cache(deploy.postgres_image), "redis_image": _via_cache(deploy.redis_image),
     })  # fmt: skip
-    providers = config.providers.model_copy(update={"vertex": vertex})
     return config.model_copy(update={"providers": providers, "deploy": deploy}), warnings
 
 

@@ -96,10 +96,10 @@ def gce(s: Situation) -> list[Result]:
         out.append(Result("gce gateway", "fail", f"no anyray gateway answers at {url}", fix))
         return out
     providers = health.get("providers") or {}
-    vertex_ready = providers.get("vertex")
-    out.append(Result("gce gateway", "ok" if vertex_ready else "warn",
-                      f"{url} anyray {health.get('version')}, vertex "
-                      + ("ready (the VM's service account signs)" if vertex_ready else "not ready"),
-                      "" if vertex_ready else "on the VM: sudo docker logs anyray-gateway-1 (the metadata server's "
-                      "token, the project's Vertex AI API)"))
+    waiting = sorted(name for name, ready in providers.items() if not ready)
+    said = ", ".join(f"{name} {'ready' if ready else 'not ready'}" for name, ready in sorted(providers.items()))
+    out.append(Result("gce gateway", "warn" if waiting or not providers else "ok",
+                      f"{url} anyray {health.get('version')}, {said or 'no provider'}",
+                      "" if providers and not waiting else "on the VM: sudo docker logs anyray-gateway-1 (the "
+                      "metadata server's token, the project's Vertex AI API)"))
     return out

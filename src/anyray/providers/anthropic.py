@@ -27,6 +27,7 @@ def anthropic_model_id(model: str) -> str:
 
 class AnthropicProvider(KeySignedProvider):
     name = "anthropic"
+    bills_at = "anthropic"
     speaks = "anthropic"
     proxies = True
     default_base_url = DEFAULT_BASE_URL

@@ -12,6 +12,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -95,6 +96,10 @@ class Provider(ABC):
     region: str | None = None
     # serves the API's other paths (models, files, batches) through `passthrough`
     proxies: ClassVar[bool] = False
+    # pricing (price_source.py): whose list prices this provider bills at, in genai-prices' names (None:
+    # none of them), and what it adds on top of that list (a regional endpoint's uplift)
+    bills_at: ClassVar[str | None] = None
+    list_uplift: ClassVar[Decimal] = Decimal(0)
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire what the provider needs before serving (credentials, background refreshers)."""
@@ -151,6 +156,13 @@ class Provider(ABC):
         of `target` ("compose" or "gke"; `project` is deploy.project, `key_file_path` where a mounted key
         file is, `secret_home` where secrets come from); returns what a person should know about it."""
         return []
+
+    @classmethod
+    def on_platform_identity(cls, settings: Any, platform: str, signer: str) -> tuple[Any, list[str]]:
+        """The settings for a host whose own identity signs (on `platform`, e.g. "GCE", `signer` supplies the
+        token: "the VM's service account"), and what a person should know about the change; a key-signed
+        provider's are as they were."""
+        return settings, []
 
     @classmethod
     @abstractmethod

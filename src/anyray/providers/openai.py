@@ -21,6 +21,7 @@ FORWARDED_OPENAI_HEADERS = ("openai-organization", "openai-project", "openai-bet
 
 class OpenAIProvider(KeySignedProvider):
     name = "openai"
+    bills_at = "openai"
     speaks = "openai"
     proxies = True
     default_base_url = DEFAULT_BASE_URL

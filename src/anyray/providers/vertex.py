@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,10 @@ def _used_tool_names(payload: dict[str, Any]) -> set[str]:
 
 class VertexProvider(Provider):
     name = "vertex"
+    bills_at = "anthropic"  # Claude on Vertex: Anthropic's list prices ...
+    # ... plus 10 % on regional endpoints for Claude models from Sonnet 4.5 on (prices.yaml's sources); a Claude
+    # model only genai-prices knows is newer than every one prices.yaml lists
+    list_uplift = Decimal("0.10")
     speaks = "anthropic"
 
     def __init__(self, settings: VertexSettings, tokens: GoogleTokenSource | None = None) -> None:
@@ -133,6 +138,18 @@ class VertexProvider(Provider):
         if not section.get("project") and project:
             section["project"] = project
         return warnings
+
+    @classmethod
+    def on_platform_identity(cls, settings: VertexSettings, platform: str,
+                             signer: str) -> tuple[VertexSettings, list[str]]:
+        notes = []
+        if settings.credentials_file:
+            notes.append(f"providers.vertex.credentials_file is dropped on {platform}: {signer} supplies the token")
+            settings = settings.model_copy(update={"credentials_file": None})
+        if not settings.project and settings.enabled:
+            notes.append(f"no Vertex AI project: {signer} has nothing to call; pass --project (deploy "
+                         f"{platform.lower()}) or --set deploy.project=P (render)")
+        return settings, notes
 
     @classmethod
     def litellm_params(cls, settings: VertexSettings, upstream: str) -> dict[str, Any]:
