@@ -141,10 +141,17 @@ else:
 KUBECTL = r"""
 import yaml
 
-if "apply" in args:
-    folder = Path(opt("-f"))
+if args[2:4] == ["get", "crd"]:  # --context CTX get crd NAME: the CRDs $STANDIN_CRDS names exist
+    name = args[4]
+    if name not in os.environ.get("STANDIN_CRDS", "").split(","):
+        sys.stderr.write(f'Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "{name}" '
+                         "not found\n")
+        sys.exit(1)
+    print(f"customresourcedefinition.apiextensions.k8s.io/{name}")
+elif "apply" in args:
+    target = Path(opt("-f"))
     applied = load("applied", {})
-    for path in sorted(folder.iterdir()):
+    for path in sorted(target.iterdir()) if target.is_dir() else [target]:
         if path.suffix not in (".yaml", ".yml", ".json"):
             continue
         for doc in yaml.safe_load_all(path.read_text()):

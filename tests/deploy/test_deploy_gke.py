@@ -19,27 +19,33 @@ WI_MEMBER = f"serviceAccount:{P}.svc.id.goog[{NS}/anyray-gateway]"
 CTX = f"gke_{P}_{R}_{C}"
 
 
-def probes_and_creates(manifests: str) -> list[tuple[list[str], bool]]:
-    """The whole sequence, in order, each flagged True when it only runs for something missing."""
+CRD = "prometheusrules.monitoring.coreos.com"
+
+
+def probes_and_creates(manifests: str) -> list[tuple[list[str], str]]:
+    """The whole sequence, in order, each flagged "missing" when it only runs for something missing, "there"
+    when it only runs for something there (the PrometheusRule, where the cluster has its CRD), else ""."""
     return [
-        (["gcloud", "iam", "service-accounts", "describe", EMAIL, "--project", P, "--format", "json"], False),
+        (["gcloud", "iam", "service-accounts", "describe", EMAIL, "--project", P, "--format", "json"], ""),
         (["gcloud", "iam", "service-accounts", "create", "anyray-gateway", "--project", P,
-          "--display-name", "anyray gateway (Vertex AI)"], True),
-        (["gcloud", "projects", "get-iam-policy", P, "--format", "json"], False),
+          "--display-name", "anyray gateway (Vertex AI)"], "missing"),
+        (["gcloud", "projects", "get-iam-policy", P, "--format", "json"], ""),
         (["gcloud", "projects", "add-iam-policy-binding", P, "--member", f"serviceAccount:{EMAIL}",
-          "--role", "roles/aiplatform.user", "--condition=None", "--format", "none"], True),
-        (["gcloud", "iam", "service-accounts", "get-iam-policy", EMAIL, "--project", P, "--format", "json"], False),
+          "--role", "roles/aiplatform.user", "--condition=None", "--format", "none"], "missing"),
+        (["gcloud", "iam", "service-accounts", "get-iam-policy", EMAIL, "--project", P, "--format", "json"], ""),
         (["gcloud", "iam", "service-accounts", "add-iam-policy-binding", EMAIL, "--project", P,
-          "--role", "roles/iam.workloadIdentityUser", "--member", WI_MEMBER, "--format", "none"], True),
-        (["gcloud", "container", "clusters", "get-credentials", C, "--location", R, "--project", P], False),
-        (["kubectl", "--context", CTX, "apply", "-f", manifests], False),
-        (["kubectl", "--context", CTX, "-n", NS, "get", "secret", "anyray-optimizer-token", "-o", "name"], False),
+          "--role", "roles/iam.workloadIdentityUser", "--member", WI_MEMBER, "--format", "none"], "missing"),
+        (["gcloud", "container", "clusters", "get-credentials", C, "--location", R, "--project", P], ""),
+        (["kubectl", "--context", CTX, "apply", "-f", manifests], ""),
+        (["kubectl", "--context", CTX, "get", "crd", CRD, "-o", "name"], ""),
+        (["kubectl", "--context", CTX, "apply", "-f", f"{manifests}/alerts/prometheusrule.yaml"], "there"),
+        (["kubectl", "--context", CTX, "-n", NS, "get", "secret", "anyray-optimizer-token", "-o", "name"], ""),
         (["kubectl", "--context", CTX, "-n", NS, "create", "secret", "generic", "anyray-optimizer-token",
-          "--from-env-file=<new-private-file>"], True),
+          "--from-env-file=<new-private-file>"], "missing"),
         (["kubectl", "--context", CTX, "-n", NS, "rollout", "status", "deployment/anyray-optimizer",
-          "--timeout", "300s"], False),
+          "--timeout", "300s"], ""),
         (["kubectl", "--context", CTX, "-n", NS, "rollout", "status", "deployment/anyray-gateway",
-          "--timeout", "300s"], False),
+          "--timeout", "300s"], ""),
     ]  # fmt: skip
 
 
@@ -75,12 +81,15 @@ def test_dry_run_prints_every_command_in_order_with_the_manifests_and_runs_none(
     assert not out.exists()  # and nothing was written
     shown = [line[2:] for line in result.stdout.splitlines() if line.startswith("$ ")]
     expected = [
-        shlex.join(argv) + ("   # only if missing" if conditional else "")
-        for argv, conditional in probes_and_creates(str(out))
+        shlex.join(argv) + (f"   # only if {when}" if when else "")
+        for argv, when in probes_and_creates(str(out))
     ]
     assert shown == expected
     # the manifests are printed too, and they are the valid ones
     manifest_text = result.stdout.split("--- # 00-namespace.yaml")[1].split("The commands, in order:")[0]
+    # the alerting rules come last, apart: a rule file and a PrometheusRule (a CRD's kind, applied apart)
+    manifest_text, alerts = manifest_text.split("--- # alerts/anyray.rules.yaml")
+    assert "--- # alerts/prometheusrule.yaml" in alerts and "kind: PrometheusRule" in alerts
     docs = [d for d in yaml.safe_load_all(manifest_text) if d]
     assert "# note: image anyray:0.1.0 names no registry" in result.stdout
     assert {d["kind"] for d in docs} >= {"Deployment", "NetworkPolicy", "ServiceAccount", "HorizontalPodAutoscaler"}
@@ -92,7 +101,8 @@ def test_deploy_makes_the_calls_then_a_second_run_changes_nothing(standins):
     env, calls, out = standins
     first = deploy(env, out)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert calls() == [argv for argv, _ in probes_and_creates(str(out))]
+    assert calls() == [argv for argv, when in probes_and_creates(str(out)) if when != "there"]  # no CRD here
+    assert f"not there: load {out}/alerts/anyray.rules.yaml into your Prometheus" in first.stdout
     # every command is shown before it runs
     for argv in calls():
         assert f"$ {shlex.join(argv)}" in first.stdout
@@ -117,11 +127,30 @@ def test_deploy_makes_the_calls_then_a_second_run_changes_nothing(standins):
     assert second.returncode == 0, second.stdout + second.stderr
     again = calls()[n:]
     # only the looks, the credentials, the declarative apply and the waits: no create, no new binding
-    assert again == [argv for argv, conditional in probes_and_creates(str(out)) if not conditional]
+    assert again == [argv for argv, when in probes_and_creates(str(out)) if not when]
     assert second.stdout.count("already there") == 4
     applied = [line.strip() for line in second.stdout.splitlines() if line.strip().endswith(("created", "configured"))]
     assert applied == []
     assert "deployment/anyray-gateway unchanged" in second.stdout
+
+
+def test_where_the_cluster_runs_the_prometheus_operator_the_alerting_rules_are_applied(standins):
+    env, calls, out = standins
+    env = env | {"STANDIN_CRDS": CRD}
+    first = deploy(env, out)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert calls() == [argv for argv, _ in probes_and_creates(str(out))]
+    applied = json.loads((out.parent / "state" / "applied").read_text())
+    assert "prometheusrule/anyray" in applied  # what the stand-in's API server now holds
+    rule = yaml.safe_load((out / "alerts" / "prometheusrule.yaml").read_text())
+    plain = yaml.safe_load((out / "alerts" / "anyray.rules.yaml").read_text())
+    assert rule["kind"] == "PrometheusRule" and rule["metadata"]["namespace"] == NS
+    assert rule["spec"] == plain and {r["alert"] for r in plain["groups"][0]["rules"]} >= {
+        "AnyrayBudgetNearLimit", "AnyrayOptimizerFailingOpen", "AnyrayUpstreamErrors", "AnyraySpendBacklog"}
+    n = len(calls())
+    second = deploy(env, out)
+    assert second.returncode == 0 and calls()[n:] == [argv for argv, when in probes_and_creates(str(out))
+                                                      if when != "missing"]  # applied again: declarative
 
 
 def test_a_failing_step_stops_the_run_with_its_command_stderr_and_a_hint(standins):

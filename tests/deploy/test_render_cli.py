@@ -75,12 +75,12 @@ def test_rerender_replaces_untouched_files_but_refuses_to_overwrite_an_edit(tmp_
     edited = gateway.read_text().replace("terminationGracePeriodSeconds: 120", "terminationGracePeriodSeconds: 30")
     assert edited != gateway.read_text()
     gateway.write_text(edited)
-    before = {p: p.read_bytes() for p in out.iterdir()}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     refused = run_anyray("render", "gke", "-o", str(out), "--set", "deploy.replicas=4")
     assert refused.returncode == 1
     assert str(gateway) in refused.stderr and "--force" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert {p: p.read_bytes() for p in out.iterdir()} == before
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
     forced = run_anyray("render", "gke", "-o", str(out), "--set", "deploy.replicas=4", "--force")
     assert forced.returncode == 0, forced.stderr

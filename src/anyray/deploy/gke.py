@@ -13,6 +13,7 @@ from pathlib import Path
 
 from anyray.config import Config
 from anyray.deploy import naming
+from anyray.deploy.render import ALERT_RULES, PROMETHEUS_RULE
 from anyray.deploy.steps import (  # noqa: F401  (re-exported: the CLI and older callers use gke.*)
     PRIVATE_FILE,
     VERTEX_ROLE,
@@ -63,6 +64,9 @@ def target_from(config: Config, manifest_dir: Path) -> Target:
     return Target(d.project, d.region, d.cluster, d.namespace, email, manifest_dir, d.litellm)
 
 
+PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com"
+
+
 def plan(t: Target) -> list[Step]:
     p = t.project
     kctx = ["--context", t.context]
@@ -96,6 +100,16 @@ def plan(t: Target) -> list[Step]:
             ["kubectl", *kctx, "apply", "-f", str(t.manifest_dir)],
             f"kubectl could not apply: check that you may create these objects in namespace {t.namespace} "
             "(kubectl auth can-i create deployments -n NAMESPACE) and read the error above.",
+        ),
+        Step(
+            "alerting rules, as a PrometheusRule where the cluster runs the Prometheus Operator",
+            ["kubectl", *kctx, "get", "crd", PROMETHEUS_RULE_CRD, "-o", "name"],
+            "kubectl could not read the cluster's CRDs or apply the PrometheusRule: check your permissions "
+            "(kubectl auth can-i create prometheusrules -n NAMESPACE) and read the error above.",
+            probe=exists,
+            then=["kubectl", *kctx, "apply", "-f", str(t.manifest_dir / PROMETHEUS_RULE)],
+            then_if="present",
+            absent=f"load {t.manifest_dir / ALERT_RULES} into your Prometheus (rule_files) instead",
         ),
         Step(
             f"the optimizer's service token exists (Secret {naming.OPTIMIZER_TOKEN_SECRET}; generated if missing)",

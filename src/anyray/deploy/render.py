@@ -29,6 +29,9 @@ from anyray.deploy import naming
 from anyray.providers import PROVIDERS
 
 Target = Literal["compose", "gke", "litellm", "gce"]
+ALERTS_DIR = "alerts"
+ALERT_RULES = f"{ALERTS_DIR}/anyray.rules.yaml"  # a Prometheus rule file (groups:)
+PROMETHEUS_RULE = f"{ALERTS_DIR}/prometheusrule.yaml"  # the same, for the Prometheus Operator
 TARGETS: tuple[Target, ...] = ("compose", "gke", "litellm", "gce")
 # No .json/.yaml extension: `kubectl apply -f DIR` reads those, and this file is not a manifest.
 RECORD = ".anyray-render"
@@ -282,12 +285,19 @@ def render(target: Target, config: Config) -> Rendered:
             files[f"{name}.yaml"] = env.get_template(f"gke/{name}.yaml.j2").render(ctx)
         if deploy.litellm:
             files["70-litellm.yaml"] = env.get_template("gke/70-litellm.yaml.j2").render(ctx)
+        # alerting rules: a plain rule file for any Prometheus, and the same as a PrometheusRule that `deploy
+        # gke` applies only where the Prometheus Operator's CRD exists (not in the folder `kubectl apply` takes)
+        rules = env.get_template("alerts/rules.yaml.j2").render()
+        files[ALERT_RULES] = rules
+        files[PROMETHEUS_RULE] = env.get_template("alerts/prometheusrule.yaml.j2").render({**ctx, "rules": rules})
     return Rendered(target, files, warnings, ctx["secret_env"], routing_table(config))
 
 
 def manifests(rendered: Rendered) -> list[dict[str, Any]]:
-    """Every Kubernetes object in a GKE rendering, in apply order."""
-    return [doc for name in sorted(rendered.files) for doc in yaml.safe_load_all(rendered.files[name]) if doc]
+    """Every Kubernetes object `kubectl apply -f DIR` applies from a GKE rendering, in apply order (the
+    alerts/ folder is applied apart, where the cluster has its CRD)."""
+    return [doc for name in sorted(rendered.files) if not name.startswith(ALERTS_DIR + "/")
+            for doc in yaml.safe_load_all(rendered.files[name]) if doc]
 
 
 # -------------------------------------------------------------------------------------------- writing

@@ -42,6 +42,10 @@ class Step:
     then: list[str] | None = None
     private_file: Callable[[], str] | None = None  # the content of the file `then` names as PRIVATE_FILE
     capture: str | None = None
+    # `then` runs when the probe finds the thing missing (a create); with "present", when it finds it there
+    # (an apply that needs something the cluster may not have, e.g. a CRD), and `absent` says what then
+    then_if: str = "missing"
+    absent: str = ""
 
     def shown(self) -> str:
         return shlex.join(self.argv)
@@ -195,7 +199,7 @@ def dry_run_lines(steps: list[Step]) -> list[str]:
         lines.append(f"# {i}. {step.title}")
         lines.append(f"$ {step.shown()}")
         if step.then:
-            lines.append(f"$ {shlex.join(step.then)}   # only if missing")
+            lines.append(f"$ {shlex.join(step.then)}   # only if {'missing' if step.then_if == 'missing' else 'there'}")
     return lines
 
 
@@ -212,7 +216,10 @@ def execute(steps: list[Step], echo: Callable[[str], None], run: Run = _run) -> 
                 present = step.probe(result)
             except UnexpectedProbe:
                 raise StepFailed(step, step.argv, result) from None
-            if present:
+            if step.then_if == "present" and not present:
+                echo(f"  not there: {step.absent}" if step.absent else "  not there")
+                continue
+            if step.then_if == "missing" and present:
                 echo("  already there")
                 continue
             assert step.then is not None
