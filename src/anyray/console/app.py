@@ -57,6 +57,7 @@ class ConsoleSource:
     keyring: Callable[[], KeyRing | None]
     listen_host: str | None
     refresh_keys: Callable[[], None] | None = None  # the standalone console re-reads its keys itself
+    budgets: Callable[[], list[Any]] | None = None  # the gateway's budgets and their use (BudgetUse)
 
 
 def up_to_date(store: SpendStore) -> None:
@@ -177,8 +178,10 @@ async def overview(request: Request) -> Response:
     filters = data.parse_filters(request.query_params)
     ov: data.Overview = await _console(request).query(data.overview, rng, filters)
     chart = svg.stacked_bars(ov.buckets, ov.series, rng.bucket_ms, "spend over time by model")
+    source = _console(request).source
+    budgets = source.budgets() if source.budgets is not None else []
     return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series, ov.unpriced),
-                 **_ctx(request, rng, "overview", filters))
+                 budgets=budgets, **_ctx(request, rng, "overview", filters))
 
 
 def _sort(request: Request) -> tuple[str, bool]:
@@ -289,6 +292,7 @@ def console_for_gateway(gateway: Any) -> Starlette:
         health=lambda: gateway_health(gateway),
         keyring=lambda: getattr(gateway, "keys", None),
         listen_host=cfg.gateway.host,
+        budgets=lambda: gateway.budgets.uses() if getattr(gateway, "budgets", None) is not None else [],
     ))
 
 

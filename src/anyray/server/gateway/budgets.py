@@ -290,12 +290,35 @@ class BudgetLedger:
             await asyncio.to_thread(self._store.close)
             self._store = None
 
-    def used(self) -> Iterator[tuple[str, str, str, float]]:
-        """(scope, name, period, spent / limit) for every configured budget."""
+    def uses(self) -> list[BudgetUse]:
+        """Every configured budget and what it has used this period, as this gateway knows it (the console's
+        bars, the used-ratio gauge)."""
+        out = []
         for scope, budgets in (("team", self.settings.teams), ("key", self.settings.keys)):
             for name, budget in budgets.items():
                 spent = self._period(budget.period)[0].spent(scope, name)
-                yield scope, name, budget.period, spent / (budget.limit_usd * 1e6)
+                soft = None if budget.soft_usd is None else round(budget.soft_usd * 1e6)
+                out.append(BudgetUse(scope, name, budget.period, spent, round(budget.limit_usd * 1e6), soft))
+        return out
+
+    def used(self) -> Iterator[tuple[str, str, str, float]]:
+        """(scope, name, period, spent / limit) for every configured budget."""
+        for use in self.uses():
+            yield use.scope, use.name, use.period, use.ratio
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    scope: str  # "team" or "key"
+    name: str
+    period: str
+    spent_micros: int
+    limit_micros: int
+    soft_micros: int | None
+
+    @property
+    def ratio(self) -> float:
+        return self.spent_micros / self.limit_micros if self.limit_micros else 0.0
 
 
 class _UsedRatio(Collector):
