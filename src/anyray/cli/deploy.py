@@ -11,6 +11,7 @@ import typer
 
 from anyray.cli.common import console, err_console
 from anyray.cli.render import load_or_exit, print_routes, write_or_exit
+from anyray.config import Config
 from anyray.deploy import gce, gke, naming, steps
 from anyray.deploy.render import Rendered, render
 
@@ -55,6 +56,15 @@ def _print_dry_run(
         console.print(line, markup=False, soft_wrap=True)
 
 
+def deploy_config(config_path: Path | None, sets: list[str], flags: dict[str, str | None]) -> Config:
+    """The config with the command's flags over `--set`s over the file; a deploy names its project or stops."""
+    config = load_or_exit(config_path, [*sets, *(f"deploy.{k}={v}" for k, v in flags.items() if v is not None)])
+    if not config.deploy.project:
+        err_console.print("[bold red]error:[/] no project: pass --project PROJECT (or set deploy.project)")
+        raise typer.Exit(2)
+    return config
+
+
 @app.command("gke")
 def deploy_gke(
     project: str | None = typer.Option(None, help="Google Cloud project (default: deploy.project)."),
@@ -70,12 +80,9 @@ def deploy_gke(
     ),
 ) -> None:
     """Deploy the gateway and the optimizer to GKE with Workload Identity for Vertex AI."""
-    flags = {"project": project, "region": region, "cluster": cluster, "namespace": namespace, "image": image}
-    config = load_or_exit(config_path, [*sets, *(f"deploy.{k}={v}" for k, v in flags.items() if v is not None)])
+    config = deploy_config(config_path, sets, {"project": project, "region": region, "cluster": cluster,
+                                               "namespace": namespace, "image": image})
     d = config.deploy
-    if not d.project:
-        err_console.print("[bold red]error:[/] no project: pass --project PROJECT (or set deploy.project)")
-        raise typer.Exit(2)
     out_dir = output or work_dir("deploy", "gke", d.project, d.cluster, d.namespace)
     rendered = render("gke", config)
     plan = gke.plan(gke.target_from(config, out_dir))
@@ -133,12 +140,9 @@ def deploy_gce(
     ),
 ) -> None:
     """Deploy the gateway, the optimizer and the stores on one VM whose service account calls Vertex AI."""
-    flags = {"project": project, "zone": zone, "machine_type": machine_type, "vm": name, "image": image}
-    config = load_or_exit(config_path, [*sets, *(f"deploy.{k}={v}" for k, v in flags.items() if v is not None)])
+    config = deploy_config(config_path, sets, {"project": project, "zone": zone, "machine_type": machine_type,
+                                               "vm": name, "image": image})
     d = config.deploy
-    if not d.project:
-        err_console.print("[bold red]error:[/] no project: pass --project PROJECT (or set deploy.project)")
-        raise typer.Exit(2)
     for cidr in source_ranges:
         try:
             ipaddress.ip_network(cidr, strict=True)
