@@ -10,13 +10,15 @@ first-seen memos are only ever touched by one piece of strategy work at a time.
 Python runs one thread at a time: while the strategies compute, the loop gets the interpreter back at the
 next switch interval. The default 5 ms would add up to that to a small call's every wake-up, so the
 interval is set to 1 ms once the thread exists (process-wide; it costs nothing while only one thread
-has work). The queue is bounded: with `max_queued` jobs already waiting, a request is not optimized at
-all (answered as it came) rather than waiting behind them past any budget.
+has work; ANYRAY_SWITCH_INTERVAL_MS sets another). The queue is bounded: with `max_queued` jobs already
+waiting, a request is not optimized at all (answered as it came) rather than waiting behind them past
+any budget.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -25,7 +27,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-SWITCH_INTERVAL_S = 0.001
+SWITCH_INTERVAL_S = float(os.environ.get("ANYRAY_SWITCH_INTERVAL_MS", "1")) / 1000
 
 
 class Busy(Exception):
