@@ -227,8 +227,8 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, earlier: s
         out.extend(lines[cursor: body.first])
         indent = re.match(r"\s*", source[body.first]).group(0)  # type: ignore[union-attr]
         marks.offset = offset
-        what = f"body, {body.last - body.first + 1} lines"  # whose body: the line above says
-        out.append(f"{indent}{comment} " + marks.say(what, body.first, body.last))
+        # whose body: the line above says; how long: the span
+        out.append(f"{indent}{comment} " + marks.say_lines("body, line", body.first, body.last))
         cursor = body.last + 1
     out.extend(lines[cursor:])
     return out

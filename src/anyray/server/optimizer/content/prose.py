@@ -133,8 +133,8 @@ def diff(lines: list[str], offset: int, query: str, marks: Marks, context: int =
         for a, b in hunks:
             text = "\n".join(lines[a: b + 1]).lower()
             keep = pattern.search(text) is not None or (salience.errorish(text) and "conflict" in text)
-            units.append(Unit(a + 1, b, keep, "hunk"))  # the @@ line itself stays: where the hunk was
-        noun = "hunk lines"
+            units.append(Unit(a + 1, b, keep))  # the @@ line itself stays: where the hunk was
+        noun = "hunks"  # (their bodies: each @@ line stays)
     else:
         changed = [not x.startswith(" ") or bool(_FILE_HEADER.match(x)) or x.startswith("@@") for x in lines]
         keep = widen(changed, context, context)

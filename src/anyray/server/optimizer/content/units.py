@@ -3,7 +3,8 @@ the markers that stand for elided runs.
 
 A unit is a span of the text's lines. Kept units are copied verbatim; each maximal run of elided units
 becomes one marker line that says what was removed (how many of which kind, with a count of their
-labels when they have one: `INFO 1,180, DEBUG 20`), and which lines of the original they were. The
+labels when they have one: `INFO 1,180, DEBUG 20`), and which lines of the original they were (a run
+of one-line units is counted by its span alone: `log lines 5-1204`, not `1,200 log lines (lines 5-1204)`). The
 piece's first marker also names the handle of the whole original and how to get it back; the others
 are short (the handle is said once per piece). Line numbers count the original's lines from 1, exactly
 as the retrieve tool numbers them.
@@ -36,16 +37,27 @@ class Marks:
         self.made = 0
 
     def say(self, what: str, first: int | None = None, last: int | None = None) -> str:
-        """A marker for `what` (e.g. "1,200 log lines"), spanning piece lines first..last (0-based)."""
+        """A marker for `what` (e.g. "12 records"), spanning piece lines first..last (0-based)."""
         where = ""
         if first is not None and last is not None:
-            a, b = first + 1 + self.offset, last + 1 + self.offset
-            where = f" (line {a}" if a == b else f" (lines {a}-{b}"
-            where += f" of {self.total:,})" if self.made == 0 else ")"
+            where = f" ({self._span('line', first, last)})"
+        return self._marker(f"{what}{where}")
+
+    def say_lines(self, noun: str, first: int, last: int, detail: str = "") -> str:
+        """A marker for a run of lines that are its own count (`log lines 40-51`, `body, lines 7-9`): the span
+        says how many, so no count is said twice. `noun` ends in "line"; `detail` follows the span."""
+        return self._marker(f"{self._span(noun, first, last)}{detail}")
+
+    def _span(self, noun: str, first: int, last: int) -> str:
+        a, b = first + 1 + self.offset, last + 1 + self.offset
+        span = f"{noun} {a}" if a == b else f"{noun}s {a}-{b}"
+        return span + (f" of {self.total:,}" if self.made == 0 else "")
+
+    def _marker(self, what: str) -> str:
         self.made += 1
         if self.made == 1:  # the handle, said once per piece; the retrieve tool's description says the rest
-            return f"{MARKER} {what}{where} elided; anyray_retrieve handle {self._handle()}]"
-        return f"{MARKER} {what}{where} elided]"
+            return f"{MARKER} {what} elided; anyray_retrieve handle {self._handle()}]"
+        return f"{MARKER} {what} elided]"
 
 
 def count(n: int, noun: str) -> str:
@@ -57,6 +69,8 @@ def summary(labels: Sequence[str], top: int = 3) -> str:
     counted = Counter(label for label in labels if label)
     if not counted:
         return ""
+    if len(labels) == 1:  # one unit: its label, not a count of one
+        return f" ({labels[0]})"
     keys = {label.split(": ", 1)[0] for label in counted if ": " in label}
     key = keys.pop() if len(keys) == 1 and all(": " in label for label in counted) else None
     parts = [f"{label.split(': ', 1)[1] if key else label} {n:,}" for label, n in counted.most_common(top)]
@@ -89,9 +103,13 @@ def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
         if size < 120 and marks.made:  # a marker would cost about what it saves: keep the lines
             out.extend(lines[unit.first: cursor])
             continue
-        what = count(len(run), noun) + summary([u.label for u in run])
+        detail = summary([u.label for u in run])
         prefix = indent(unit) if indent is not None else ""
-        out.append(prefix + (marks.say(what, unit.first, run[-1].last) if cite else marks.say(what)))
+        if cite and noun.endswith("lines") and len(run) == cursor - unit.first:  # one unit a line: the span counts
+            out.append(prefix + marks.say_lines(noun[:-1], unit.first, run[-1].last, detail))
+        else:
+            what = count(len(run), noun) + detail
+            out.append(prefix + (marks.say(what, unit.first, run[-1].last) if cite else marks.say(what)))
     out.extend(lines[cursor:])
     return out
 

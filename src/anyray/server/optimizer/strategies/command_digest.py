@@ -116,6 +116,9 @@ class CommandDigest(ContentStrategy):
             if names:
                 listed = "; tests: " + ", ".join(names[:MAX_NAMES]) + (
                     f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
-            out.append(marks.say(f"{run} passing/progress line{'s' if run > 1 else ''}{listed}", i, j - 1))
+            if run < j - i:  # blank lines in the run: the count is not the span's
+                out.append(marks.say(f"{run} passing/progress line{'s' if run > 1 else ''}{listed}", i, j - 1))
+            else:
+                out.append(marks.say_lines("passing/progress line", i, j - 1, listed))
             i = j
         return "\n".join(out)
