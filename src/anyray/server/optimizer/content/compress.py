@@ -236,6 +236,8 @@ def _one(segment: Segment, part: list[str], piece: Piece, query: str, marks: Mar
         return prose.diff(part, at, query, marks)
     if kind == "trace":
         return logs.trace(part, at, query, marks)
+    if kind == "blocks":
+        return prose.blocks(part, at, query, marks, knobs.head_records, knobs.tail_records)
     if kind == "fields":
         return prose.lines_by_question(part, at, query, marks, knobs.head_lines, knobs.tail_lines)
     # prose

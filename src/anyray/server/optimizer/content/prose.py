@@ -99,6 +99,42 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, top: int =
     return render(lines, units, marks, "paragraphs")
 
 
+def blocks(lines: list[str], offset: int, query: str, marks: Marks, head: int = 2, tail: int = 1) -> list[str] | None:
+    """A list of look-alike blocks (a plan's resources, tickets, search hits): each block is a record, kept
+    whole when the question points at it or it reports trouble (unless most do), and at the ends. Of the
+    others only the first line stays (it names the block: names are facts), and one marker stands for the
+    rest of each run of them."""
+    # a block runs to the next one's first line, blank lines and all
+    starts = [i for i, x in enumerate(lines) if x.strip() and (i == 0 or not lines[i - 1].strip())]
+    spans = [(a, b - 1) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+    if len(spans) < 4:
+        return None
+    lowered = ["\n".join(lines[a: b + 1]).lower() for a, b in spans]
+    keep = salience.hits(lowered, salience.anchors(query, "\n".join(lowered), len(spans), 0.1))
+    trouble = salience.troubled(lowered)
+    if sum(trouble) <= max(3, len(spans) * 0.3):
+        keep = [k or t for k, t in zip(keep, trouble, strict=True)]
+    for i in [*range(min(head, len(keep))), *range(max(0, len(keep) - tail), len(keep))]:
+        keep[i] = True
+    elided = sum(len(t) - len(t.split("\n", 1)[0]) for t, k in zip(lowered, keep, strict=True) if not k)
+    if elided < sum(len(t) for t in lowered) * 0.3:
+        return None
+    marks.offset = offset
+    out = lines[: spans[0][0]]
+    i = 0
+    while i < len(spans):
+        j = i
+        while not keep[i] and j + 1 < len(spans) and not keep[j + 1]:
+            j += 1
+        if keep[i]:
+            out += lines[spans[i][0]: spans[i][1] + 1]
+        else:
+            out += [lines[a] for a, _ in spans[i: j + 1]]
+            out.append(marks.say(f"the rest of the {count(j - i + 1, 'blocks')} above", spans[i][0], spans[j][1]))
+        i = j + 1
+    return out
+
+
 def _with_heading(keep: list[bool], spans: list[tuple[int, int]], lines: list[str]) -> list[bool]:
     """A kept paragraph keeps the heading it sits under."""
     out = list(keep)

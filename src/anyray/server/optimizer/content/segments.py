@@ -53,7 +53,8 @@ _KINDS = ("trace", "diff", "log", "csv", "table", "code")
 class Segment:
     first: int  # line indexes in the text, inclusive
     last: int
-    kind: str  # one of _KINDS, "json", "jsonl", "prose", or "frame" (fences and tag lines: kept)
+    kind: str  # one of _KINDS, "json", "jsonl", "fields", "prose", "blocks" (a list of look-alike blocks: records),
+    # or "frame" (fences and tag lines: kept)
 
 
 def _looks(lines: list[str], kind: str) -> float:
@@ -199,9 +200,44 @@ def _smoothed(blocks: list[Segment], lines: list[str]) -> list[Segment]:
     return out
 
 
+_LOOSE = frozenset({"prose", "code", "fields", "table"})
+# a block that opens with a declaration (`def`, `func`, `public`, a decorator): source, whose skeleton keeps names
+_DECLARATION = re.compile(r"^\s*(?:@\w|(?:export |async |public |private |protected |static |pub |override )*"
+                          r"(?:def|class|func|function|fn|interface|struct|enum|impl|trait|type|const|let|var)\b)")
+_SHAPE = re.compile(r"^(\s*)(\S{0,12})")
+_DIGITS = re.compile(r"\d")
+
+
+def _shape(line: str) -> str:
+    """How a block opens: its indent and first word, digits blanked (`  #`, `Name:`, `[9]`, `Ticket`)."""
+    m = _SHAPE.match(line)
+    return m.group(1) + _DIGITS.sub("9", m.group(2)) if m else ""
+
+
+def _repeated(blocks: list[Segment], lines: list[str]) -> list[Segment]:
+    """A run of at least four blocks that open alike but read as different kinds, some as code or a table (a
+    plan's resources, one read as prose and the next as braces), is one list of records: each block is a
+    unit, kept or elided whole. Left to their kinds, each block would be a segment too small to thin, and
+    the code among them has no function bodies to elide. (Prose and fields alone are thinned line by
+    line already.)"""
+    out = list(blocks)
+    i = 0
+    while i < len(out):
+        j = i
+        if out[i].kind in _LOOSE and not _DECLARATION.match(lines[out[i].first]):  # functions are code's
+            shape = _shape(lines[out[i].first])
+            while j + 1 < len(out) and out[j + 1].kind in _LOOSE and _shape(lines[out[j + 1].first]) == shape:
+                j += 1
+        kinds = {b.kind for b in out[i: j + 1]}
+        if j - i >= 3 and len(kinds) > 1 and kinds & {"code", "table"}:
+            out[i: j + 1] = [Segment(b.first, b.last, "blocks") for b in out[i: j + 1]]
+        i = j + 1
+    return out
+
+
 def _merged(blocks: list[Segment], lines: list[str]) -> list[Segment]:
     """Neighbouring blocks of one kind (but JSON documents, which stand alone) become one segment."""
-    blocks = _smoothed(blocks, lines)
+    blocks = _smoothed(_repeated(blocks, lines), lines)
     out: list[Segment] = []
     for block in blocks:
         if out and out[-1].kind == block.kind and block.kind not in ("frame", "json"):
