@@ -83,3 +83,38 @@ def test_a_dump_of_many_files_keeps_the_file_the_question_names_in_every_usual_d
         assert "(=====" not in out and "(---" not in out, tool  # the markers name files, not the rules around them
         assert len(out) < len(text) * 0.35, tool
         assert retrieve(optimizer, HANDLE.findall(out)[0]) == text, tool
+
+
+COUNTRIES = ["Poland", "Sweden", "Netherlands", "Austria", "France", "Italy", "Portugal", "Germany", "Czechia",
+             "Ireland", "Spain", "Denmark", "Belgium", "Finland"]
+
+
+def policies() -> str:
+    """Returns policies per country, alike but for their numbers and a sentence or two of other notes (so they
+    score near each other but not alike), among help-centre chunks about other things."""
+    parts = []
+    for i, country in enumerate(COUNTRIES):
+        notes = " ".join(["The warehouse in Poznan ships replacements within two working days."] * (i % 5))
+        parts.append(f"[doc {2 * i + 1}] source=returns-policy-eu.md#{country[:2].lower()}\n{country}. Unopened "
+                     f"items can be returned within 60 days of delivery. Opened items may be returned within "
+                     f"{14 + i} days; a restocking fee of {5 + i % 3 * 5}% applies to opened items. {notes}")
+        parts.append(f"[doc {2 * i + 2}] source=help-center/gift-cards.md#{i}\nGift cards never expire and "
+                     f"cannot be exchanged for cash; a lost card number {1000 + i} can be blocked in the app.")
+    return "\n\n".join(parts)
+
+
+def test_a_name_no_section_holds_keeps_every_section_that_matches_well(optimizer):
+    """`Munich` is in no section (they name countries): the ranking cannot single out Germany's, so every
+    policy that matches the question's other words stays, not only the best four."""
+    text = policies()
+    asked = "She's in Munich and opened the box. How long does she have to send it back, and is there a fee?"
+    (out,) = results(optimize(optimizer, session(asked, [("Read", {"file_path": "/kb/help-centre.md"}, text)]),
+                              ["context_compression"])["request"])
+    assert all(f"\n{c}. Unopened" in out for c in COUNTRIES)
+    assert "Gift cards never expire" not in out
+    # without a name the question cannot place, the best few policies are enough
+    plain = asked.replace("She's in Munich and opened", "She opened")
+    (fewer,) = results(optimize(optimizer, session(plain, [("Read", {"file_path": "/kb/help-centre.md"}, text)]),
+                                ["context_compression"])["request"])
+    assert sum(f"\n{c}. Unopened" in fewer for c in COUNTRIES) < len(COUNTRIES)
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == text

@@ -255,7 +255,12 @@ def choose_sections(lines: list[str], spans: list[tuple[int, int]], query: str, 
     ranked = sorted(range(len(spans)), key=lambda i: -scores[i])
     # when the question does not tell several sections apart (each policy mentions fees), keep them all
     tied = sum(1 for s in scores if s >= best * 0.85)
-    for i in ranked[: min(max(top, tied), 12)]:
+    most = min(max(top, tied), 12)
+    if any(not any(name in t for t in lowered) for name in salience.names(query)):
+        # it names what no section names (a city where they name countries, a product by a nickname): the
+        # ranking cannot single the one out, so every section that matches it well enough stays
+        most = max(most, sum(1 for s in scores if s >= best * 0.5))
+    for i in ranked[:most]:
         if scores[i] >= best * share and scores[i] > 0:
             keep[i] = True
     if preamble and len(texts[0]) < 600:

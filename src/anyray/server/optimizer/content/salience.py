@@ -91,14 +91,16 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("y") and len(word) >= 5 else word
 
 
+def names(query: str) -> set[str]:
+    """A capitalised word inside a sentence is a name (a person, a customer, a city): as good as an id."""
+    return {w.lower() for w in _NAME.findall(query) if w.lower() not in STOPWORDS}
+
+
 @functools.lru_cache(maxsize=4096)
 def query_terms(query: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(identifiers, words) of a question, lower-cased: identifiers whole (and their parts), words stemmed."""
-    identifiers: list[str] = []
+    identifiers: list[str] = sorted(names(query))
     words: list[str] = []
-    # a capitalised word inside a sentence is a name (a person, a customer, a service): as good as an id
-    names = {w.lower() for w in _NAME.findall(query) if w.lower() not in STOPWORDS}
-    identifiers += sorted(names)
     for token in _WORD.findall(query.lower()):
         if _IDENTIFIER.search(token) and len(token) >= 4 and not token.replace(".", "").isdigit():
             identifiers.append(token.strip(".:-"))
