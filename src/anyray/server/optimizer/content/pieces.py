@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyray.server.optimizer.content.first_seen import chain
+from anyray.server.optimizer.content.segments import opening
 
 Path = tuple[Any, ...]  # keys and indexes from the request's root to the text
 
@@ -74,6 +75,26 @@ def human_text(content: Any) -> str:
     return "\n".join(parts)
 
 
+def asked_in(content: Any) -> str:
+    """What a user message asks, as a question: its own words (`own_words`) when it is a list of several
+    texts, else its text (shortened to its first and last paragraphs when long)."""
+    if isinstance(content, list):
+        texts = [t for _, t in _texts(content, ()) if not t.lstrip().startswith("<system-reminder>")]
+        if len(texts) >= 3 and (own := own_words(texts)):
+            return "\n".join(own)
+    text = human_text(content).strip()
+    return _short(text) if text else ""
+
+
+def own_words(texts: list[str]) -> list[str]:
+    """The human's words among a message's texts: the short ones; of a list of several (retrieved chunks, one
+    text each) only the first and the last (where people ask), and the first only when it does not open
+    like the next (then it is one of the chunks)."""
+    if len(texts) >= 3:
+        texts = [texts[-1]] if opening(texts[0]) == opening(texts[1]) else [texts[0], texts[-1]]
+    return [t for t in texts if len(t) <= OWN]
+
+
 def _short(text: str) -> str:
     """A text as a question: itself when short, else its first and last paragraphs (where people ask)."""
     if len(text) <= SHORT:
@@ -88,8 +109,8 @@ def pieces(request: dict[str, Any], team: str = "") -> list[Piece]:
     chained key and the request's last question."""
     found = list(_walk(request))
     messages = request.get("messages") if isinstance(request.get("messages"), list) else []
-    latest = next((_short(t) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"
-                   and (t := human_text(m.get("content")).strip())), "")
+    latest = next((t for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"
+                   and (t := asked_in(m.get("content")))), "")
     key = team.encode()
     for piece in found:
         key = piece.key = chain(key, piece.slot, piece.text)
@@ -99,9 +120,9 @@ def pieces(request: dict[str, Any], team: str = "") -> list[Piece]:
 
 def _first_question(messages: list[Any]) -> str:
     for message in messages:
-        text = human_text(message.get("content")).strip() if isinstance(message, dict) else ""
+        text = asked_in(message.get("content")) if isinstance(message, dict) else ""
         if text and message.get("role") == "user":
-            return _short(text)
+            return text
     return ""
 
 
@@ -145,8 +166,8 @@ def _walk(request: dict[str, Any]) -> Iterator[Piece]:
                 yield Piece(where, text, "tool_result", question, tool_id, name, arguments, mi)
         elif role == "user":
             yield from _user(message, content, path, mi, question, calls)
-            if text := human_text(content).strip():
-                question = _short(text)
+            if text := asked_in(content):
+                question = text
 
 
 def _remember_calls(message: dict[str, Any], calls: dict[str, tuple[str, Any]]) -> None:
@@ -166,12 +187,8 @@ def _remember_calls(message: dict[str, Any], calls: dict[str, tuple[str, Any]]) 
 def _user(
     message: dict[str, Any], content: Any, path: Path, mi: int, question: str, calls: dict[str, tuple[str, Any]]
 ) -> Iterator[Piece]:
-    # the human's own words in this message say what its long texts are for: its short texts, and of a list
-    # of several (retrieved chunks, one block each) only the first and the last (where people ask)
-    texts = [t for _, t in _texts(content, path) if not t.lstrip().startswith("<system-reminder>")]
-    if len(texts) >= 3:
-        texts = [texts[0], texts[-1]]
-    own = [t for t in texts if len(t) <= OWN]
+    # the human's own words in this message say what its long texts are for
+    own = own_words([t for _, t in _texts(content, path) if not t.lstrip().startswith("<system-reminder>")])
     asked = "\n".join([*own, question]) if own else question
     if isinstance(content, str):
         yield Piece(path, content, "user", asked, message=mi)

@@ -208,8 +208,8 @@ _SHAPE = re.compile(r"^(\s*)(\S{0,12})")
 _DIGITS = re.compile(r"\d")
 
 
-def _shape(line: str) -> str:
-    """How a block opens: its indent and first word, digits blanked (`  #`, `Name:`, `[9]`, `Ticket`)."""
+def opening(line: str) -> str:
+    """How a block (or a text) opens: its indent and first word, digits blanked (`  #`, `Name:`, `[9]`, `Ticket`)."""
     m = _SHAPE.match(line)
     return m.group(1) + _DIGITS.sub("9", m.group(2)) if m else ""
 
@@ -225,8 +225,8 @@ def _repeated(blocks: list[Segment], lines: list[str]) -> list[Segment]:
     while i < len(out):
         j = i
         if out[i].kind in _LOOSE and not _DECLARATION.match(lines[out[i].first]):  # functions are code's
-            shape = _shape(lines[out[i].first])
-            while j + 1 < len(out) and out[j + 1].kind in _LOOSE and _shape(lines[out[j + 1].first]) == shape:
+            shape = opening(lines[out[i].first])
+            while j + 1 < len(out) and out[j + 1].kind in _LOOSE and opening(lines[out[j + 1].first]) == shape:
                 j += 1
         kinds = {b.kind for b in out[i: j + 1]}
         if j - i >= 3 and len(kinds) > 1 and kinds & {"code", "table"}:

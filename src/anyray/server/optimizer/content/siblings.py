@@ -35,7 +35,11 @@ def beside_the_point(found: list[Piece]) -> set[Path]:
         query = "\n".join(dict.fromkeys(p.query for p in group))
         scores = _scores([p.text for p in group], query)
         identifiers, _ = salience.query_terms(query)
-        named = [any(i in p.text.lower() for i in identifiers) for p in group]
+        lowered = [p.text.lower() for p in group]
+        # an identifier most chunks hold (`on-call` in every catalogue entry) names none of them in particular
+        few = max(2, len(group) // 2)
+        naming = [i for i in identifiers if sum(1 for t in lowered if i in t) <= few]
+        named = [any(i in t for i in naming) for t in lowered]
         if max(scores) <= 0 and not any(named):
             continue
         best = max(scores)
