@@ -48,6 +48,24 @@ def test_a_few_troubled_entries_all_stay(optimizer):
     assert all(x in out.split("\n") for x in troubled)
 
 
+def test_when_the_question_points_into_the_trouble_a_few_of_each_other_kind_stay(optimizer):
+    """The question names the 504 and its id: of the other troubled entries (fewer than would count as
+    trouble everywhere) each kind is told by its first two and last, not every one."""
+    log = "\n".join(line for i, line in enumerate(access_log(600, 377).split("\n"))
+                    if not any(s in line for s in (" 503 ", " 429 ", " 404 ")) or i % 120 in (2, 3, 5))
+    troubled = [x for x in log.split("\n") if any(s in x for s in (" 503 ", " 429 ", " 404 "))]
+    assert len(troubled) == 15  # five of each kind: fewer than would count as trouble everywhere
+    request = session("What is the request id of the 504 that timed out reserving stock?",
+                      [("Bash", {"command": "kubectl logs deploy/ingress"}, log)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    kept = out.split("\n")
+    assert next(x for x in log.split("\n") if " 504 UT " in x) in kept
+    for status in (" 503 UF ", " 429 RL ", " 404 NR "):
+        among = [x for x in troubled if status in x]
+        assert 2 <= sum(1 for x in among if x in kept) <= 3 < len(among)
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == log
+
+
 def git_log(n: int) -> str:
     commits = []
     for i in range(n):

@@ -106,7 +106,10 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
     asked = [i for i in range(len(keep)) if not leveled or not found[i] or spans[i][1] > spans[i][0]]
     trouble = dict(zip(asked, salience.troubled([lowered[i] for i in asked]), strict=True))
     troubled = [bad[i] or trouble.get(i, False) for i in range(len(keep))]
-    if sum(troubled) > max(_ABUNDANT, len(troubled) // 10):  # trouble everywhere: a few of each kind tell it
+    # trouble everywhere, or a question that points into the trouble (the 504, its id): a few of each kind
+    # tell the rest of it
+    pointed = any(k and t for k, t in zip(keep, troubled, strict=True))
+    if sum(troubled) > max(_ABUNDANT, len(troubled) // 10) or (pointed and sum(troubled) > _FEW):
         troubled = _samples(troubled, keep, texts)
     keep = [k or t for k, t in zip(keep, troubled, strict=True)]
     firsts = [lines[a] for a, _ in spans]
@@ -131,6 +134,7 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
 
 
 _ABUNDANT = 24
+_FEW = 8
 _KIND = re.compile(r"(?<![\w.:-])[45]\d\d(?![\w.:-])|\b(?:error|fatal|critical|panic|warn\w*|fail\w*|timeout|"
                    r"timed out|refused|denied|killed|oom\w*)\b", re.I)
 
