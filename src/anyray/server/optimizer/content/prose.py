@@ -169,8 +169,9 @@ def diff(lines: list[str], offset: int, query: str, marks: Marks, context: int =
         for a, b in hunks:
             text = "\n".join(lines[a: b + 1]).lower()
             keep = pattern.search(text) is not None or (salience.errorish(text) and "conflict" in text)
-            units.append(Unit(a + 1, b, keep))  # the @@ line itself stays: where the hunk was
-        noun = "hunks"  # (their bodies: each @@ line stays)
+            units.append(Unit(a, b, keep))
+        units = _quiet_files(lines, units)
+        noun = "hunks"
     else:
         changed = [not x.startswith(" ") or bool(_FILE_HEADER.match(x)) or x.startswith("@@") for x in lines]
         keep = widen(changed, context, context)
@@ -181,6 +182,32 @@ def diff(lines: list[str], offset: int, query: str, marks: Marks, context: int =
         return None
     marks.offset = offset
     return render(lines, units, marks, noun)
+
+
+_NAMING = ("diff --git ", "new file mode", "deleted file mode", "similarity ", "rename ", "old mode", "new mode")
+
+
+def _quiet_files(lines: list[str], hunks: list[Unit]) -> list[Unit]:
+    """A file none of whose hunks stay keeps only its `diff --git` line (its name) and mode or rename lines:
+    its `index`, `---` and `+++` lines go with its hunks, in one marker."""
+    out = list(hunks)
+    for n, unit in enumerate(hunks):
+        if n and hunks[n - 1].last + 1 == unit.first:
+            continue  # not a file's first hunk
+        i = unit.first
+        while i > 0 and lines[i - 1].startswith(("index ", "--- ", "+++ ")):
+            i -= 1
+        if i == unit.first or i == 0 or not lines[i - 1].startswith(_NAMING):
+            continue
+        run = [u for u in hunks[n:] if u.first >= unit.first]
+        own = [run[0]]
+        for u in run[1:]:
+            if u.first != own[-1].last + 1:
+                break
+            own.append(u)
+        if not any(u.keep for u in own):
+            out[n] = Unit(i, unit.last, False)
+    return out
 
 
 def _with_parents(keep: list[bool], lines: list[str]) -> list[bool]:
