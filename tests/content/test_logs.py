@@ -28,6 +28,7 @@ def test_when_trouble_is_everywhere_a_few_of_each_kind_stay_and_the_asked_entry_
     (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
     lines = log.split("\n")
     assert lines[377] in out.split("\n")  # the one asked about, byte for byte
+    assert lines[376] not in out.split("\n")  # it is the answer: the entry before it is not what led to it
     kept = [x for x in out.split("\n") if x and "[anyray:" not in x]
     for status in (" 503 UF ", " 429 RL ", " 404 NR "):  # every kind of trouble is still shown ...
         assert sum(1 for x in kept if status in x) >= 2
@@ -46,6 +47,8 @@ def test_a_few_troubled_entries_all_stay(optimizer):
     troubled = [x for x in log.split("\n") if any(s in x for s in (" 503 ", " 429 ", " 404 ", " 504 "))]
     assert 5 <= len(troubled) <= 24
     assert all(x in out.split("\n") for x in troubled)
+    entries = log.split("\n")  # and trouble keeps the entry before it: what led to it
+    assert all(entries[entries.index(x) - 1] in out.split("\n") for x in troubled)
 
 
 def test_when_the_question_points_into_the_trouble_a_few_of_each_other_kind_stay(optimizer):

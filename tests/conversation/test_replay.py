@@ -14,18 +14,20 @@ SESSION = Path(__file__).resolve().parents[2] / "benchmarks" / "sessions" / "sdk
 
 
 def _short() -> dict:
+    """Its first 12 turns: long enough that, compressed, the prompt still passes the provider's 1,024-token
+    minimum for a cache breakpoint (its first 8 no longer do)."""
     session = load(SESSION)
-    return {**session, "turns": session["turns"][:8]}
+    return {**session, "turns": session["turns"][:12]}
 
 
 def test_replay_reports_the_fakes_accounting_off_and_on(tmp_path):
     session = _short()
-    assert len(session["turns"]) == 8 and session["client"] == "sdk"
+    assert len(session["turns"]) == 12 and session["client"] == "sdk"
     tallies = {}
     for mode in ("off", "on"):
         seen: list[dict] = []
         tally = tallies[mode] = replay(session, mode, seen=seen)
-        assert tally.calls == len(seen) == 8
+        assert tally.calls == len(seen) == 12
         cache = PromptCache(min_tokens=1024)  # the fake's defaults, fed what the fake was sent
         usages = [cache.account("k", body, now=float(i)) for i, body in enumerate(seen)]
         assert tally.uncached == sum(u.input_tokens for u in usages)
