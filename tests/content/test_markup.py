@@ -30,9 +30,9 @@ def test_a_junit_report_keeps_the_failing_testcase_whole_and_elides_the_passing_
     lines = out.split("\n")
     failing = lines.index('    <testcase classname="com.acme.LedgerTest" name="posts_entry_187" time="0.37">')
     assert lines[failing: failing + 5] == report.split("\n")[190:195]  # the element, byte for byte
-    assert lines[:5] == report.split("\n")[:5] and lines[-3:] == ["  </testsuite>", "</testsuites>", ""]
+    assert lines[:4] == report.split("\n")[:4] and lines[-3:] == ["  </testsuite>", "</testsuites>", ""]
     markers = [x for x in lines if "[anyray:" in x]
-    assert markers[0].startswith("    [anyray: 185 <testcase> elements (lines 6-190 of 310) elided; anyray_retrieve")
+    assert markers[0].startswith("    [anyray: 186 <testcase> elements (lines 5-190 of 310) elided; anyray_retrieve")
     assert markers[1] == "    [anyray: 111 <testcase> elements (lines 196-306) elided]" and len(markers) == 2
     assert retrieve(optimizer, HANDLE.findall(out)[0]) == report
 
@@ -59,7 +59,7 @@ def test_a_yaml_stream_keeps_whole_documents_and_the_one_unlike_its_peers(optimi
     assert "name: api-17\n" not in out  # an ordinary one went, whole
     assert all(x.startswith(("apiVersion", "kind", "metadata", "spec", " ", "---", "[anyray:", ""))
                for x in out.split("\n"))  # nothing cut mid-document
-    assert "[anyray: 21 documents (spec.replicas: 2 11, 3 10) (lines 30-344 of 600) elided; " in out
+    assert "[anyray: 22 documents (spec.replicas: 3 11, 2 11) (lines 15-344 of 600) elided; " in out
     assert retrieve(optimizer, HANDLE.findall(out)[0]) == text
 
 
@@ -72,7 +72,7 @@ def test_a_yaml_list_of_items_is_records_too(optimizer):
     assert "- name: job-31\n  schedule: '*/5 * * * *'\n  status: Failed\n" in out
     assert out.endswith("\nkind: List\n") and out.startswith("apiVersion: batch/v1\nitems:\n- name: job-0\n")
     # one marker per elided run, counting its items by their status (the longest run took the handle)
-    assert "[anyray: 29 items (status: Complete 29) (lines 11-126 of 244) elided; anyray_retrieve handle" in out
+    assert "[anyray: 30 items (status: Complete 30) (lines 7-126 of 244) elided; anyray_retrieve handle" in out
     assert len(out) < len(text) * 0.3
 
 

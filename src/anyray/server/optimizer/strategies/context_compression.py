@@ -33,7 +33,7 @@ _traced = text_memo.by_text(lambda text: TRACE.search(text) is not None)
 class CompressionParams(Params):
     min_chars: int = Field(400, ge=0, description="texts shorter than this are left alone")
     min_segment_chars: int = Field(300, ge=0, description="a part of a text shorter than this is kept as it is")
-    head_items: int = Field(2, ge=0, description="records or rows always kept at the start")
+    head_items: int = Field(1, ge=0, description="records or rows always kept at the start (the first shows the shape)")
     tail_items: int = Field(1, ge=0, description="... and at the end")
     head_lines: int = Field(2, ge=0, description="log entries or lines always kept at the start")
     tail_lines: int = Field(2, ge=0, description="... and at the end")
