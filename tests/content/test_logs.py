@@ -116,3 +116,32 @@ def test_each_line_has_its_own_level_even_when_a_level_field_ends_the_line_above
              "no level here", "", '{"severity":"Fatal","msg":"x"}', "x" * 250 + " INFO too far in to count"]
     assert levels(lines) == ["", "WARN", "ERROR", "", "", "FATAL", ""]
     assert levels(lines) == [levels([line])[0] for line in lines]  # no line reads another's
+
+
+def json_log(n: int) -> str:
+    """Payment-service JSON lines: a warning on every fifth record (a challenge, nothing failed), two
+    declines at error level."""
+    out = []
+    for i in range(n):
+        level, msg = ("warn", "3ds challenge required") if i % 5 == 3 else ("info", "charge authorized")
+        if i in (61, 143):
+            level, msg = "error", "charge declined by processor"
+        code = '"do_not_honor"' if level == "error" else "null"
+        out.append(f'{{"ts":"2025-03-11T13:{i // 60 % 60:02d}:{i % 60:02d}.000Z","level":"{level}",'
+                   f'"svc":"payments-api","order_id":"ord_{i * 7919 % 10**6:06d}","msg":"{msg}",'
+                   f'"amount_minor":{1000 + i * 37 % 5000},"decline_code":{code}}}')
+    return "\n".join(out)
+
+
+def test_json_log_records_where_warnings_are_common_keep_a_few_of_them_and_every_error(optimizer):
+    log = json_log(200)
+    request = session("Which orders failed to charge in that window, and what was the decline reason?",
+                      [("Bash", {"command": "logcli query '{app=\"payments-api\"}'"}, log)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    kept = out.split("\n")
+    records = log.split("\n")
+    assert records[61] in kept and records[143] in kept  # every error, whole
+    warnings = [x for x in records if '"level":"warn"' in x]
+    assert len(warnings) == 39  # (one fifth of 200, but for the error at 143)
+    assert 2 <= sum(1 for x in warnings if x in kept) <= 4  # a few of the common kind, not all forty
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == log

@@ -110,8 +110,8 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
     # trouble everywhere, or a question that points into the trouble (the 504, its id): a few of each kind
     # tell the rest of it
     pointed = any(k and t for k, t in zip(keep, troubled, strict=True))
-    if sum(troubled) > max(_ABUNDANT, len(troubled) // 10) or (pointed and sum(troubled) > _FEW):
-        troubled = _samples(troubled, keep, texts)
+    if sum(troubled) > max(_ABUNDANT, len(troubled) // 10) or (pointed and sum(troubled) > FEW):
+        troubled = samples(troubled, keep, texts)
     answers = list(keep)  # what the question points at
     keep = [k or t for k, t in zip(keep, troubled, strict=True)]
     firsts = [lines[a] for a, _ in spans]
@@ -138,12 +138,12 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
 
 
 _ABUNDANT = 24
-_FEW = 8
+FEW = 8
 _KIND = re.compile(r"(?<![\w.:-])[45]\d\d(?![\w.:-])|\b(?:error|fatal|critical|panic|warn\w*|fail\w*|timeout|"
                    r"timed out|refused|denied|killed|oom\w*)\b", re.I)
 
 
-def _samples(troubled: list[bool], asked: list[bool], texts: list[str], first: int = 2, last: int = 1) -> list[bool]:
+def samples(troubled: list[bool], asked: list[bool], texts: list[str], first: int = 2, last: int = 1) -> list[bool]:
     """When many entries report trouble, the kinds of trouble are the news: of each kind (its status codes and
     trouble words, with its template), the first two and the last entry stay; the question's own stay too."""
     groups: dict[str, list[int]] = {}

@@ -1,8 +1,8 @@
 """Collections of records (a JSON array of objects, JSON lines, CSV rows, a table): a record is kept whole
 or elided whole, never cut, and never reformatted.
 
-A record stays when the question points at it, when it reports trouble, or when it is unusual among its
-peers: a field whose value few records share (`"status": "failed"` among hundreds of `"succeeded"`), a
+A record stays when the question points at it, when it reports trouble (of log records where trouble is
+common, a few of each kind, as in a log), or when it is unusual among its peers: a field whose value few records share (`"status": "failed"` among hundreds of `"succeeded"`), a
 field few records have at all (`"hold_reason"`), a number far outside its field's usual range. The first
 few and the last record stay too (they show the shape), and a table's or CSV's header always does. The
 marker for an elided run counts its records by their most telling field (`status: succeeded 338`).
@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from anyray.server.optimizer.content import salience
+from anyray.server.optimizer.content import logs, salience
 from anyray.server.optimizer.content.units import Marks, Unit, count, render, summary
 
 _STRUCT = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -184,6 +184,9 @@ def choose(texts: Sequence[str], records: Sequence[dict[str, Any]], query: str, 
     named = salience.hits(lowered, by_name)
     if not (0 < sum(named) <= max(3, len(texts) * 0.05)):  # a lookup of named records needs nothing else
         trouble = salience.troubled(lowered)
+        if levels is not None and sum(trouble) > logs.FEW:  # log records where trouble is common (a warning on
+            # every fifth): the first two and the last of each kind tell it, as in a log
+            trouble = logs.samples(trouble, keep, texts)
         if sum(trouble) <= len(texts) * 0.4:
             keep = [k or t for k, t in zip(keep, trouble, strict=True)]
         keep = [k or o for k, o in zip(keep, odd, strict=True)]
