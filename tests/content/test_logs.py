@@ -145,3 +145,27 @@ def test_json_log_records_where_warnings_are_common_keep_a_few_of_them_and_every
     assert len(warnings) == 39  # (one fifth of 200, but for the error at 143)
     assert 2 <= sum(1 for x in warnings if x in kept) <= 4  # a few of the common kind, not all forty
     assert retrieve(optimizer, HANDLE.findall(out)[0]) == log
+
+
+def goroutine_dump(n: int) -> str:
+    """A Go panic and the dump of every goroutine after it, blank lines between them."""
+    states = ["IO wait", "sleep", "select", "chan receive", "semacquire"]
+    blocks = ["panic: assignment to entry in nil map\n\ngoroutine 1 [running]:\n"
+              "github.com/acme/ingest/internal/ingest.(*Batcher).Add(0xc0001a2d20)\n"
+              "\t/src/internal/ingest/batcher.go:142 +0x1c5\nmain.main()\n\t/src/cmd/ingest/main.go:29 +0x1a5"]
+    for g in range(2, n + 2):
+        blocks.append(f"goroutine {g} [{states[g % 5]}]:\ninternal/poll.runtime_pollWait(0x7f{g:04x})\n"
+                      f"\t/usr/local/go/src/runtime/netpoll.go:343 +0x85\ncreated by net/http.(*Server).Serve in "
+                      f"goroutine {g - 1}\n\t/usr/local/go/src/net/http/server.go:3086 +0x5cb")
+    return "\n\n".join(blocks) + "\n"
+
+
+def test_a_goroutine_dump_keeps_the_panic_and_elides_the_idle_goroutines_in_one_marker(optimizer):
+    dump = goroutine_dump(120)
+    request = session("ingest keeps crashing on startup, what's wrong?", [("Bash", {"command": "./ingest"}, dump)])
+    (out,) = results(optimize(optimizer, request, ["context_compression"])["request"])
+    assert dump.split("\n\n")[0] in out and dump.split("\n\n")[1] in out  # the panic and its goroutine, whole
+    markers = [x for x in out.split("\n") if x.startswith("[anyray: ")]
+    assert len(markers) == 1 and markers[0].startswith("[anyray: 120 blocks (")  # one run, one marker
+    assert "goroutine 77 [" not in out and len(out) < len(dump) * 0.1
+    assert retrieve(optimizer, HANDLE.findall(out)[0]) == dump

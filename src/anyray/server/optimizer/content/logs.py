@@ -15,7 +15,7 @@ from collections import Counter
 
 from anyray.server.optimizer.content import salience
 from anyray.server.optimizer.content.segments import _LOG
-from anyray.server.optimizer.content.units import Marks, Unit, render, widen
+from anyray.server.optimizer.content.units import Marks, Unit, paragraph_blocks, render, widen
 
 # levels as logs spell them: upper-case words, or a level field (`"level":"info"`, `level=warn`). Two
 # case-sensitive patterns run once over all the entries' first lines: a per-line IGNORECASE search cost
@@ -168,14 +168,7 @@ def trace(lines: list[str], offset: int, query: str, marks: Marks, frames: int =
     (where it went wrong) stays whole, and so do blocks the question points at; the rest are counted by
     state. With one: every exception line stays with the frames just under it and the last frames; the
     frames between go unless the question points at them."""
-    blocks: list[tuple[int, int]] = []
-    start = None
-    for i, line in enumerate([*lines, ""]):
-        if line.strip() and start is None:
-            start = i
-        elif not line.strip() and start is not None:
-            blocks.append((start, i - 1))
-            start = None
+    blocks = paragraph_blocks(lines)
     lowered = "\n".join(lines).lower()
     pattern = salience.anchors(query, lowered, max(len(blocks), 1), rare_share=0.2)
     if len(blocks) >= 4:

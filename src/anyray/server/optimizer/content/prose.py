@@ -16,7 +16,7 @@ import re
 from collections import Counter
 
 from anyray.server.optimizer.content import salience
-from anyray.server.optimizer.content.units import Marks, Unit, count, render, widen
+from anyray.server.optimizer.content.units import Marks, Unit, count, paragraph_blocks, render, widen
 
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s|=+\s*$|-{3,}\s*$|\*\*[^*]+\*\*:?\s*$|[A-Z][A-Za-z0-9 /&()-]{2,60}:\s*$"
                       r"|(?:Title|Source|Document|Chunk|Section|File|URL|Subject|Date|From|Ticket|Page)\b.{0,120}$)")
@@ -104,9 +104,7 @@ def blocks(lines: list[str], offset: int, query: str, marks: Marks, head: int = 
     whole when the question points at it or it reports trouble (unless most do), and at the ends. Of the
     others only the first line stays (it names the block: names are facts), and one marker stands for the
     rest of each run of them."""
-    # a block runs to the next one's first line, blank lines and all
-    starts = [i for i, x in enumerate(lines) if x.strip() and (i == 0 or not lines[i - 1].strip())]
-    spans = [(a, b - 1) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+    spans = paragraph_blocks(lines)
     if len(spans) < 4:
         return None
     lowered = ["\n".join(lines[a: b + 1]).lower() for a, b in spans]

@@ -2,9 +2,10 @@
 or elided whole, never cut, and never reformatted.
 
 A record stays when the question points at it, when it reports trouble (of log records where trouble is
-common, a few of each kind, as in a log), or when it is unusual among its peers: a field whose value few records share (`"status": "failed"` among hundreds of `"succeeded"`), a
-field few records have at all (`"hold_reason"`), a number far outside its field's usual range. The first
-few and the last record stay too (they show the shape), and a table's or CSV's header always does. The
+common, a few of each kind, as in a log), or when it is unusual among its peers: a field whose value few
+records share (`"status": "failed"` among hundreds of `"succeeded"`), a field few records have at all
+(`"hold_reason"`), a number far outside its field's usual range. The first and the last record stay too
+(they show the shape), and a table's or CSV's header always does. The
 marker for an elided run counts its records by their most telling field (`status: succeeded 338`).
 """
 

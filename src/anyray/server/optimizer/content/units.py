@@ -114,6 +114,13 @@ def render(lines: Sequence[str], units: Sequence[Unit], marks: Marks, noun: str,
     return out
 
 
+def paragraph_blocks(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Blank-line-separated blocks as units: each runs to the next one's first line, blank lines and all, so
+    that elided neighbours make one marker."""
+    starts = [i for i, x in enumerate(lines) if x.strip() and (i == 0 or not lines[i - 1].strip())]
+    return [(a, b - 1) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
 def widen(keep: list[bool], before: int, after: int) -> list[bool]:
     """Also keep `before` units above and `after` below every kept unit."""
     out = list(keep)
