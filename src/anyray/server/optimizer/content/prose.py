@@ -197,9 +197,8 @@ def _quiet_files(lines: list[str], hunks: list[Unit]) -> list[Unit]:
             i -= 1
         if i == unit.first or i == 0 or not lines[i - 1].startswith(_NAMING):
             continue
-        run = [u for u in hunks[n:] if u.first >= unit.first]
-        own = [run[0]]
-        for u in run[1:]:
+        own = [unit]  # the file's hunks: each starts where the one before it ends
+        for u in hunks[n + 1:]:
             if u.first != own[-1].last + 1:
                 break
             own.append(u)
