@@ -3,7 +3,7 @@
 An entry stays when it reports trouble (its level is WARN or worse, or it says error, failed, timeout...),
 when the question points at it, or when it is unusual: its template (the line with numbers, ids, hex,
 times and quoted values blanked out) occurs only once or twice in a log where most entries repeat a
-few templates. The first and last two entries stay (where the log starts and where it stands now), and
+few templates. The first and the last entry stay (where the log starts and where it stands now), and
 the entry before each troubled or unusual one (what led to it; an entry the question points at is the
 answer itself, and brings no neighbour). Elided runs are counted by level.
 """
