@@ -18,7 +18,7 @@ from anyray.server.gateway.gateway import Gateway
 PACKAGE = Path(__file__).parents[1] / "src" / "anyray"
 # where provider names belong: the providers themselves, the config that enables them, and the fakes of
 # their APIs (anyray.testing stands in for each provider, so it is named after them)
-ALLOWED = ("providers/", "config.py", "testing/")
+ALLOWED = ("providers/", "config/", "testing/")
 
 
 @functools.cache
