@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from anyray.cli.common import err_console, load_or_exit
+from anyray.config import Config
 from anyray.server.runner import PortInUse, run, serve_stack
 
 
@@ -29,6 +30,10 @@ def serve(
     ),
     host: str | None = typer.Option(None, help="Listen address (default from config; containers use 0.0.0.0)."),
     port: int | None = typer.Option(None, help="Listen port (default from config: 8787 gateway, 8088 optimizer)."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, envvar="ANYRAY_WORKERS",
+        help="Gateway processes serving the port (one core each; docs/performance.md#workers).",
+    ),
 ) -> None:
     """Run only the gateway or only the optimizer (the container entry point)."""
     config = load_or_exit(config_path)
@@ -37,6 +42,13 @@ def serve(
         settings.host = host
     if port is not None:
         settings.port = port
+    if workers > 1:
+        if role is not Role.gateway:
+            err_console.print("[bold red]error:[/] --workers runs several gateway processes; the optimizer runs one "
+                              "(scale it with replicas that share a cache.url)")
+            raise typer.Exit(2)
+        _serve_workers(config, workers)
+        return
 
     if role is Role.gateway:
         from anyray.server.gateway.app import create_gateway_app
@@ -60,3 +72,23 @@ def serve(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
+
+
+def _serve_workers(config: Config, workers: int) -> None:
+    """N gateway processes on one port (server/supervisor.py); exits with the supervisor's status."""
+    from anyray.server.gateway.workers import serve_workers
+
+    settings = config.gateway
+    detail = f"optimizer {config.optimizer.url or 'in-process'}" if config.optimizer.enabled else "optimizer off"
+
+    def ready(pids: list[int]) -> None:
+        print(f"anyray gateway listening on {settings.host}:{settings.port} ({detail}; {workers} workers: "
+              f"{', '.join(map(str, pids))})", flush=True)
+
+    try:
+        status = serve_workers(config, workers, ready)
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if status:
+        raise typer.Exit(status)
