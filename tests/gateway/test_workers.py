@@ -49,11 +49,14 @@ class Workers:
         self.n = n
         self.proc: subprocess.Popen[str] | None = None
 
-    def start(self) -> Workers:
+    def start(self, from_env: bool = False) -> Workers:
+        """`from_env`: ask for the workers with ANYRAY_WORKERS, as a container's environment does."""
+        argv = [sys.executable, "-m", "anyray", "serve", "gateway", "-c", str(self.config)]
+        extra = {"ANYRAY_WORKERS": str(self.n)} if from_env else {}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "anyray", "serve", "gateway", "-c", str(self.config), "--workers", str(self.n)],
+            argv if from_env else [*argv, "--workers", str(self.n)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=clean_env(ANTHROPIC_API_KEY=ANTHROPIC_KEY),
+            env=clean_env(ANTHROPIC_API_KEY=ANTHROPIC_KEY, **extra),
         )
         banner = _wait_for_output(self.proc, "listening")
         assert f"{self.n} workers" in banner, banner
@@ -167,7 +170,7 @@ def test_a_key_revoked_anywhere_is_refused_by_every_worker(fake, tmp_path):
     created = run_anyray("keys", "create", "--team", "platform", "--store", workers.store, "--json")
     assert created.returncode == 0, created.stderr
     key = json.loads(created.stdout)
-    workers.start()
+    workers.start(from_env=True)
     try:
         accepted: set[int] = set()
         while accepted != workers.pids():

@@ -7,6 +7,7 @@ it the gateway falls back to an in-process optimizer, exactly as `anyray up` doe
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -30,9 +31,10 @@ def serve(
     ),
     host: str | None = typer.Option(None, help="Listen address (default from config; containers use 0.0.0.0)."),
     port: int | None = typer.Option(None, help="Listen port (default from config: 8787 gateway, 8088 optimizer)."),
-    workers: int = typer.Option(
-        1, "--workers", "-w", min=1, envvar="ANYRAY_WORKERS",
-        help="Gateway processes serving the port (one core each; docs/performance.md#workers).",
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1,
+        help="Gateway processes serving the port, one core each (default: ANYRAY_WORKERS, else 1; the optimizer "
+        "ignores that variable). docs/performance.md, Workers.",
     ),
 ) -> None:
     """Run only the gateway or only the optimizer (the container entry point)."""
@@ -42,7 +44,9 @@ def serve(
         settings.host = host
     if port is not None:
         settings.port = port
-    if workers > 1:
+    if workers is None and role is Role.gateway:
+        workers = _workers_from_env()
+    if workers is not None and workers > 1:
         if role is not Role.gateway:
             err_console.print("[bold red]error:[/] --workers runs several gateway processes; the optimizer runs one "
                               "(scale it with replicas that share a cache.url)")
@@ -92,3 +96,13 @@ def _serve_workers(config: Config, workers: int) -> None:
         raise typer.Exit(1) from None
     if status:
         raise typer.Exit(status)
+
+
+def _workers_from_env() -> int:
+    """ANYRAY_WORKERS, for the gateway only: a compose file may give every container the same environment."""
+    value = os.environ.get("ANYRAY_WORKERS", "").strip() or "1"
+    if not value.isdigit() or int(value) < 1:
+        err_console.print(f"[bold red]error:[/] ANYRAY_WORKERS must be a whole number of processes, 1 or more, not "
+                          f"{escape(value)!r}")
+        raise typer.Exit(2)
+    return int(value)

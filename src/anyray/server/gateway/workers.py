@@ -2,7 +2,7 @@
 
 The supervisor (server/supervisor.py) binds the port and forks; each worker is a whole gateway, built after
 the fork, exactly as `anyray serve gateway` builds one. What that means for each piece of state (the same
-answer as for replicas behind a load balancer, docs/performance.md#workers):
+answer as for replicas behind a load balancer; docs/performance.md, "Workers"):
 
 - gateway keys: in the store; every worker's key ring re-reads it every `auth.refresh_s`, so a key created
   or revoked anywhere (`anyray keys`, the console, another worker) holds in every worker within that;
