@@ -92,7 +92,7 @@ def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthr
                                     connections=hol_connections, interval_s=hol_interval)
     if streams:  # a stack of its own: its fake holds every stream open, which would slow the cells above
         console.print(f"streams: {streams:,} started at {stream_rate:g}/s, each held {stream_seconds:g}s...")
-        held = ["direct", *[t for t in targets if t in ("anyray", "anyray-http")]]
+        held = ["direct", *[t for t in targets if t in ("anyray", "anyray-http") or t.startswith("anyray-w")]]
         with Stack(held, stream_seconds=stream_seconds, connections=streams) as stack:
             stream_cells = measure_streams(stack.targets, held, streams, stream_seconds, stream_rate)
     comparisons = compare(cells)
