@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anthropic
 import httpx
@@ -98,6 +98,17 @@ class Workers:
             client.messages.create(**MESSAGE)
         (outcome,) = answered
         return outcome
+
+    def http(self, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, int]:
+        """One request from httpx on a new connection: the response and the worker that answered it."""
+        served: list[int] = []
+
+        def note(response: httpx.Response) -> None:  # with the headers, while the connection is open
+            served.append(self.served_by(response.extensions["network_stream"].get_extra_info("client_addr")[1]))
+
+        with httpx.Client(event_hooks={"response": [note]}) as client:
+            response = client.request(method, self.url + path, **kwargs)
+        return response, served[0]
 
     def stop(self) -> str:
         assert self.proc is not None
@@ -261,3 +272,25 @@ def test_a_second_gateway_on_the_port_is_refused_and_a_broken_worker_stops_the_w
     result = run_anyray("serve", "gateway", "-c", str(broken), "--workers", "2", timeout=60)
     assert result.returncode == 1
     assert "failed to start" in result.stderr
+
+
+def test_a_console_login_served_by_one_worker_holds_on_every_worker(fake, tmp_path):
+    workers = Workers(tmp_path, fake.url)
+    created = run_anyray("keys", "create", "--team", "platform", "--admin", "--store", workers.store, "--json")
+    assert created.returncode == 0, created.stderr
+    secret = json.loads(created.stdout)["secret"]
+    workers.start()
+    try:
+        login, _ = workers.http("POST", "/console/login", content=f"key={secret}",
+                                headers={"content-type": "application/x-www-form-urlencoded"})
+        assert login.status_code == 303
+        cookie = login.headers["set-cookie"].split(";")[0]
+        anonymous, _ = workers.http("GET", "/console/")
+        assert anonymous.status_code == 303  # the console does ask for a login
+        seen: set[int] = set()
+        while seen != workers.pids():
+            page, pid = workers.http("GET", "/console/", headers={"cookie": cookie})
+            assert page.status_code == 200, (pid, page.status_code)
+            seen.add(pid)
+    finally:
+        workers.stop()

@@ -124,6 +124,8 @@ class _Merged:
                 continue  # a gone worker holds nothing now
             _, _, samples = self.families.setdefault(name, (kind, family["help"], {}))
             for sample_name, labels, value in family["samples"]:
+                if not isinstance(value, int | float):  # JSON has no inf or NaN: orjson wrote null
+                    continue
                 key = (sample_name, tuple(sorted(labels.items())))
                 if key not in samples:
                     samples[key] = value

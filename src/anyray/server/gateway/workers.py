@@ -19,7 +19,10 @@ answer as for replicas behind a load balancer; docs/performance.md, "Workers"):
 - the in-process optimizer (no `optimizer.url`): one per worker, with its own memos; its response cache
   and stash are shared only through a shared `cache.url` (sqlite:/// or redis://; memory:// is per worker);
 - /metrics: merged across workers (metrics_share.py); in-process limits (`gateway.limits.*`, e.g.
-  max_connections) are per worker.
+  max_connections) are per worker;
+- the console: its session cookies are signed with ANYRAY_CONSOLE_SECRET, made once here when unset, so a
+  login served by one worker holds on all; a logout revokes the session on the worker that served it, the
+  others honour the cookie until it expires (30 minutes), as replicas do (console/auth.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -44,6 +48,7 @@ from anyray.server.supervisor import Supervisor, listen_sockets
 log = logging.getLogger("anyray.workers")
 
 WORKERS_ENV = "ANYRAY_WORKERS"
+CONSOLE_SECRET_ENV = "ANYRAY_CONSOLE_SECRET"
 
 
 def prepare(config: Config) -> list[str]:
@@ -60,6 +65,10 @@ def prepare(config: Config) -> list[str]:
                 store.close()
         except StoreError as exc:  # the workers' writers ride out a store that is down, as one gateway does
             log.warning("spend store not migrated before the workers start: %s", exc)
+    if not os.environ.get(CONSOLE_SECRET_ENV):
+        # the console signs its session cookies with a secret made per process unless this is set: made here
+        # once, every worker accepts the cookie another issued (never printed, never logged)
+        os.environ[CONSOLE_SECRET_ENV] = secrets.token_urlsafe(32)
     in_process = config.optimizer.enabled and not config.optimizer.url
     warnings = []
     if in_process and urlparse(config.cache.url).scheme != "memory":
