@@ -41,16 +41,18 @@ def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthr
         duration: float, requests: int | None, warmup: int, soak: int, rounds: int, json_out: Path | None,
         hol: str | None = None, hol_connections: int = 8, hol_interval: float = 0.25,
         hol_probes: int = 1000, streams: int = 0, stream_seconds: float = 60.0,
-        stream_rate: float = 250.0) -> None:
+        stream_rate: float = 250.0, workers: str = "") -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
     conns = _ints(connections)
     scenarios = _names(workloads, list(SCENARIOS), "workload") if workloads else []
     if hol is not None:
         _names(hol, ["claude_code", "agent"], "--hol workload")
-    where = {"inprocess": ["anyray"], "http": ["anyray-http"], "both": ["anyray", "anyray-http"]}.get(optimizer)
+    where = {"inprocess": ["anyray"], "http": ["anyray-http"], "both": ["anyray", "anyray-http"],
+             "none": []}.get(optimizer)
     if where is None:
-        raise typer.BadParameter("--optimizer is inprocess, http or both")
+        raise typer.BadParameter("--optimizer is inprocess, http, both or none")
     targets = (["passthrough"] if passthrough else []) + list(where)
+    targets += [f"anyray-w{n}" for n in _ints(workers)]  # `anyray serve gateway --workers N`
     if litellm:
         if litellm_installed():
             targets.append("litellm")
@@ -90,7 +92,7 @@ def run(connections: str, workloads: str, optimizer: str, litellm: bool, passthr
                                     connections=hol_connections, interval_s=hol_interval)
     if streams:  # a stack of its own: its fake holds every stream open, which would slow the cells above
         console.print(f"streams: {streams:,} started at {stream_rate:g}/s, each held {stream_seconds:g}s...")
-        held = ["direct", *[t for t in targets if t in ("anyray", "anyray-http")]]
+        held = ["direct", *[t for t in targets if t in ("anyray", "anyray-http") or t.startswith("anyray-w")]]
         with Stack(held, stream_seconds=stream_seconds, connections=streams) as stack:
             stream_cells = measure_streams(stack.targets, held, streams, stream_seconds, stream_rate)
     comparisons = compare(cells)

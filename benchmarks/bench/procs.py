@@ -41,6 +41,28 @@ def usage_of(pid: int) -> Usage | None:
     return Usage(cpu, rss, time.monotonic())
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and every process under it (a `--workers N` gateway's supervisor and its workers)."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return out
+
+
+def tree_usage(pid: int) -> Usage | None:
+    """CPU and RSS summed over a process tree (RSS counts pages the workers share once per worker)."""
+    parts = [u for u in map(usage_of, descendants(pid)) if u is not None]
+    if not parts:
+        return None
+    return Usage(sum(u.cpu_s for u in parts), sum(u.rss_mb for u in parts), time.monotonic())
+
+
 def cpu_percent(before: Usage | None, after: Usage | None) -> float | None:
     if before is None or after is None or after.at <= before.at:
         return None
@@ -61,7 +83,7 @@ class Child:
         return self.proc.pid
 
     def usage(self) -> Usage | None:
-        return usage_of(self.proc.pid)
+        return tree_usage(self.proc.pid)
 
     def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout

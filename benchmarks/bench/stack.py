@@ -22,7 +22,7 @@ import yaml
 from benchmarks.bench.procs import Child, Usage, free_port
 from benchmarks.bench.scenarios import CLIENT_KEY, MODEL
 
-TARGETS = ("direct", "passthrough", "anyray", "anyray-http", "litellm")
+TARGETS = ("direct", "passthrough", "anyray", "anyray-http", "anyray-w<N>", "litellm")
 
 
 @dataclass(slots=True)
@@ -121,6 +121,13 @@ class Stack:
             child = self._spawn("anyray-http", [py, "-m", "anyray", "serve", "gateway", "--config", str(cfg),
                                                 "--port", str(gw)])
             starting.append((Target("anyray-http", f"http://127.0.0.1:{gw}", child, [helper]), "/healthz", 60))
+        for name in self.wanted:  # `anyray serve gateway --workers N`, in-process optimizer, as anyray's config
+            if name.startswith("anyray-w"):
+                gw = free_port()
+                cfg = self._config(upstream, None, name)
+                child = self._spawn(name, [py, "-m", "anyray", "serve", "gateway", "--config", str(cfg),
+                                           "--port", str(gw), "--workers", name.removeprefix("anyray-w")])
+                starting.append((Target(name, f"http://127.0.0.1:{gw}", child), "/healthz", 60))
         if "litellm" in self.wanted:
             starting.append((self._litellm(upstream), "/health/liveliness", 180))
         for target, probe, timeout in starting:

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.bench.loadgen import _Client, build_request
-from benchmarks.bench.procs import usage_of
+from benchmarks.bench.procs import descendants, tree_usage
 from benchmarks.bench.scenarios import SCENARIOS
 from benchmarks.bench.stack import Target
 
@@ -79,8 +79,9 @@ class _StreamClient(_Client):
 
 
 def _fds(pid: int) -> int | None:
+    """Open descriptors of the process and those under it (a `--workers N` gateway's workers)."""
     try:
-        return sum(1 for _ in Path(f"/proc/{pid}/fd").iterdir())
+        return sum(sum(1 for _ in Path(f"/proc/{p}/fd").iterdir()) for p in descendants(pid))
     except OSError:
         return None
 
@@ -96,7 +97,7 @@ async def _measure(target: Target, streams: int, stream_seconds: float, rate: fl
     parts = urlsplit(url)
     raw = build_request(url, req.body, req.headers)
     pid = target.process.pid if target.process is not None else None
-    idle = usage_of(pid) if pid else None
+    idle = tree_usage(pid) if pid else None
     fds_idle = _fds(pid) if pid else None
     firsts: list[float] = []
     opened = asyncio.Event()
@@ -134,7 +135,7 @@ async def _measure(target: Target, streams: int, stream_seconds: float, rate: fl
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(opened.wait(), stream_seconds)
     await asyncio.sleep(1.0)  # every stream is open and pinging
-    at_peak = usage_of(pid) if pid else None
+    at_peak = tree_usage(pid) if pid else None
     fds_open = _fds(pid) if pid else None
     ok = sum(await asyncio.gather(*tasks))
     rss_idle = round(idle.rss_mb, 1) if idle else None

@@ -149,3 +149,20 @@ def test_the_big_workloads_and_the_head_of_line_pass_run_without_an_error(tmp_pa
         assert cell["streams"] == 60 and cell["ok"] == 60 and cell["errors"] == 0, cell
         assert cell["ttfb_p50_ms"] > 0 and cell["fds_open"] >= cell["fds_idle"], cell
     assert streams["anyray"]["fds_open"] - streams["anyray"]["fds_idle"] >= 60  # its client side, at least
+
+
+def test_the_workers_target_serves_every_request(tmp_path):
+    """`--workers 2`: the bench drives `anyray serve gateway --workers 2` (target anyray-w2); counts only."""
+    out = tmp_path / "workers.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parents[2] / "src"),
+                                                                    os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run(
+        [sys.executable, "-m", "anyray", "bench", "--requests", "100", "--warmup", "10", "--connections", "8",
+         "--workloads", "anthropic", "--optimizer", "none", "--workers", "2", "--json", str(out)],
+        capture_output=True, text=True, timeout=150, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    cells = {c["target"]: c for c in json.loads(out.read_text())["cells"]}
+    assert set(cells) == {"direct", "anyray-w2"}
+    assert cells["anyray-w2"]["statuses"] == {"200": 100}
+    assert cells["anyray-w2"]["rss_mb"] > cells["direct"]["rss_mb"]  # the workers' memory, not the supervisor's alone

@@ -55,7 +55,8 @@ def bench_command() -> ModuleType:
 def bench(
     connections: str = typer.Option("1,8,32", help="Comma-separated connection counts."),
     workloads: str = typer.Option("anthropic,stream,openai", "--workloads", help="Which client workloads."),
-    optimizer: str = typer.Option("inprocess", help="inprocess, http or both: where anyray's optimizer runs."),
+    optimizer: str = typer.Option(
+        "inprocess", help="inprocess, http, both or none: where `anyray up`'s optimizer runs (none: no such target)."),
     litellm: bool = typer.Option(False, "--litellm", help="Also drive a LiteLLM proxy (when it is installed)."),
     passthrough: bool = typer.Option(
         False, "--passthrough", help="Also drive a bare Starlette + aiohttp relay: the floor for any Python gateway."
@@ -77,9 +78,11 @@ def bench(
     streams: int = typer.Option(0, "--streams", help="Then hold this many streams open at once (e.g. 10000)."),
     stream_seconds: float = typer.Option(60.0, "--stream-seconds", help="How long the fake holds each stream."),
     stream_rate: float = typer.Option(250.0, "--stream-rate", help="Streams started a second."),
+    workers: str = typer.Option(
+        "", "--workers", help="Also drive `anyray serve gateway --workers N` for each N (e.g. 1,2): anyray-wN."),
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure here as JSON."),
 ) -> None:
     """Measure anyray's overhead: req/s, p50/p90/p99, TTFB, RSS and CPU, each beside the direct upstream's."""
     bench_command().run(connections, workloads, optimizer, litellm, passthrough, generator, duration, requests,
                         warmup, soak, rounds, json_out, hol, hol_connections, hol_interval, hol_probes, streams,
-                        stream_seconds, stream_rate)
+                        stream_seconds, stream_rate, workers)

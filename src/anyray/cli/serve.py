@@ -7,6 +7,7 @@ it the gateway falls back to an in-process optimizer, exactly as `anyray up` doe
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from anyray.cli.common import err_console, load_or_exit
+from anyray.config import Config
 from anyray.server.runner import PortInUse, run, serve_stack
 
 
@@ -29,6 +31,11 @@ def serve(
     ),
     host: str | None = typer.Option(None, help="Listen address (default from config; containers use 0.0.0.0)."),
     port: int | None = typer.Option(None, help="Listen port (default from config: 8787 gateway, 8088 optimizer)."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1,
+        help="Gateway processes serving the port, one core each (default: ANYRAY_WORKERS, else 1; the optimizer "
+        "ignores that variable). docs/performance.md, Workers.",
+    ),
 ) -> None:
     """Run only the gateway or only the optimizer (the container entry point)."""
     config = load_or_exit(config_path)
@@ -37,6 +44,15 @@ def serve(
         settings.host = host
     if port is not None:
         settings.port = port
+    if workers is None and role is Role.gateway:
+        workers = _workers_from_env()
+    if workers is not None and workers > 1:
+        if role is not Role.gateway:
+            err_console.print("[bold red]error:[/] --workers runs several gateway processes; the optimizer runs one "
+                              "(scale it with replicas that share a cache.url)")
+            raise typer.Exit(2)
+        _serve_workers(config, workers)
+        return
 
     if role is Role.gateway:
         from anyray.server.gateway.app import create_gateway_app
@@ -60,3 +76,33 @@ def serve(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
+
+
+def _serve_workers(config: Config, workers: int) -> None:
+    """N gateway processes on one port (server/supervisor.py); exits with the supervisor's status."""
+    from anyray.server.gateway.workers import serve_workers
+
+    settings = config.gateway
+    detail = f"optimizer {config.optimizer.url or 'in-process'}" if config.optimizer.enabled else "optimizer off"
+
+    def ready(pids: list[int]) -> None:
+        print(f"anyray gateway listening on {settings.host}:{settings.port} ({detail}; {workers} workers: "
+              f"{', '.join(map(str, pids))})", flush=True)
+
+    try:
+        status = serve_workers(config, workers, ready)
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if status:
+        raise typer.Exit(status)
+
+
+def _workers_from_env() -> int:
+    """ANYRAY_WORKERS, for the gateway only: a compose file may give every container the same environment."""
+    value = os.environ.get("ANYRAY_WORKERS", "").strip() or "1"
+    if not value.isdigit() or int(value) < 1:
+        err_console.print(f"[bold red]error:[/] ANYRAY_WORKERS must be a whole number of processes, 1 or more, not "
+                          f"{escape(value)!r}")
+        raise typer.Exit(2)
+    return int(value)

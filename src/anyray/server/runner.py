@@ -84,19 +84,25 @@ def _server(app: Any, host: str, port: int) -> Server:  # the (app, host, port) 
 
 
 async def serve_stack(
-    servers: list[tuple[Any, str, int]], on_started: Callable[[], Awaitable[None]] | None = None
+    servers: list[tuple[Any, str, int]], on_started: Callable[[], Awaitable[None]] | None = None,
+    sockets: list[socket.socket] | None = None, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
 ) -> None:
-    """Run every (app, host, port) until SIGINT/SIGTERM, then shut all of them down gracefully."""
+    """Run every (app, host, port) until one of `signals`, then shut all of them down gracefully.
+
+    `sockets`: already bound, one per server (a gateway worker serves the socket its supervisor bound);
+    `signals`: a worker stops on SIGTERM only, which its supervisor sends (a terminal's Ctrl-C reaches
+    every process of the group, and must count once, not as the second signal that cuts answers short)."""
     for app, host, port in servers:
         check_listen(app, host, port)
-    sockets = []
-    try:
-        for _, host, port in servers:
-            sockets.append(bind(host, port))
-    except PortInUse:
-        for sock in sockets:
-            sock.close()
-        raise
+    if sockets is None:
+        sockets = []
+        try:
+            for _, host, port in servers:
+                sockets.append(bind(host, port))
+        except PortInUse:
+            for sock in sockets:
+                sock.close()
+            raise
     running = [_server(app, host, port) for app, host, port in servers]
     loop = asyncio.get_running_loop()
 
@@ -106,7 +112,7 @@ async def serve_stack(
                 s.force_exit = True
             s.should_exit = True
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop)
     tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in zip(running, sockets, strict=True)]

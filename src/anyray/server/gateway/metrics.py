@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
 from anyray.server.gateway.call_metrics import Buckets, CounterFamily, HistogramFamily, Tallies, Tally
+from anyray.server.gateway.metrics_share import SharedMetrics
 from anyray.store.records import SpendRecord
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
@@ -41,6 +42,8 @@ def _model(name: str | None) -> str:
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        # set in a worker of `anyray serve gateway --workers N`: a scrape answers every worker's numbers
+        self.shared: SharedMetrics | None = None
         self._children: dict[tuple[str, str, str, str, str], _Bound] = {}
         r = self.registry
         call_labels = ["dialect", "provider", "model", "status"]
@@ -168,4 +171,6 @@ class GatewayMetrics:
         self.retries.labels(provider, reason).inc()
 
     def render(self) -> bytes:
+        if self.shared is not None:
+            return self.shared.render(self.registry)
         return generate_latest(self.registry)
