@@ -143,6 +143,10 @@ def fill_postgres(url: str, n: int, now_ms: int) -> None:
     else:
         with store._transaction() as cur:  # COPY went around insert(), which keeps them
             rollup.rebuild(store, cur)
+            with contextlib.suppress(ImportError):  # a version without the per-person roll-up
+                from anyray.store import people
+
+                people.rebuild(store, cur)
     store.close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -178,7 +182,7 @@ def console(url: str) -> Iterator[str]:
 
 
 PAGES = [("overview", "/"), ("team", "/tables/team"), ("app", "/tables/app"), ("model", "/tables/model"),
-         ("user", "/tables/user")]
+         ("user", "/tables/user"), ("session", "/tables/session")]
 
 
 def time_pages(base: str, reloads: int) -> list[tuple[str, str, float, float]]:
@@ -188,7 +192,7 @@ def time_pages(base: str, reloads: int) -> list[tuple[str, str, float, float]]:
             for name, path in PAGES:
                 url = f"{base}{path}?range={rng}"
                 first = client.get(url)
-                if first.status_code == 404 and name == "user":
+                if first.status_code == 404 and name in ("user", "session"):
                     continue  # an older console without the user table
                 first.raise_for_status()
                 times = []
