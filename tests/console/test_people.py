@@ -107,8 +107,8 @@ def test_the_migration_fills_the_people_rollup_from_records_already_stored(store
             cur.execute("DELETE FROM anyray_migrations WHERE version = 8")
         assert store.migrate() == [8]
         with store._transaction() as cur:
-            cur.execute(store._sql("SELECT COUNT(*), SUM(requests) FROM spend_people WHERE dim = 'user' AND span_ms = ?"),
-                        (DAY,))
+            sql = "SELECT COUNT(*), SUM(requests) FROM spend_people WHERE dim = 'user' AND span_ms = ?"
+            cur.execute(store._sql(sql), (DAY,))
             rows, requests = cur.fetchone()
         assert 0 < rows < len(records) and requests == len(records)
         for since, until in RANGES:
