@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from anyray.store.rollup import LATENCY_BOUNDS, LATENCY_COLUMNS, MEASURES, SUMMARY_MEASURES, latency_percentile
+from anyray.store.rollup import (
+    LATENCY_BOUNDS,
+    LATENCY_COLUMNS,
+    MEASURES,
+    SUMMARY_MEASURES,
+    latency_percentile,
+    upsert,
+)
 
 if TYPE_CHECKING:
     from anyray.store.base import SpendStore, Summary
@@ -44,18 +51,10 @@ SCHEMA = [
 
 
 def _add(store: SpendStore, dim: str, span_ms: int, where: str) -> str:
-    """Roll the records matching `where` into one dimension's rows of one period (ORDER BY: concurrent
-    upserts of the same keys take their row locks in one order, so PostgreSQL replicas cannot deadlock)."""
-    who = f"COALESCE({store._group_expr(DIMENSIONS[dim])}, '')"
-    start = f"(ts_ms / {span_ms}) * {span_ms}"
-    columns = ", ".join(c for c, _ in MEASURES)
-    return (
-        f"INSERT INTO spend_people (dim, span_ms, start_ms, who, {columns}) "
-        f"SELECT '{dim}', {span_ms}, {start}, {who}, {', '.join(f'SUM({e})' for _, e in MEASURES)} "
-        f"FROM spend_records WHERE {where} GROUP BY {start}, {who} ORDER BY {start}, {who} "
-        "ON CONFLICT (dim, span_ms, start_ms, who) DO UPDATE SET "
-        + ", ".join(f"{c} = spend_people.{c} + excluded.{c}" for c, _ in MEASURES)
-    )
+    """Roll the records matching `where` into one dimension's rows of one period."""
+    keys = [("dim", f"'{dim}'"), ("span_ms", str(span_ms)), ("start_ms", f"(ts_ms / {span_ms}) * {span_ms}"),
+            ("who", f"COALESCE({store._group_expr(DIMENSIONS[dim])}, '')")]
+    return upsert("spend_people", keys, where)
 
 
 def add(store: SpendStore, cur: Any, inserted: Sequence[tuple[int, str]]) -> None:
