@@ -74,13 +74,14 @@ SCHEMA = [
 ]
 
 
-def _bucket(lo: int = 0, hi: int = len(LATENCY_BOUNDS)) -> str:
+def latency_bucket(lo: int = 0, hi: int = len(LATENCY_BOUNDS)) -> str:
     """SQL for a record's latency bucket (bisect_right over the bounds) as a binary search of nested CASEs:
     6 comparisons a record; NULL without a latency."""
     if lo == hi:
         return str(lo)
     mid = (lo + hi) // 2
-    inner = f"CASE WHEN latency_ms < {LATENCY_BOUNDS[mid]!r} THEN {_bucket(lo, mid)} ELSE {_bucket(mid + 1, hi)} END"
+    below, above = latency_bucket(lo, mid), latency_bucket(mid + 1, hi)
+    inner = f"CASE WHEN latency_ms < {LATENCY_BOUNDS[mid]!r} THEN {below} ELSE {above} END"
     return inner if lo or hi != len(LATENCY_BOUNDS) else f"CASE WHEN latency_ms IS NULL THEN NULL ELSE {inner} END"
 
 
@@ -94,7 +95,8 @@ def upsert(table: str, keys: Sequence[tuple[str, str]], where: str) -> str:
     the same keys take their row locks in one order, so PostgreSQL replicas cannot deadlock each other."""
     sums = MEASURES[:SUMMARY_MEASURES]
     names = [f"k{i}" for i in range(len(keys))]
-    inner = (f"SELECT {', '.join(f'{e} AS {n}' for (_, e), n in zip(keys, names, strict=True))}, {_bucket()} AS b, "
+    named = ", ".join(f"{e} AS {n}" for (_, e), n in zip(keys, names, strict=True))
+    inner = (f"SELECT {named}, {latency_bucket()} AS b, "
              f"COUNT(*) AS n, {', '.join(f'SUM({e}) AS {c}' for c, e in sums)} "
              f"FROM spend_records WHERE {where} GROUP BY {', '.join(str(i + 1) for i in range(len(keys) + 1))}")
     outer = ", ".join([*(f"SUM({c})" for c, _ in sums),
