@@ -4,7 +4,8 @@
         [--requests 2000] [--connections 4] [--range 30d] [--rounds 3] [--modes thread,process] [--py-spy DIR]
 
 For each way the gateway can build console pages (`ANYRAY_CONSOLE_WORKER`: `thread`, a thread of the
-gateway's process; `process`, the console's worker process at nice 19) runs `anyray up` (the lean fake
+gateway's process; `process`, the console's worker process, at SCHED_IDLE, or niceness N for
+`process:N`) runs `anyray up` (the lean fake
 upstream behind it) on a copy of a store `console_scale.py --keep` filled (all at once), and for
 `--rounds` rounds, each mode in turn: `--requests` Anthropic Messages calls over `--connections`
 keep-alive connections alone, then the same while another process reloads the console's overview and

@@ -19,6 +19,21 @@ def where(store, _: object = None) -> tuple[int, int, int]:
         return os.getpid(), os.nice(0), int(cur.fetchone()[0])
 
 
+def policy(_store) -> int:
+    return os.sched_getscheduler(0)
+
+
+def test_the_worker_runs_at_sched_idle_by_default(sqlite_url, monkeypatch):
+    monkeypatch.delenv("ANYRAY_CONSOLE_NICE", raising=False)
+    open_store(sqlite_url).migrate()
+    worker = Worker(sqlite_url)
+    try:
+        assert asyncio.run(worker.run(policy)) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the gateway's own process is left as it was
+    finally:
+        worker.close()
+
+
 def test_pages_are_built_in_a_lower_priority_process_that_is_replaced_when_it_dies(store_url, monkeypatch):
     monkeypatch.setenv("ANYRAY_CONSOLE_NICE", "17")
     store = open_store(store_url)
