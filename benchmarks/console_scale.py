@@ -1,14 +1,17 @@
 """The console on a big store: overview and table pages over real HTTP on 1,000,000 spend records.
 
-    flock /tmp/anyray-bench.lock .venv/bin/python benchmarks/console_scale.py \
-        [--rows 1000000] [--pg postgresql://postgres@127.0.0.1:5432/test] [--reloads 5] [--keep DIR]
+    flock /tmp/anyray-bench.lock .venv/bin/python -m benchmarks.console_scale \
+        [--rows 1000000] [--pg postgresql://postgres@127.0.0.1:5432/test] [--reloads 5] [--keep DIR] \
+        [--shape records|claude_code]
 
 Fills a SQLite file and (when --pg is given) a fresh PostgreSQL schema with records spread over 30
 days like a busy team's gateway (a daily cycle, 8 teams, 24 apps each of one team calling 2-4 of 12
 models, dated and undated ids, 300 users, 3 providers, optimizer decisions on a third of the calls,
 errors, refusals, cache hits), serves each with `anyray console` in its own process, and times GETs
-of the overview and the tables for the 24h, 7d and 30d ranges. Prints one line per page: median and
-worst of `--reloads` loads after one warm-up load (which also pays for opening the store).
+of the overview and the tables for the 24h, 7d and 30d ranges (and the user table filtered by a team).
+`--shape claude_code`: Claude Code-shaped traffic instead (`benchmarks/people_rollup.py`). Prints one
+line per page: median and worst of `--reloads` loads after one warm-up load (which also pays for
+opening the store).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -108,11 +111,20 @@ def records(n: int, now_ms: int, seed: int = 7) -> Iterator[SpendRecord]:
         )
 
 
-def fill_sqlite(url: str, n: int, now_ms: int) -> None:
+def shaped(shape: str) -> Callable[[int, int], Iterator[SpendRecord]]:
+    """`records` (the default), or `claude_code`: Claude Code-shaped sessions (benchmarks/people_rollup.py)."""
+    if shape == "claude_code":
+        from benchmarks.people_rollup import claude_code
+
+        return claude_code
+    return records
+
+
+def fill_sqlite(url: str, n: int, now_ms: int, shape: str = "records") -> None:
     store = open_store(url)
     store.migrate()
     batch: list[SpendRecord] = []
-    for r in records(n, now_ms):
+    for r in shaped(shape)(n, now_ms):
         batch.append(r)
         if len(batch) == 20_000:
             store.insert(batch)
@@ -123,7 +135,7 @@ def fill_sqlite(url: str, n: int, now_ms: int) -> None:
     store.close()
 
 
-def fill_postgres(url: str, n: int, now_ms: int) -> None:
+def fill_postgres(url: str, n: int, now_ms: int, shape: str = "records") -> None:
     """COPY, not INSERT: a million rows in seconds; the console reads the same table either way."""
     import psycopg
 
@@ -132,7 +144,7 @@ def fill_postgres(url: str, n: int, now_ms: int) -> None:
     store.close()
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY spend_records ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for r in records(n, now_ms):
+            for r in shaped(shape)(n, now_ms):
                 copy.write_row(record_row(r))
         conn.commit()
     store = open_store(url)
@@ -143,6 +155,10 @@ def fill_postgres(url: str, n: int, now_ms: int) -> None:
     else:
         with store._transaction() as cur:  # COPY went around insert(), which keeps them
             rollup.rebuild(store, cur)
+            with contextlib.suppress(ImportError):  # a version without the per-person roll-up
+                from anyray.store import people
+
+                people.rebuild(store, cur)
     store.close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -178,7 +194,8 @@ def console(url: str) -> Iterator[str]:
 
 
 PAGES = [("overview", "/"), ("team", "/tables/team"), ("app", "/tables/app"), ("model", "/tables/model"),
-         ("user", "/tables/user")]
+         ("user", "/tables/user"), ("session", "/tables/session"),
+         ("user, filtered", "/tables/user?team=search")]  # a drill-down filter: the user table reads the records
 
 
 def time_pages(base: str, reloads: int) -> list[tuple[str, str, float, float]]:
@@ -186,9 +203,9 @@ def time_pages(base: str, reloads: int) -> list[tuple[str, str, float, float]]:
     with httpx.Client(timeout=120) as client:
         for rng in ("24h", "7d", "30d"):
             for name, path in PAGES:
-                url = f"{base}{path}?range={rng}"
+                url = f"{base}{path}{'&' if '?' in path else '?'}range={rng}"
                 first = client.get(url)
-                if first.status_code == 404 and name == "user":
+                if first.status_code == 404 and name.startswith(("user", "session")):
                     continue  # an older console without the user table
                 first.raise_for_status()
                 times = []
@@ -206,16 +223,18 @@ def main() -> None:
     ap.add_argument("--pg", help="a PostgreSQL URL; a schema is made in it for the run and dropped after")
     ap.add_argument("--reloads", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite file in this directory")
+    ap.add_argument("--shape", choices=("records", "claude_code"), default="records",
+                    help="claude_code: Claude Code-shaped sessions (people in one team, sessions of hours)")
     args = ap.parse_args()
     now_ms = int(time.time() * 1000)
     targets: list[tuple[str, str, contextlib.AbstractContextManager[None] | None]] = []
     folder = args.keep or Path(tempfile.mkdtemp(prefix="anyray-console-scale-"))
     folder.mkdir(parents=True, exist_ok=True)
-    db = folder / f"spend-{args.rows}.db"
+    db = folder / (f"spend-{args.rows}.db" if args.shape == "records" else f"spend-{args.shape}-{args.rows}.db")
     url = f"sqlite:///{db}"
     if not db.exists():
         t = time.perf_counter()
-        fill_sqlite(url, args.rows, now_ms)
+        fill_sqlite(url, args.rows, now_ms, args.shape)
         print(f"sqlite: filled {args.rows:,} rows in {time.perf_counter() - t:.0f} s ({db})", flush=True)
     else:  # reused: migrate to the current schema before timing
         t = time.perf_counter()
@@ -232,14 +251,14 @@ def main() -> None:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         pg = f"{args.pg}?options=-csearch_path%3D{schema}"
         t = time.perf_counter()
-        fill_postgres(pg, args.rows, now_ms)
+        fill_postgres(pg, args.rows, now_ms, args.shape)
         print(f"postgresql: filled {args.rows:,} rows in {time.perf_counter() - t:.0f} s", flush=True)
         targets.append(("postgresql", pg, None))
     try:
         for backend, target, _ in targets:
             with console(target) as base:
                 for rng, name, median, worst in time_pages(base, args.reloads):
-                    print(f"{backend:<10} {rng:>3} {name:<8} median {median:7.0f} ms  worst {worst:7.0f} ms",
+                    print(f"{backend:<10} {rng:>3} {name:<14} median {median:7.0f} ms  worst {worst:7.0f} ms",
                           flush=True)
     finally:
         if args.pg:

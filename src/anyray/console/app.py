@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from anyray.console import data, svg
+from anyray.console import data, pages
 from anyray.console.auth import COOKIE, ConsoleAuth, is_loopback, keyring_for_store, still_admin
 from anyray.console.health import Health, gateway_health, remote_health, store_only
+from anyray.console.worker import Worker, use_process
 from anyray.keys import KeyRing
-from anyray.pricing import format_usd
 from anyray.store import SpendStore, StoreError, open_store
 from anyray.store.migrations import LATEST
 from anyray.store.postgres import redact
@@ -43,11 +42,6 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
 }
 
-_env = Environment(loader=PackageLoader("anyray.console", "templates"), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
-_env.filters["usd"] = format_usd
-
-
 @dataclass
 class ConsoleSource:
     """Where the console's data comes from, whichever process serves it."""
@@ -58,6 +52,7 @@ class ConsoleSource:
     listen_host: str | None
     refresh_keys: Callable[[], None] | None = None  # the standalone console re-reads its keys itself
     budgets: Callable[[], list[Any]] | None = None  # the gateway's budgets and their use (BudgetUse)
+    worker_process: bool = False  # pages built in a worker process (worker.py), not a thread of this one
 
 
 def up_to_date(store: SpendStore) -> None:
@@ -77,6 +72,7 @@ class Console:
         self._store: SpendStore | None = None
         self._lock = threading.Lock()
         self._keys_read = 0.0
+        self.worker = Worker(source.store_url) if source.worker_process and source.store_url else None
 
     async def fresh_keys(self, max_age_s: float = 5.0) -> None:
         """The standalone console's ring is read once at start; re-read it so revocations reach it."""
@@ -98,7 +94,16 @@ class Console:
     async def query(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(lambda: fn(self.store(), *args))
 
+    async def build(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(store, *args)` (a module-level function: a page built whole) in the worker process if there
+        is one, else in a thread like `query`."""
+        if self.worker is not None:
+            return await self.worker.run(fn, *args)
+        return await self.query(fn, *args)
+
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
         with self._lock:
             if self._store is not None:
                 self._store.close()
@@ -114,13 +119,20 @@ def _base(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/")
 
 
-def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    console = _console(request)
-    keyring = console.source.keyring()
+def _full(request: Request, ctx: dict[str, Any]) -> dict[str, Any]:
+    """What every page's template reads, beside the page's own context."""
+    keyring = _console(request).source.keyring()
     ctx.setdefault("keys_required", bool(keyring and keyring.required))
     ctx.setdefault("session", None)
-    html = _env.get_template(template).render(base=_base(request), **ctx)
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    return {"base": _base(request), **ctx}
+
+
+def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    return HTMLResponse(pages.render(template, **_full(request, ctx)), status_code=status, headers=SECURITY_HEADERS)
+
+
+def _html(html: str) -> HTMLResponse:
+    return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
 def _gate(request: Request) -> Response | Any:
@@ -176,12 +188,10 @@ def _ctx(request: Request, rng: data.TimeRange, active: str, filters: dict[str, 
 async def overview(request: Request) -> Response:
     rng = _range(request)
     filters = data.parse_filters(request.query_params)
-    ov: data.Overview = await _console(request).query(data.overview, rng, filters)
-    chart = svg.stacked_bars(ov.buckets, ov.series, rng.bucket_ms, "spend over time by model")
     source = _console(request).source
     budgets = source.budgets() if source.budgets is not None else []
-    return _page(request, "overview.html", ov=ov, chart=chart, legend=svg.legend(ov.series, ov.unpriced),
-                 budgets=budgets, **_ctx(request, rng, "overview", filters))
+    ctx = _full(request, {"budgets": budgets, **_ctx(request, rng, "overview", filters)})
+    return _html(await _console(request).build(pages.overview, rng, filters, ctx))
 
 
 def _sort(request: Request) -> tuple[str, bool]:
@@ -198,9 +208,8 @@ async def table(request: Request) -> Response:
     rng = _range(request)
     sort, desc = _sort(request)
     filters = data.parse_filters(request.query_params)
-    rows = await _console(request).query(data.group_table, rng, by, sort, desc, filters)
-    return _page(request, "table.html", by=by, rows=rows, columns=data.COLUMNS, cell=data.cell, sort=sort,
-                 desc=desc, drill=data.drill_link, **_ctx(request, rng, by, filters))
+    ctx = _full(request, _ctx(request, rng, by, filters))
+    return _html(await _console(request).build(pages.table, rng, by, sort, desc, filters, ctx))
 
 
 @guarded
@@ -211,17 +220,17 @@ async def table_csv(request: Request) -> Response:
     rng = _range(request)
     sort, desc = _sort(request)
     filters = data.parse_filters(request.query_params)
-    rows = await _console(request).query(data.group_table, rng, by, sort, desc, filters)
+    text = await _console(request).build(pages.table_csv, rng, by, sort, desc, filters)
     name = f"anyray-spend-by-{by}-{rng.key}.csv"
-    return Response(data.table_csv(rows, by), media_type="text/csv; charset=utf-8",
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={**SECURITY_HEADERS, "content-disposition": f'attachment; filename="{name}"'})
 
 
 @guarded
 async def optimizer(request: Request) -> Response:
     rng = _range(request)
-    days = await _console(request).query(data.optimizer_days, rng)
-    return _page(request, "optimizer.html", days=days, **_ctx(request, rng, "optimizer"))
+    ctx = _full(request, _ctx(request, rng, "optimizer"))
+    return _html(await _console(request).build(pages.optimizer, rng, ctx))
 
 
 @guarded
@@ -293,6 +302,7 @@ def console_for_gateway(gateway: Any) -> Starlette:
         keyring=lambda: getattr(gateway, "keys", None),
         listen_host=cfg.gateway.host,
         budgets=lambda: gateway.budgets.uses() if getattr(gateway, "budgets", None) is not None else [],
+        worker_process=use_process(),
     ))
 
 

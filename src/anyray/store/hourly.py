@@ -24,10 +24,10 @@ GROUPS = ("team", "app", "model", "provider")
 _ROLLED = {"team": "NULLIF(team, '')", "app": "NULLIF(app, '')", "model": "model", "provider": "NULLIF(provider, '')"}
 
 
-def _hours(since_ms: int, until_ms: int) -> tuple[int, int, list[tuple[int, int]]]:
-    """The whole hours [lo, hi) inside the range, and the partial edges left to read from the records."""
-    lo = -(-since_ms // HOUR_MS) * HOUR_MS
-    hi = until_ms // HOUR_MS * HOUR_MS
+def span(since_ms: int, until_ms: int, period_ms: int = HOUR_MS) -> tuple[int, int, list[tuple[int, int]]]:
+    """The whole periods (hours, days) [lo, hi) inside the range, and the partial edges left to the records."""
+    lo = -(-since_ms // period_ms) * period_ms
+    hi = until_ms // period_ms * period_ms
     if lo >= hi:
         return lo, lo, [(since_ms, until_ms)]
     return lo, hi, [(a, b) for a, b in ((since_ms, lo), (hi, until_ms)) if a < b]
@@ -48,7 +48,7 @@ def _filters(store: SpendStore, filters: Mapping[str, str] | None) -> tuple[str,
 def _union(store: SpendStore, since_ms: int, until_ms: int, filters: Mapping[str, str] | None,
            rolled_select: str, raw_select: str, group: str) -> tuple[str, tuple[Any, ...]]:
     """`rolled_select` over the whole hours UNION ALL `raw_select` over each partial edge."""
-    lo, hi, edges = _hours(since_ms, until_ms)
+    lo, hi, edges = span(since_ms, until_ms)
     rolled_where, raw_where, values = _filters(store, filters)
     parts, params = [], []
     if lo < hi:
@@ -95,7 +95,7 @@ def totals(store: SpendStore, since_ms: int, until_ms: int, by: str | None = Non
         s.latency_estimated = s.p50_ms is not None
         out.append(s)
     if sum(s.requests for s in out) <= exact_limit:
-        _exact_latencies(store, since_ms, until_ms, by, filters, out, fold)
+        exact_latencies(store, since_ms, until_ms, by, filters, out, fold)
     out.sort(key=lambda s: (-s.cost_micros, -s.requests, s.group or ""))
     return out
 
@@ -106,7 +106,7 @@ def _folded(group: Any, fold: Callable[[str], str] | None) -> str | None:
     return fold(str(group)) if fold is not None else str(group)
 
 
-def _exact_latencies(store: SpendStore, since_ms: int, until_ms: int, by: str | None,
+def exact_latencies(store: SpendStore, since_ms: int, until_ms: int, by: str | None,
                      filters: Mapping[str, str] | None, rows: list[Summary],
                      fold: Callable[[str], str] | None = None) -> None:
     """Nearest-rank p50/p95 from the records themselves (a range small enough to sort)."""
@@ -150,7 +150,7 @@ def effects(store: SpendStore, since_ms: int, until_ms: int,
     so a filtered view reads the records)."""
     if filters:
         return policy_effects(store, since_ms, until_ms, filters)
-    lo, hi, edges = _hours(since_ms, until_ms)
+    lo, hi, edges = span(since_ms, until_ms)
     out: dict[tuple[str, str], PolicyEffect] = {}
     if lo < hi:
         with store._transaction() as cur:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from anyray.store import rollup
+from anyray.store import people, rollup
 
 MIGRATIONS: list[tuple[int, str, list[str | Callable[[Any, Any], None]]]] = [
     (
@@ -116,6 +116,12 @@ MIGRATIONS: list[tuple[int, str, list[str | Callable[[Any, Any], None]]]] = [
         "spend_hourly_rollups",
         # the console's month in thousands of rows (store/rollup.py), filled from the records already stored
         [*rollup.SCHEMA, rollup.rebuild],
+    ),
+    (
+        8,
+        "spend_people",
+        # the console's user and session tables: a month per user or session in weeks' and days' rows (store/people.py)
+        [*people.SCHEMA, people.rebuild],
     ),
 ]
 
