@@ -268,3 +268,43 @@ def numbered(text: str, start: int = 1) -> str:
 def place(lines: list[str], at: float, block: list[str]) -> list[str]:
     i = int(len(lines) * at)
     return lines[:i] + block + lines[i:]
+
+
+_TEMPLATES = (
+    "{S} must {V} the {O} within {n} {U} of {E}.",
+    "If the {O} is {A}, {s} should contact {T} before {E}.",
+    "The {O} is reviewed every {n} {U} by {T}; changes are announced in the {C}.",
+    "{S} may request an exception to the {O} rule by filing a form with {T}.",
+    "Note that the {O} does not apply to {A} cases, which follow the {C} instead.",
+    "Since the {n}th revision, {s} no longer need approval from {T} for {A} {O} requests.",
+    "See the {C} for examples; questions go to {T}.",
+    "During {E}, the {O} is handled by {T} and response times may be up to {n} {U}.",
+)
+
+
+def doc_text(r: random.Random, sentences: int, vocab: dict[str, list[str]]) -> str:
+    """Handbook-style prose: templated sentences filled from a domain vocabulary (S, O, V, U, E, A, T, C keys)."""
+    out = []
+    for _ in range(sentences):
+        t = r.choice(_TEMPLATES)
+        subject = r.choice(vocab["S"])
+        out.append(
+            t.format(
+                S=subject.capitalize(),
+                s=subject,
+                V=r.choice(vocab["V"]),
+                O=r.choice(vocab["O"]),
+                n=r.randint(2, 30),
+                U=r.choice(vocab["U"]),
+                E=r.choice(vocab["E"]),
+                A=r.choice(vocab["A"]),
+                T=r.choice(vocab["T"]),
+                C=r.choice(vocab["C"]),
+            )
+        )
+    paras, i = [], 0
+    while i < len(out):
+        k = r.randint(3, 6)
+        paras.append(" ".join(out[i : i + k]))
+        i += k
+    return "\n\n".join(paras)

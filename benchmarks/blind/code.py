@@ -444,6 +444,12 @@ def node_esm() -> Workload:
 def sql_small() -> Workload:
     name = "code_small_sql_window"
     q = "this returns the wrong rank when two runners tie, how do I fix it?"
+    ctx = (
+        "We run a small results site for local road races (Postgres 16). Ties happen because we only have "
+        "whole seconds from the gun time. The club rules say tied runners share the place and the next runner "
+        "gets the place after the skipped ones (so 1, 2, 2, 4). Category results use the same query with an "
+        "extra `AND category = $2`, so whatever fix works should work there as well."
+    )
     schema = (
         "CREATE TABLE results (\n  runner_id   integer REFERENCES runners(id),\n  race_id     text NOT NULL,\n"
         "  finish_secs integer,\n  chip_secs   integer,\n  category    text  -- e.g. M40, K35\n);\n\n"
@@ -456,7 +462,7 @@ def sql_small() -> Workload:
         " AS place\nFROM results\nWHERE race_id = 'oslo-10k-2026';"
     )
     return Oai(name, model="gpt-4o-mini", max_tokens=600).done(
-        q, ["ROW_NUMBER() OVER (PARTITION BY race_id", "oslo-10k-2026"], "user", parts=[sql, schema]
+        q, ["ROW_NUMBER() OVER (PARTITION BY race_id", "oslo-10k-2026"], "user", parts=[ctx, sql, schema]
     )
 
 
