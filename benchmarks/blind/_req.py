@@ -11,15 +11,56 @@ from typing import Any
 
 from benchmarks.workloads._build import Workload
 
+_CC_TEXT = """You are an interactive CLI tool that helps users with software engineering tasks. Use the \
+instructions below and the tools available to you to assist the user.
+
+IMPORTANT: Refuse to write code or explain code that may be used maliciously. Never guess URLs.
+
+# Tone and style
+You should be concise, direct, and to the point. Your output is displayed on a command line interface and rendered \
+as GitHub-flavored markdown in a monospace font. When you run a non-trivial bash command, explain what the command \
+does and why you are running it. Only use emojis if the user asks for them. Answer in fewer than four lines unless \
+the user asks for detail. Avoid introductions and conclusions such as "Here is what I found".
+
+# Proactiveness
+Do what was asked, nothing more. If the user asks how to approach something, answer the question first before \
+taking actions.
+
+# Following conventions
+When making changes, first understand the file's conventions. Mimic code style, use existing libraries and \
+utilities, and follow existing patterns. Never assume a library is available: check package.json, Cargo.toml, \
+go.mod or pyproject.toml first. Never introduce code that exposes or logs secrets and keys.
+
+# Doing tasks
+1. Use the search tools to understand the codebase and the user's query. Use them extensively, in parallel when \
+the calls are independent.
+2. Implement the solution using all tools available to you.
+3. Verify the solution with the project's tests. Never assume a test framework; check the README or search.
+4. Run the lint and typecheck commands if you were given them.
+NEVER commit changes unless the user explicitly asks you to.
+
+# Tool usage policy
+Prefer the Grep and Glob tools over running grep or find through Bash. When you read a file, read the whole \
+file unless it is very large. When a tool result is truncated, say so rather than guessing what was cut.
+
+# Code references
+When referencing specific functions or pieces of code include the pattern file_path:line_number so the user can \
+navigate to the source.
+
+Here is useful information about the environment you are running in:
+<env>
+Working directory: /home/dev/project
+Is directory a git repo: Yes
+Platform: linux
+OS Version: Linux 6.8.0-45-generic
+Today's date: 2026-10-14
+</env>"""
+
 CLAUDE_CODE_SYSTEM = [
     {"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."},
     {
         "type": "text",
-        "text": "You are an interactive CLI tool that helps users with software engineering tasks. Use the "
-        "instructions below and the tools available to you to assist the user.\n\n# Tone and style\nBe concise. "
-        "When you run a non-trivial bash command, explain what it does. Prefer editing existing files to creating "
-        "new ones. Never commit unless asked.\n\n# Doing tasks\n- Use the search tools to understand the codebase."
-        "\n- Verify your change with the project's tests.\n- Quote the exact lines that support your answer.",
+        "text": _CC_TEXT,
         "cache_control": {"type": "ephemeral"},
     },
 ]
@@ -138,8 +179,13 @@ class Anth:
         if self.tools:
             req["tools"] = self.tools
         req["messages"] = self.messages
-        if stream:
+        if stream or self.system is CLAUDE_CODE_SYSTEM:
             req["stream"] = True
+        if self.system is CLAUDE_CODE_SYSTEM:
+            # Claude Code sends a metadata.user_id with device and session ids (see the wire notes).
+            req["metadata"] = {
+                "user_id": json.dumps({"device_id": _idpart(self.name, 900), "session_id": _idpart(self.name, 901)})
+            }
         return Workload(
             self.name,
             question,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.blind import _code as src
-from benchmarks.blind._gen import hexid, numbered, rng
+from benchmarks.blind._gen import Clock, hexid, numbered, rng, uuid
 from benchmarks.blind._req import AGENT_TOOLS, CLAUDE_CODE_SYSTEM, Anth, Oai, document
 from benchmarks.workloads._build import Workload
 
@@ -521,3 +521,122 @@ ALL = [
     sql_small,
     agent_grep_read,
 ]
+
+
+def python_traceback_worker() -> Workload:
+    name = "code_python_traceback_celery_worker"
+    r = rng(name)
+    c = Clock(r, "2026-10-14T05:10:00", (0.05, 3))
+    lines = []
+    tasks = ["exports.build_csv", "notices.send_overdue", "holds.expire", "catalogue.reindex_record"]
+    for _ in range(160):
+        t = r.choice(tasks)
+        tid = uuid(r)
+        lines.append(f"[{c.iso()}: INFO/MainProcess] Task {t}[{tid}] received")
+        lines.append(
+            f"[{c.iso()}: INFO/ForkPoolWorker-{r.randint(1, 4)}] Task {t}[{tid}] succeeded in "
+            f"{r.uniform(0.01, 4):.3f}s: None"
+        )
+    tb = [
+        f"[{c.iso()}: ERROR/ForkPoolWorker-3] Task exports.build_csv[{uuid(r)}] raised unexpected: "
+        "UnicodeEncodeError('latin-1', 'Bj\\xf8rn \\u0141ukasz', 5, 6, 'ordinal not in range(256)')",
+        "Traceback (most recent call last):",
+        '  File "/venv/lib/python3.12/site-packages/celery/app/trace.py", line 453, in trace_task',
+        "    R = retval = fun(*args, **kwargs)",
+        '  File "/app/lending/exports.py", line 88, in build_csv',
+        "    _write_rows(fh, rows)",
+        '  File "/app/lending/exports.py", line 41, in _write_rows',
+        '    fh.write(line.encode("latin-1"))',
+        "UnicodeEncodeError: 'latin-1' codec can't encode character '\\u0141' in position 5: ordinal not in range(256)",
+    ]
+    lines[int(len(lines) * 0.58) : int(len(lines) * 0.58)] = tb
+    q = "the overdue-loans CSV export for the Gdansk partner library fails every night, everything else is fine"
+    return Oai(name, system="You are a Python backend developer's assistant.").done(
+        q,
+        ["line 41, in _write_rows", 'fh.write(line.encode("latin-1"))', "UnicodeEncodeError"],
+        "user",
+        parts=["celery worker log:\n" + "\n".join(lines)],
+    )
+
+
+def rust_cargo_test_panic() -> Workload:
+    name = "code_rust_cargo_test_panic_backtrace"
+    r = rng(name)
+    tests = []
+    for mod in ["parser", "ephemeris", "coords", "catalog", "timescale"]:
+        for _ in range(r.randint(15, 30)):
+            tests.append(
+                f"test {mod}::tests::{r.choice(['parses', 'rejects', 'rounds', 'converts'])}_"
+                f"{r.choice(['ra', 'dec', 'epoch', 'julian_date', 'leap_second', 'airmass'])}_"
+                f"{r.randint(1, 60)} ... ok"
+            )
+    tests.insert(47, "test timescale::tests::utc_to_tt_across_leap_second ... FAILED")
+    out = "\n".join(
+        [
+            "   Compiling skycalc v0.9.2 (/home/wren/skycalc)",
+            "    Finished `test` profile [unoptimized + debuginfo] target(s) in 7.81s",
+            "     Running unittests src/lib.rs (target/debug/deps/skycalc-3f9c2a1b7d)",
+            "",
+            f"running {len(tests)} tests",
+            *tests,
+            "",
+            "failures:",
+            "",
+            "---- timescale::tests::utc_to_tt_across_leap_second stdout ----",
+            "thread 'timescale::tests::utc_to_tt_across_leap_second' panicked at src/timescale.rs:212:14:",
+            "index out of bounds: the len is 28 but the index is 28",
+            "stack backtrace:",
+            "   0: rust_begin_unwind",
+            "   1: core::panicking::panic_fmt",
+            "   2: core::panicking::panic_bounds_check",
+            "   3: skycalc::timescale::tai_minus_utc",
+            "             at ./src/timescale.rs:212:14",
+            "   4: skycalc::timescale::utc_to_tt",
+            "             at ./src/timescale.rs:240:22",
+            "   5: skycalc::timescale::tests::utc_to_tt_across_leap_second",
+            "             at ./src/timescale.rs:388:9",
+            "",
+            "failures:",
+            "    timescale::tests::utc_to_tt_across_leap_second",
+            "",
+            f"test result: FAILED. {len(tests) - 1} passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        ]
+    )
+    body = src.rust(r, ["leap", "epoch", "offset"], 9)
+    fn = (
+        "pub fn tai_minus_utc(mjd: f64) -> f64 {\n    let mut i = 0;\n    while LEAP_TABLE[i].0 <= mjd {\n"
+        "        i += 1;\n    }\n    LEAP_TABLE[i - 1].1\n}\n"
+    )
+    start = 212 - len(body.split("\n")) - 2  # so the `while` line is line 212, where the panic points
+    toml = (
+        '[package]\nname = "skycalc"\nversion = "0.9.2"\nedition = "2021"\n\n[dependencies]\nserde = { version = '
+        '"1", features = ["derive"] }\nthiserror = "1.0"\n\n[dev-dependencies]\napprox = "0.5"\n'
+    )
+    return (
+        Anth(name, system=CLAUDE_CODE_SYSTEM, tools=AGENT_TOOLS)
+        .user("added a test for dates after the last leap second and it panics")
+        .calls(
+            None,
+            [
+                ("Bash", {"command": "RUST_BACKTRACE=1 cargo test"}, out),
+                ("Read", {"file_path": "/home/wren/skycalc/Cargo.toml"}, numbered(toml)),
+                (
+                    "Read",
+                    {"file_path": "/home/wren/skycalc/src/timescale.rs", "offset": str(start)},
+                    numbered(body + "\n" + fn, start),
+                ),
+            ],
+        )
+        .done(
+            "fix it properly, not just for this date",
+            [
+                "src/timescale.rs:212:14",
+                "index out of bounds: the len is 28 but the index is 28",
+                "while LEAP_TABLE[i].0 <= mjd",
+            ],
+            "tool_result",
+        )
+    )
+
+
+ALL += [python_traceback_worker, rust_cargo_test_panic]

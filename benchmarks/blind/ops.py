@@ -22,8 +22,13 @@ def terraform_plan() -> Workload:
         kind, short = r.choice(kinds)
         res = f"{kind}.{short}_{r.choice(['ticketing', 'museum_web', 'audio_guide', 'shop'])}_{i}"
         attrs = "\n".join(
-            f'      ~ {k} = "{hexid(r, 6)}" -> "{hexid(r, 6)}"'
-            for k in r.sample(["description", "name_prefix", "threshold", "ttl", "policy", "tags_all"], 2)
+            f'      ~ {k} = {{\n          ~ "{t}" = "{old}" -> "{new}"\n            # (3 unchanged elements hidden)\n'
+            "        }"
+            for k, (t, old, new) in zip(
+                r.sample(["tags", "tags_all"], r.randint(1, 2)),
+                [("CostCenter", "museum-web", "museum-digital"), ("ManagedBy", "terraform-0.14", "terraform")],
+                strict=False,
+            )
         )
         blocks.append(
             f'  # {res} will be updated in-place\n  ~ resource "{kind}" "{res.split(".")[1]}" {{\n'
@@ -486,3 +491,109 @@ ALL = [
     go_test_verbose,
     deploy_history,
 ]
+
+
+def go_panic_crashloop() -> Workload:
+    name = "ops_go_panic_crashloop_previous_logs"
+    r = rng(name)
+    c = Clock(r, "2026-10-14T03:00:00", (0.01, 2))
+    lines = []
+    for _ in range(240):
+        lines.append(
+            f'{{"time":"{c.iso()}","level":"INFO","msg":"reading ingested","turbine":"T{r.randint(1, 40):02d}",'
+            f'"power_kw":{r.randint(0, 4200)},"wind_ms":{r.uniform(2, 24):.1f},"lag_ms":{r.randint(1, 90)}}}'
+        )
+    lines.append(
+        f'{{"time":"{c.iso()}","level":"WARN","msg":"unknown register map","turbine":"T41","model":"V150-4.5"}}'
+    )
+    lines += [
+        "panic: assignment to entry in nil map",
+        "",
+        "goroutine 112 [running]:",
+        "github.com/windpark/scada/telemetry.(*Decoder).decode(0xc0001b6000, {0xc000412a80, 0x40, 0x40})",
+        "\t/src/telemetry/decoder.go:131 +0x2f4",
+        "github.com/windpark/scada/telemetry.(*Collector).handle(0xc0000a8140, 0xc0003c2000)",
+        "\t/src/telemetry/collector.go:77 +0x11c",
+        "created by github.com/windpark/scada/telemetry.(*Collector).Run in goroutine 1",
+        "\t/src/telemetry/collector.go:52 +0x1a5",
+    ]
+    describe = (
+        "Name:         telemetry-collector-6d8f9c7b5-qk2lw\nNamespace:    scada\nStatus:       Running\n"
+        "Containers:\n  collector:\n    Image:         registry.windpark.example/telemetry:3.4.1\n"
+        "    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n"
+        "      Reason:       Error\n      Exit Code:    2\n    Restart Count:  37\n"
+    )
+    return (
+        Anth(name, system=CLAUDE_CODE_SYSTEM, tools=AGENT_TOOLS)
+        .user("telemetry collector is crashlooping since the new turbines were commissioned last night")
+        .calls(
+            "Checking the pod and its previous logs.",
+            [
+                ("Bash", {"command": "kubectl -n scada describe pod telemetry-collector-6d8f9c7b5-qk2lw"}, describe),
+                (
+                    "Bash",
+                    {"command": "kubectl -n scada logs telemetry-collector-6d8f9c7b5-qk2lw --previous"},
+                    "\n".join(lines),
+                ),
+            ],
+        )
+        .done(
+            "why, and what's the quickest safe fix?",
+            ["panic: assignment to entry in nil map", "decoder.go:131", '"turbine":"T41","model":"V150-4.5"'],
+            "tool_result",
+        )
+    )
+
+
+def runbook_in_system() -> Workload:
+    name = "ops_runbook_system_disk_alert"
+    r = rng(name)
+    sections = []
+    for title in [
+        "Overview",
+        "Dashboards",
+        "Alert: HighLatency",
+        "Alert: ReplicationLag",
+        "Alert: CertExpiry",
+        "Alert: QueueBacklog",
+        "Escalation",
+        "Maintenance windows",
+    ]:
+        steps = "\n".join(
+            f"{k + 1}. {r.choice(['Check', 'Open', 'Compare', 'Restart', 'Page', 'Note'])} "
+            f"{r.choice(['the Grafana board', 'the ingest queue', 'replica lag', 'the on-call channel', 'pgbouncer pools', 'the status page'])}"  # noqa: E501
+            f" on {r.choice(['obs-db-1', 'obs-db-2', 'ingest-1', 'ingest-2'])}."
+            for k in range(r.randint(5, 12))
+        )
+        sections.append(f"## {title}\n\n{steps}")
+    disk = (
+        "## Alert: DiskFilling (obs-db-*)\n\n1. Do NOT delete anything under /var/lib/postgresql.\n2. Run "
+        "`sudo du -xh --max-depth=1 /var/lib/postgresql/16/main | sort -h`.\n3. If pg_wal is over 40G, a "
+        "replication slot is probably stuck: `SELECT slot_name, active, pg_size_pretty(pg_wal_lsn_diff("
+        "pg_current_wal_lsn(), restart_lsn)) FROM pg_replication_slots;`\n4. An inactive slot named "
+        "`analytics_cdc` may be dropped after asking #data-eng; any other slot: page the DBA (Ingrid Petrov).\n"
+        "5. Do not restart Postgres to free space."
+    )
+    sections.insert(4, disk)
+    cfg = (
+        '# /etc/obs-agent/agent.toml\n[agent]\ninterval = "30s"\nhostname = "obs-db-2"\n\n[[inputs.disk]]\n'
+        'mount_points = ["/", "/var/lib/postgresql"]\nwarn_pct = 80\ncrit_pct = 92\n'
+    )
+    system = (
+        "You are the on-call assistant for the observatory data platform. Follow the runbook exactly; if it "
+        "says to page someone, say so.\n\n# Runbook: obs-db\n\n" + "\n\n".join(sections) + "\n\n" + cfg
+    )
+    alert = (
+        "[FIRING:1] DiskFilling obs-db-2 /var/lib/postgresql 93% (crit_pct 92)\nSELECT slot_name, active, "
+        "...\n slot_name      | active | pg_size_pretty\n----------------+--------+---------------\n "
+        "standby_obs_db1 | t      | 212 MB\n analytics_cdc   | f      | 61 GB\n(2 rows)"
+    )
+    return Anth(name, system=system, max_tokens=2000).done(
+        "got paged for this at 3am, what do I do?",
+        ["analytics_cdc", "may be dropped after asking #data-eng", "Do not restart Postgres"],
+        "system",
+        pre=[{"type": "text", "text": alert}],
+    )
+
+
+ALL += [go_panic_crashloop, runbook_in_system]
