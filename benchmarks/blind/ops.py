@@ -117,7 +117,11 @@ def github_actions_log() -> Workload:
     q = "CI broke on main overnight and nobody touched requirements. why?"
     return Oai(name).done(
         q,
-        ["shapely==1.8.5", "geopandas 1.0.1 depends on shapely>=2.0.0", "(line 14)"],
+        [
+            "shapely==1.8.5",
+            "geopandas 1.0.1 depends on shapely>=2.0.0",
+            "Cannot install -r requirements.txt (line 14) and shapely==1.8.5",
+        ],
         "user",
         parts=["\n".join(lines)],
     )
