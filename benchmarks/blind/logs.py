@@ -327,11 +327,14 @@ def k8s_events() -> Workload:
             v=r.randint(10, 40),
             h=hexid(r, 9),
         )
-        rows.append(f"{r.randint(1, 59)}m{' ' * 8}{typ:<9} {reason:<19} pod/{pod:<33} {msg}")
+        rows.append(f"{str(r.randint(1, 59)) + 'm':<12}{typ:<9} {reason:<19} pod/{pod:<33} {msg}")
     bad_pod = "manifest-sync-7c9d5f8b6d-x2kqp"
+    # --sort-by=.lastTimestamp puts the oldest first; the warnings are 3-4 minutes old.
+    rows = rows[:1] + sorted(rows[1:], key=lambda row: -int(row.split("m", 1)[0]))
+    at = next(i for i, row in enumerate(rows[1:], 1) if int(row.split("m", 1)[0]) < 4) / len(rows)
     rows = place(
         rows,
-        0.71,
+        at,
         [
             "4m          Warning   OOMKilling          node/ip-10-8-33-120                  Memory cgroup out of memory: "  # noqa: E501
             "Killed process 28812 (java) total-vm:6120340kB, anon-rss:1048576kB",

@@ -30,7 +30,11 @@ CRUISE = {
     "C": ["cruise plan", "station sheet", "daily report", "shared drive"],
 }
 OFFICE = {
-    **CRUISE,
+    "S": ["the team", "the product lead", "engineering", "the support desk", "the board", "our manager"],
+    "V": ["approve", "review", "sign off", "postpone", "budget", "staff"],
+    "U": ["weeks", "days", "sprints", "months"],
+    "E": ["the quarterly review", "the budget freeze", "the summer holidays", "the vendor demo", "the audit"],
+    "A": ["urgent", "small", "cross-team", "customer-facing", "internal"],
     "O": [
         "offsite",
         "budget line",

@@ -46,6 +46,16 @@ APPLIANCE = {
     "T": ["customer service", "an authorised technician", "the retailer"],
     "C": ["quick start guide", "installation manual", "warranty card"],
 }
+HOSTING = {
+    "S": ["the customer", "our support team", "the on-call engineer", "billing", "the account manager"],
+    "V": ["confirm", "escalate", "credit", "investigate", "document", "report"],
+    "O": ["outage", "invoice", "credit note", "SLA report", "ticket", "status page", "incident review"],
+    "U": ["hours", "business days", "days", "weeks"],
+    "E": ["the incident review", "the next invoice run", "the maintenance window", "month end"],
+    "A": ["partial", "planned", "customer-caused", "repeat"],
+    "T": ["billing", "the account manager", "the network team", "our support desk"],
+    "C": ["service agreement", "status page", "customer portal"],
+}
 PERMITS = {
     "S": ["applicants", "property owners", "contractors", "neighbours", "the planning office"],
     "V": ["submit", "publish", "pay", "notify", "object to", "appeal"],
@@ -346,8 +356,7 @@ def email_ticket_thread() -> Workload:
             f"From: {who} <{who.lower().replace(' ', '.')}@{'fjordhost.no' if i % 2 else 'bakeri-lund.se'}>\n"
             f"Date: Mon, {3 + i // 3} Nov 2026 {9 + i % 8}:{r.randint(10, 59)} +0100\n"
             f"Subject: Re: [FH-{48213}] Outage on web shop / SLA\n\n"
-            f"{doc_text(r, r.randint(4, 9), {**HR, 'O': ['outage', 'invoice', 'credit note', 'SLA report', 'ticket', 'status page']})}"  # noqa: E501
-            f"\n\n> {doc_text(r, 3, HR)}\n"
+            f"{doc_text(r, r.randint(4, 9), HOSTING)}\n\n> {doc_text(r, 3, HOSTING)}\n"
         )
     mails.insert(
         7,
