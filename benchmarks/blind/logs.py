@@ -536,3 +536,40 @@ ALL = [
     cron_small,
     journald_json,
 ]
+
+
+def tsv_water_meters() -> Workload:
+    name = "logs_tsv_water_meter_export"
+    r = rng(name)
+    rows = ["meter_id\taddress\tdistrict\treading_date\treading_m3\tdelta_m3\tsource\tflags"]
+    meters = [
+        (
+            f"WM-{r.randint(100000, 999999)}",
+            f"{r.choice(['Storgata', 'Kirkeveien', 'Bryggen', 'Fjellvegen', 'Havnegata'])} "
+            f"{r.randint(1, 120)}",
+            r.choice(["Sentrum", "Nord", "Sor", "Vest"]),
+        )
+        for _ in range(60)
+    ]
+    last = {m[0]: r.uniform(100, 4000) for m in meters}
+    for day in range(1, 15):
+        for mid, addr, district in meters:
+            delta = r.uniform(0.1, 0.9)
+            if mid == meters[37][0] and day >= 9:
+                delta = r.uniform(7.5, 9.0)
+            last[mid] += delta
+            rows.append(
+                f"{mid}\t{addr}\t{district}\t2026-10-{day:02d}\t{last[mid]:.2f}\t{delta:.2f}\t"
+                f"{r.choice(['lora', 'lora', 'lora', 'manual'])}\t{'' if r.random() < 0.95 else 'est'}"
+            )
+    q = "Anything unusual in the last two weeks? We get a few leak complaints every autumn."
+    return Oai(name, system="You are an analyst at the municipal water utility.", model="gpt-4.1-mini").done(
+        q,
+        [meters[37][0], "2026-10-09"],
+        "user",
+        parts=["meter_readings_oct.tsv:\n" + "\n".join(rows)],
+        notes=f"{meters[37][0]} ({meters[37][1]}) jumps to ~8 m3/day from 2026-10-09",
+    )
+
+
+ALL += [tsv_water_meters]

@@ -601,3 +601,57 @@ def runbook_in_system() -> Workload:
 
 
 ALL += [go_panic_crashloop, runbook_in_system]
+
+
+def hcl_paste_count_to_foreach() -> Workload:
+    name = "ops_hcl_module_count_reorder"
+    r = rng(name)
+    sites = ["bergen", "stavanger", "tromso", "bodo", "alesund", "kristiansand", "molde"]
+    variables = (
+        'variable "sites" {\n  description = "Branch offices that get a VPN gateway"\n  type        = '
+        "list(string)\n  default     = [" + ", ".join(f'"{s}"' for s in sites) + "]\n}\n\n"
+        'variable "vpn_psk_ssm_prefix" {\n  type    = string\n  default = "/net/vpn/psk"\n}\n'
+    )
+    main = (
+        'resource "aws_customer_gateway" "branch" {\n  count      = length(var.sites)\n  bgp_asn    = 65000 + '
+        'count.index\n  ip_address = local.branch_ips[var.sites[count.index]]\n  type       = "ipsec.1"\n'
+        '  tags = {\n    Name = "cgw-${var.sites[count.index]}"\n  }\n}\n\n'
+        'resource "aws_vpn_connection" "branch" {\n  count               = length(var.sites)\n'
+        "  customer_gateway_id = aws_customer_gateway.branch[count.index].id\n"
+        '  transit_gateway_id  = aws_ec2_transit_gateway.core.id\n  type                = "ipsec.1"\n}\n'
+    )
+    filler = "\n".join(
+        f'resource "aws_route53_record" "{s}_{k}" {{\n  zone_id = aws_route53_zone.internal.zone_id\n'
+        f'  name    = "{k}.{s}.corp.internal"\n  type    = "A"\n  ttl     = {r.choice([60, 300])}\n'
+        f'  records = ["10.{i}.{r.randint(0, 255)}.{r.randint(2, 254)}"]\n}}\n'
+        for i, s in enumerate(sites)
+        for k in ("printer", "nas", "ap1", "ap2")
+    )
+    plan = (
+        '  # aws_customer_gateway.branch[2] must be replaced\n-/+ resource "aws_customer_gateway" "branch" {\n'
+        '      ~ bgp_asn    = "65002" -> "65002"\n      ~ ip_address = "84.208.11.20" -> "195.159.4.7" # forces '
+        "replacement\n    }\n  # aws_customer_gateway.branch[3] must be replaced\n  # aws_customer_gateway.branch[4]"
+        " must be replaced\n  # aws_customer_gateway.branch[5] must be replaced\n  # aws_vpn_connection.branch[2] "
+        "must be replaced\n...\nPlan: 8 to add, 0 to change, 10 to destroy."
+    )
+    q = (
+        "I only removed tromso from the sites list because that office closed, why does terraform want to "
+        "replace the VPNs of four other offices?"
+    )
+    return Oai(name, model="gpt-4o").done(
+        q,
+        [
+            "count      = length(var.sites)",
+            "aws_customer_gateway.branch[count.index].id",
+            "aws_customer_gateway.branch[2] must be replaced",
+        ],
+        "user",
+        parts=[
+            "variables.tf:\n```hcl\n" + variables + "```",
+            "main.tf:\n```hcl\n" + main + "\n" + filler + "```",
+            "plan output:\n```\n" + plan + "\n```",
+        ],
+    )
+
+
+ALL += [hcl_paste_count_to_foreach]
