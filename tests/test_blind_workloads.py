@@ -56,8 +56,9 @@ def test_a_third_are_openai_shaped(workloads):
     assert 3 * len(openai) >= len(workloads)
     for w in openai:
         assert w.extra["shape"] == "openai"
-        assert "system" not in w.request and all(m["role"] in {"system", "user", "assistant", "tool"}
-                                                 for m in w.request["messages"])
+        assert "system" not in w.request and all(
+            m["role"] in {"system", "user", "assistant", "tool"} for m in w.request["messages"]
+        )
     for w in workloads:
         if w.endpoint == "/v1/messages":
             assert w.extra["shape"] == "anthropic"
@@ -118,3 +119,28 @@ def test_sizes_are_realistic(workloads):
 def test_deterministic(workloads):
     again = load_all()
     assert [_body(w) for w in workloads] == [_body(w) for w in again]
+
+
+_DIGEST = (
+    "import hashlib, orjson\n"
+    "from benchmarks.blind import load_all\n"
+    "print(hashlib.sha256(b''.join(orjson.dumps(w.request) for w in load_all())).hexdigest())\n"
+)
+
+
+def test_deterministic_across_processes_and_hash_seeds():
+    """A set or dict ordered by string hashes would change the bytes from one interpreter to the next."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST], cwd=root, env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

@@ -45,10 +45,13 @@ def _pascal(*parts: str) -> str:
 
 
 def names(r: random.Random, nouns: list[str], n: int) -> list[tuple[str, str]]:
-    seen: set[tuple[str, str]] = set()
-    while len(seen) < n:
-        seen.add((r.choice(VERBS), r.choice(nouns)))
-    return sorted(seen, key=lambda _: r.random())
+    """n distinct (verb, noun) pairs in a seeded order (a list, not a set, so PYTHONHASHSEED cannot reorder it)."""
+    out: list[tuple[str, str]] = []
+    while len(out) < n:
+        pair = (r.choice(VERBS), r.choice(nouns))
+        if pair not in out:
+            out.append(pair)
+    return out
 
 
 def python(r: random.Random, nouns: list[str], n: int = 12, header: str = "") -> str:
