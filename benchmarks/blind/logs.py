@@ -272,7 +272,8 @@ def windows_events() -> Workload:
             f"Log Name:      Security\nSource:        Microsoft-Windows-Security-Auditing\nDate:          {t}\n"
             f"Event ID:      {ev}\nTask Category: Logon\nLevel:         Information\nKeywords:      "
             f"{'Audit Failure' if ev == 4625 else 'Audit Success'}\nComputer:      DC02.corp.harbourschools.org\n"
-            f"Description:\n{desc}\n\nAccount For Which Logon Failed:\n\tAccount Name:\t\t{user}\n"
+            f"Description:\n{desc}\n\n{'Account For Which Logon Failed' if ev == 4625 else 'New Logon'}:\n"
+            f"\tAccount Name:\t\t{user}\n"
             f"\tAccount Domain:\t\tHARBOUR\n\nNetwork Information:\n\tWorkstation Name:\t{src}\n"
             f"\tSource Network Address:\t{ip(r)}\n\tSource Port:\t\t{r.randint(49152, 65535)}\n"
         )
@@ -545,8 +546,7 @@ def tsv_water_meters() -> Workload:
     meters = [
         (
             f"WM-{r.randint(100000, 999999)}",
-            f"{r.choice(['Storgata', 'Kirkeveien', 'Bryggen', 'Fjellvegen', 'Havnegata'])} "
-            f"{r.randint(1, 120)}",
+            f"{r.choice(['Storgata', 'Kirkeveien', 'Bryggen', 'Fjellvegen', 'Havnegata'])} {r.randint(1, 120)}",
             r.choice(["Sentrum", "Nord", "Sor", "Vest"]),
         )
         for _ in range(60)

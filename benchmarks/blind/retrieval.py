@@ -131,7 +131,36 @@ def hr_system_chunks() -> Workload:
 def dishwasher_parts() -> Workload:
     name = "rag_user_parts_dishwasher_e24"
     r = rng(name)
-    codes = {f"E{n:02d}": doc_text(r, 2, APPLIANCE) for n in range(1, 40)}
+    parts_ = [
+        "water inlet valve",
+        "heating element",
+        "NTC temperature sensor",
+        "circulation pump",
+        "door lock",
+        "aquastop sensor",
+        "flow meter",
+        "diverter motor",
+        "control board",
+        "softener valve",
+    ]
+    faults = [
+        "{} not responding.",
+        "{} reports a fault.",
+        "{} took too long.",
+        "Short circuit in {}.",
+        "{} signal out of range.",
+    ]
+    actions = [
+        "Switch the appliance off for 10 seconds and restart the programme.",
+        "Check the mains supply.",
+        "Contact customer service.",
+        "Close the water tap and contact an authorised technician.",
+        "Check that the appliance is level and the door closes freely.",
+    ]
+    codes = {
+        f"E{n:02d}": f"{r.choice(faults).format(r.choice(parts_)).capitalize()} {r.choice(actions)}"
+        for n in range(1, 40)
+    }
     codes["E24"] = (
         "Water is not draining. Check that the drain hose is not kinked and that the filter assembly "
         "is clean. If the error persists, the drain pump impeller may be blocked: remove the filter, "
