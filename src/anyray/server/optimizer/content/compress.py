@@ -40,7 +40,7 @@ class Knobs:
     prose_top: int = 6
     prose_share: float = 0.3
     min_body_lines: int = 3
-    min_body_chars: int = 160
+    min_body_chars: int = 120
     keep_user_prose_chars: int = 1500
     max_blob_chars: int = 2000
     follow_calls: bool = False  # code: bodies the kept ones call stay too

@@ -4,8 +4,8 @@ An entry stays when it reports trouble (its level is WARN or worse, or it says e
 when the question points at it, or when it is unusual: its template (the line with numbers, ids, hex,
 times and quoted values blanked out) occurs only once or twice in a log where most entries repeat a
 few templates. The first and the last entry stay (where the log starts and where it stands now), and
-the entry before each troubled or unusual one (what led to it; an entry the question points at is the
-answer itself, and brings no neighbour). Elided runs are counted by level.
+the entry before each kept one (what led to it: for the entry a question names too, the line before it
+often says why). Elided runs are counted by level.
 """
 
 from __future__ import annotations
@@ -112,7 +112,6 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
     pointed = any(k and t for k, t in zip(keep, troubled, strict=True))
     if sum(troubled) > max(_ABUNDANT, len(troubled) // 10) or (pointed and sum(troubled) > FEW):
         troubled = samples(troubled, keep, texts)
-    answers = list(keep)  # what the question points at
     keep = [k or t for k, t in zip(keep, troubled, strict=True)]
     firsts = [lines[a] for a, _ in spans]
     sample = Counter(_VARIABLE.sub("#", "\n".join(firsts[:: max(1, len(firsts) // 200)])).split("\n"))
@@ -123,9 +122,7 @@ def compress(lines: list[str], offset: int, query: str, marks: Marks, head: int 
         for i, t in enumerate(templates):
             if counted[t] <= 2:
                 keep[i] = True
-    # trouble keeps the entry before it (what led to it); an entry the question points at is the answer itself
-    led_to = widen([k and not a for k, a in zip(keep, answers, strict=True)], 1, 0)
-    keep = [a or w for a, w in zip(answers, led_to, strict=True)]
+    keep = widen(keep, 1, 0)  # each kept entry keeps the one before it: what led to it
     for i in range(min(head, len(keep))):
         keep[i] = True
     for i in range(max(0, len(keep) - tail), len(keep)):
