@@ -48,3 +48,26 @@ def test_an_identifier_few_chunks_hold_keeps_each_of_them(optimizer):
     question = "Which of these does github.com/northwind/cart-svc or github.com/northwind/tax-calculator page?"
     out = texts(optimize(optimizer, request(question), ["context_compression"], "/v1/chat/completions"))
     assert out[6] == entry(6, "cart-svc") and out[8] == entry(8, "tax-calculator")
+
+
+def test_the_question_beside_the_pastes_is_no_chunk_and_sets_no_bar(optimizer):
+    """A message of pastes and the question as one more part: the question matches itself best, and as a chunk
+    it pushed the pastes it asks about under the bar. Scored among the pastes only, those stay."""
+    manifest = "k8s/library.yaml:\n" + "\n".join(
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 2\n"
+        f"  template:\n    spec:\n      containers:\n      - name: {name}\n        resources: {{}}\n---"
+        for name in ("catalog-api", "cover-thumbnailer", "loan-reminders", "search-indexer", "patron-portal",
+                     "holds-queue", "opac-proxy", "ebook-gateway"))
+    hpa = ("$ kubectl get hpa -n library\nNAME             REFERENCE                   TARGETS         MINPODS   "
+           "MAXPODS   REPLICAS\nsearch-indexer   Deployment/search-indexer   cpu: <unknown>/70%   2         10"
+           "        2\n" + "catalog-api      Deployment/catalog-api      cpu: 41%/70%         2         6         "
+           "2\n" * 3)
+    billing = "Billing notes for the library's vendor: invoices are sent monthly and paid within thirty days. " * 6
+    question = "reindexing takes forever and the indexer never scales past 2 pods even at 100% cpu. why?"
+    request = {"model": "gpt-4o", "messages": [
+        {"role": "system", "content": "You are a Kubernetes expert."},
+        {"role": "user", "content": [{"type": "text", "text": t} for t in (manifest, hpa, billing, question)]}]}
+    out = texts(optimize(optimizer, request, ["context_compression"], "/v1/chat/completions"))
+    assert "search-indexer   Deployment/search-indexer   cpu: <unknown>/70%" in out[1]  # the answer stays
+    assert "name: search-indexer" in out[0] and out[3] == question
+    assert out[2].startswith("[anyray: ") and "question has no word for" in out[2]  # the one it has no word for

@@ -2,10 +2,12 @@
 question has no word for go, each as a whole.
 
 A chunk is too short to thin inside, but a list of twenty is mostly beside the point. Among the text
-parts of one tool result or one message (at least three, each up to a few thousand characters), each is
-scored against the question (BM25 over its words, stems and families); a chunk that scores nothing and
-holds none of the question's identifiers is replaced by a one-line marker with its first line (where
-a title or source usually is). When no chunk scores anything, all stay: there is nothing to go by.
+parts of one tool result or one message (at least three besides the human's own words, each up to a few
+thousand characters), each is scored against the question (BM25 over its words, stems and families); a
+chunk that scores under a fifth of the best chunk and holds none of the question's identifiers is replaced
+by a one-line marker with its first line (where a title or source usually is). When no chunk scores
+anything, all stay: there is nothing to go by. The question itself, when it is a part of the same
+message, is no chunk: scored, it would set the bar (it matches itself best) and push real chunks under it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from anyray.server.optimizer.content import salience
-from anyray.server.optimizer.content.pieces import Path, Piece
+from anyray.server.optimizer.content.pieces import OWN, Path, Piece
 from anyray.server.optimizer.content.prose import _scores
 
 MIN_CHUNKS = 3
@@ -29,10 +31,12 @@ def beside_the_point(found: list[Piece]) -> set[Path]:
                 and piece.slot != "system":
             groups[piece.where[:-2]].append(piece)
     out: set[Path] = set()
-    for group in groups.values():
+    for parts in groups.values():
+        query = "\n".join(dict.fromkeys(p.query for p in parts))
+        # the human's own words beside the chunks (the question) are no chunk: they would set the bar
+        group = [p for p in parts if not (len(p.text) <= OWN and p.text.strip() in query)]
         if len(group) < MIN_CHUNKS or any(len(p.text) > MAX_CHUNK_CHARS for p in group):
             continue
-        query = "\n".join(dict.fromkeys(p.query for p in group))
         scores = _scores([p.text for p in group], query)
         identifiers, _ = salience.query_terms(query)
         lowered = [p.text.lower() for p in group]
@@ -44,7 +48,7 @@ def beside_the_point(found: list[Piece]) -> set[Path]:
             continue
         best = max(scores)
         for piece, score, name in zip(group, scores, named, strict=True):
-            if not name and score < best * 0.1 and len(piece.text) >= 200:
+            if not name and score < best * 0.2 and len(piece.text) >= 200:
                 out.add(piece.where)
     return out
 
