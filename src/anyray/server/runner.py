@@ -45,12 +45,15 @@ def check_listen(app: Any, host: str, port: int) -> None:
         )
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind before starting anything, so a taken port is one clear error instead of a half-started stack."""
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """Bind before starting anything, so a taken port is one clear error instead of a half-started stack.
+    `reuse_port`: one of several sockets on the port that the kernel balances (gateway workers, Linux)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError as exc:
         sock.close()

@@ -58,19 +58,14 @@ def listen_sockets(host: str, port: int, n: int) -> list[socket.socket]:
     if n == 1 or not sys.platform.startswith("linux") or not hasattr(socket, "SO_REUSEPORT"):
         return [probe] * n
     probe.close()
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets: list[socket.socket] = []
     try:
         for _ in range(n):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
-    except OSError as exc:
+            sockets.append(bind(host, port, reuse_port=True))
+    except PortInUse:
         for sock in sockets:
             sock.close()
-        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise
     return sockets
 
 
