@@ -8,7 +8,8 @@ Fills a SQLite file and (when --pg is given) a fresh PostgreSQL schema with reco
 days like a busy team's gateway (a daily cycle, 8 teams, 24 apps each of one team calling 2-4 of 12
 models, dated and undated ids, 300 users, 3 providers, optimizer decisions on a third of the calls,
 errors, refusals, cache hits), serves each with `anyray console` in its own process, and times GETs
-of the overview and the tables for the 24h, 7d and 30d ranges (and the user table filtered by a team).
+of the overview and the tables for the 24h, 7d and 30d ranges (and the user and session tables filtered
+by a team).
 `--shape claude_code`: Claude Code-shaped traffic instead (`benchmarks/people_rollup.py`). Prints one
 line per page: median and worst of `--reloads` loads after one warm-up load (which also pays for
 opening the store).
@@ -159,6 +160,10 @@ def fill_postgres(url: str, n: int, now_ms: int, shape: str = "records") -> None
                 from anyray.store import people
 
                 people.rebuild(store, cur)
+            with contextlib.suppress(ImportError):  # a version without the drill-down roll-up
+                from anyray.store import drill
+
+                drill.rebuild(store, cur)
     store.close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -195,7 +200,8 @@ def console(url: str) -> Iterator[str]:
 
 PAGES = [("overview", "/"), ("team", "/tables/team"), ("app", "/tables/app"), ("model", "/tables/model"),
          ("user", "/tables/user"), ("session", "/tables/session"),
-         ("user, filtered", "/tables/user?team=search")]  # a drill-down filter: the user table reads the records
+         ("user, filtered", "/tables/user?team=search"),  # a drill-down filter: store/drill.py and the records
+         ("session, filtered", "/tables/session?team=search")]
 
 
 def time_pages(base: str, reloads: int) -> list[tuple[str, str, float, float]]:

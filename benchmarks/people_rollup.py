@@ -9,7 +9,8 @@ Two distributions of `--rows` records over 30 days, each into a fresh SQLite sto
 - `claude_code`: a team's Claude Code traffic (300 people in 8 teams; each works ~5 sessions a working
   day, a session 20 minutes to 3 hours long, 40-300 calls of one app on two models).
 Prints the rows of each roll-up against the records. Then the write cost, per distribution: batches of
-500 of 40,000 records inserted with and without the per-person roll-up, alternating, µs per record.
+500 of 60,000 records inserted with both per-person roll-ups (`spend_people` and the drill-down's
+`spend_people_drill`), with `spend_people` alone and with neither, in turn, µs per record.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from anyray.store import SpendRecord, open_store, people
+from anyray.store import SpendRecord, drill, open_store, people
 from benchmarks.console_scale import DAY_MS, TEAMS, records
 
 HOUR_MS = 3_600_000
@@ -79,37 +80,44 @@ def sizes(url: str) -> str:
             hourly = cur.fetchone()[0]
             cur.execute("SELECT dim, span_ms, COUNT(*) FROM spend_people GROUP BY dim, span_ms ORDER BY dim, span_ms")
             found = cur.fetchall()
+            cur.execute("SELECT COUNT(*) FROM spend_people_drill")
+            drilled = cur.fetchone()[0]
     finally:
         store.close()
     parts = [f"records {n:,}", f"spend_hourly {hourly:,} ({100 * hourly / n:.1f}%)"]
     for dim, span, rows in found:
         parts.append(f"{dim}/{'day' if span == DAY_MS else 'week'} {rows:,} ({100 * rows / n:.1f}%)")
+    parts.append(f"drill/week {drilled:,} ({100 * drilled / n:.1f}%)")
     return "  ".join(parts)
 
 
-def write_cost(folder: Path, name: str, source: list[SpendRecord], size: int = 500) -> tuple[float, float]:
-    """µs per record inserted with and without the per-person roll-up, alternating batch by batch."""
-    batches = len(source) // size // 2
-    keep = people.add
-    times: dict[bool, list[float]] = {True: [], False: []}
-    for with_people in (True, False):
-        store = open_store(f"sqlite:///{folder / f'write-{name}-{with_people}.db'}")
+def write_cost(folder: Path, name: str, source: list[SpendRecord], size: int = 500) -> dict[str, float]:
+    """µs per record inserted with both per-person roll-ups, with `spend_people` alone, and with neither,
+    in turn batch by batch (each variant into its own store)."""
+    variants = {"both": (people.add, drill.add), "people": (people.add, _skip), "neither": (_skip, _skip)}
+    keep = people.add, drill.add
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    stores = {}
+    for v in variants:
+        store = stores[v] = open_store(f"sqlite:///{folder / f'write-{name}-{v}.db'}")
         store.migrate()
-        store.close()
-    stores = {flag: open_store(f"sqlite:///{folder / f'write-{name}-{flag}.db'}") for flag in (True, False)}
     try:
-        for i in range(batches * 2):
-            flag = i % 2 == 0
+        for i in range(len(source) // size):
+            v = list(variants)[i % len(variants)]
             batch = source[i * size:(i + 1) * size]
-            people.add = keep if flag else (lambda *a, **k: None)  # type: ignore[assignment]
+            people.add, drill.add = variants[v]  # type: ignore[assignment]
             t = time.perf_counter()
-            stores[flag].insert(batch)
-            times[flag].append((time.perf_counter() - t) * 1e6 / size)
+            stores[v].insert(batch)
+            times[v].append((time.perf_counter() - t) * 1e6 / size)
     finally:
-        people.add = keep  # type: ignore[assignment]
+        people.add, drill.add = keep  # type: ignore[assignment]
         for store in stores.values():
             store.close()
-    return statistics.median(times[True]), statistics.median(times[False])
+    return {v: statistics.median(t) for v, t in times.items()}
+
+
+def _skip(*args: object) -> None:
+    """A roll-up not kept (the variant without it)."""
 
 
 def main() -> None:
@@ -125,9 +133,9 @@ def main() -> None:
         fill(url, make(args.rows, now_ms))
         print(f"{name:<14} {sizes(url)}", flush=True)
     for name, make in shapes.items():
-        with_people, without = write_cost(folder, name, list(make(40_000, now_ms)))
-        print(f"{name:<14} insert, batches of 500: {with_people:.1f} µs a record with the per-person roll-up, "
-              f"{without:.1f} without", flush=True)
+        cost = write_cost(folder, name, list(make(60_000, now_ms)))
+        print(f"{name:<14} insert, batches of 500, µs a record: {cost['both']:.1f} with both per-person roll-ups, "
+              f"{cost['people']:.1f} with spend_people alone, {cost['neither']:.1f} with neither", flush=True)
 
 
 if __name__ == "__main__":

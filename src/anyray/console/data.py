@@ -25,7 +25,6 @@ DAY_MS = 24 * HOUR_MS
 PRESETS: dict[str, tuple[int, int]] = {"24h": (DAY_MS, HOUR_MS), "7d": (7 * DAY_MS, 6 * HOUR_MS),
                                        "30d": (30 * DAY_MS, DAY_MS)}
 TABLE_GROUPS = ("team", "app", "model", "provider", "user", "session")
-STORE_GROUP = {"session": "tag:session"}  # a table's name -> the store's grouping (Claude Code's session tag)
 FILTERS = ("team", "app", "model")  # the drill-down: a team's apps, an app's models
 DRILL = {"team": "app", "app": "model"}
 MAX_BUCKETS = 400
@@ -184,20 +183,22 @@ def drill_link(by: str, filters: Mapping[str, str], group: str | None) -> tuple[
 def group_table(store: SpendStore, rng: TimeRange, by: str, sort: str, descending: bool,
                 filters: Mapping[str, str] | None = None, limit: int | None = None) -> list[Summary]:
     """Team/app/model/provider tables from the hourly roll-ups; user and session from the
-    per-person one (store/people.py), or from the records when filtered (that roll-up has no team, app or model).
+    per-person one (store/people.py), or from the records when filtered (that roll-up has no team, app or model;
+    `people.filtered`).
 
     `limit`: the rows a page shows (the first in the sort's order): every row is returned, but only those
     are sure to carry p50/p95. A month of 5,000 sessions is not read on a page anyway; it took 0.7 s to
     render and 0.5 s to read the latencies of."""
     if by in hourly.GROUPS:
         rows = hourly.totals(store, rng.since_ms, rng.until_ms, by, filters, fold=family if by == "model" else None)
-    elif by in people.DIMENSIONS and not filters:
-        pick = None  # every row's latencies (the CSV, or a sort by them)
-        if limit is not None and sort not in ("p50_ms", "p95_ms"):
-            pick = lambda rows: sort_rows(rows, sort, descending)[:limit]  # noqa: E731
-        rows = people.totals(store, rng.since_ms, rng.until_ms, by, hourly.EXACT_LATENCY_LIMIT, pick)
+        return sort_rows(rows, sort, descending)
+    pick = None  # every row's latencies (the CSV, or a sort by them)
+    if limit is not None and sort not in ("p50_ms", "p95_ms"):
+        pick = lambda rows: sort_rows(rows, sort, descending)[:limit]  # noqa: E731
+    if filters:
+        rows = people.filtered(store, rng.since_ms, rng.until_ms, by, filters, hourly.EXACT_LATENCY_LIMIT, pick)
     else:
-        rows = [s for s in store.summarize(rng.since_ms, STORE_GROUP.get(by, by), rng.until_ms, filters) if s.requests]
+        rows = people.totals(store, rng.since_ms, rng.until_ms, by, hourly.EXACT_LATENCY_LIMIT, pick)
     return sort_rows(rows, sort, descending)
 
 

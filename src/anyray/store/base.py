@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from anyray.store import people, rollup
+from anyray.store import drill, people, rollup
 from anyray.store.migrations import MIGRATIONS, MIGRATIONS_TABLE
 from anyray.store.records import COLUMNS, SpendRecord
 
@@ -208,6 +208,7 @@ class SpendStore(ABC):
                     start += size
             rollup.add(self, cur, inserted, records)
             people.add(self, cur, inserted)
+            drill.add(self, cur, inserted)
 
     def _executemany_returning(self, cur: Any, sql: str, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
         """executemany, collecting every statement's RETURNING rows (a backend whose driver can)."""

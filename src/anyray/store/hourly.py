@@ -33,7 +33,7 @@ def span(since_ms: int, until_ms: int, period_ms: int = HOUR_MS) -> tuple[int, i
     return lo, hi, [(a, b) for a, b in ((since_ms, lo), (hi, until_ms)) if a < b]
 
 
-def _filters(store: SpendStore, filters: Mapping[str, str] | None) -> tuple[str, str, tuple[str, ...]]:
+def filters_clause(store: SpendStore, filters: Mapping[str, str] | None) -> tuple[str, str, tuple[str, ...]]:
     """AND-clauses on the roll-up and on the records for team/app/model/provider filters, and their values."""
     rolled, raw, values = [], [], []
     for key, value in sorted((filters or {}).items()):
@@ -49,7 +49,7 @@ def _union(store: SpendStore, since_ms: int, until_ms: int, filters: Mapping[str
            rolled_select: str, raw_select: str, group: str) -> tuple[str, tuple[Any, ...]]:
     """`rolled_select` over the whole hours UNION ALL `raw_select` over each partial edge."""
     lo, hi, edges = span(since_ms, until_ms)
-    rolled_where, raw_where, values = _filters(store, filters)
+    rolled_where, raw_where, values = filters_clause(store, filters)
     parts, params = [], []
     if lo < hi:
         parts.append(f"{rolled_select} FROM spend_hourly WHERE hour_ms >= ? AND hour_ms < ?{rolled_where}{group}")
@@ -111,7 +111,7 @@ def exact_latencies(store: SpendStore, since_ms: int, until_ms: int, by: str | N
                      fold: Callable[[str], str] | None = None) -> None:
     """Nearest-rank p50/p95 from the records themselves (a range small enough to sort)."""
     group = store._group_expr(by)
-    _, raw_where, values = _filters(store, filters)
+    _, raw_where, values = filters_clause(store, filters)
     sql = (f"SELECT {group}, latency_ms FROM spend_records WHERE ts_ms >= ? AND ts_ms < ? AND latency_ms IS NOT NULL"
            f"{raw_where} ORDER BY {'2' if by is None else '1, 2'}")
     with store._transaction() as cur:

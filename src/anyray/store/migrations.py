@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from anyray.store import people, rollup
+from anyray.store import drill, people, rollup
 
 MIGRATIONS: list[tuple[int, str, list[str | Callable[[Any, Any], None]]]] = [
     (
@@ -122,6 +122,12 @@ MIGRATIONS: list[tuple[int, str, list[str | Callable[[Any, Any], None]]]] = [
         "spend_people",
         # the console's user and session tables: a month per user or session in weeks' and days' rows (store/people.py)
         [*people.SCHEMA, people.rebuild],
+    ),
+    (
+        9,
+        "spend_people_drill",
+        # the user and session tables under a drill-down filter: a week per person, team, app and model (store/drill.py)
+        [*drill.SCHEMA, drill.rebuild],
     ),
 ]
 

@@ -13,13 +13,13 @@ hourly roll-up's team, app and model a user shrinks nothing when people use seve
 (on `benchmarks/console_scale.py`'s data (hour, user, team, app, model, provider) is 950k rows for 1M
 records, (hour, user) 207k, (day, user) 9.3k). The week tier is for sessions that run for weeks (that
 benchmark's 5,000 sessions each span the month: 140k session-days, 25k session-weeks). A drill-down
-filter (team, app, model) is not in the key: a filtered user or session table reads the records
-(`SpendStore.summarize`), as before.
+filter (team, app, model) is not in this key: a filtered table reads its whole weeks from `drill.py`'s
+roll-up and the rest from the records (`filtered`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -111,13 +111,77 @@ def totals(store: SpendStore, since_ms: int, until_ms: int, dim: str, exact_limi
     return out
 
 
+def filtered(store: SpendStore, since_ms: int, until_ms: int, dim: str, filters: Mapping[str, str],
+             exact_limit: int, pick: Callable[[list[Summary]], list[Summary]] | None = None) -> list[Summary]:
+    """The user or session table of the records matching a drill-down filter (team, app, model).
+
+    The whole weeks come from the drill-down roll-up (`drill.py`); the days outside them from the records in
+    one pass each, per person and latency bucket. p50/p95 exact from the records for a range of at most
+    `exact_limit` calls, as everywhere else; above it from the histograms of the rows `pick` chooses (as in
+    `totals`: a team's month is 5,000 session rows, and their 57 histogram columns cost 3x the sums). It was
+    `SpendStore.summarize`, which loaded and sorted every latency of the range in Python: 650 ms on SQLite
+    and 1.06 s on PostgreSQL for one team's month of a 1M-record store (docs/performance.md)."""
+    from anyray.store import drill, hourly
+    from anyray.store.base import Summary
+
+    sums: dict[str | None, list[int]] = {}
+    histograms: dict[str | None, list[int]] = {}
+    pieces, weeks = [(since_ms, until_ms)], (0, 0)
+    if drill.covers(filters):
+        lo, hi, pieces = hourly.span(since_ms, until_ms, drill.WEEK_MS)
+        weeks = (lo, hi) if lo < hi else (0, 0)
+        for who, *numbers in drill.weeks(store, dim, *weeks, filters) if lo < hi else ():
+            _into(sums, histograms, who, numbers, None)
+    group = store._group_expr(DIMENSIONS[dim])
+    _, where, values = hourly.filters_clause(store, filters)
+    columns = ", ".join(f"SUM({e})" for _, e in MEASURES[:SUMMARY_MEASURES])
+    sql = (f"SELECT {group}, {latency_bucket()}, {columns} FROM spend_records WHERE ts_ms >= ? AND ts_ms < ?{where} "
+           "GROUP BY 1, 2")
+    for a, b in pieces:
+        with store._transaction() as cur:
+            cur.execute(store._sql(sql), (a, b, *values))
+            found = cur.fetchall()
+        for g, bucket, *numbers in found:
+            _into(sums, histograms, g, numbers, bucket)
+    out = [Summary(g, *numbers) for g, numbers in sums.items() if numbers[0]]
+    if sum(s.requests for s in out) <= exact_limit:
+        hourly.exact_latencies(store, since_ms, until_ms, DIMENSIONS[dim], filters, out)
+        return out
+    wanted = out if pick is None else pick(out)
+    if wanted and weeks[0] < weeks[1]:
+        only = None if wanted is out else [s.group or "" for s in wanted]
+        for who, *counts in drill.weeks(store, dim, *weeks, filters, histograms=True, only=only):
+            _into({}, histograms, who, [0] * SUMMARY_MEASURES + counts, None)
+    for s in wanted:
+        histogram = histograms.get(s.group) or [0] * len(LATENCY_COLUMNS)
+        s.p50_ms, s.p95_ms = latency_percentile(histogram, 50), latency_percentile(histogram, 95)
+        s.latency_estimated = s.p50_ms is not None
+    return out
+
+
+def _into(sums: dict[str | None, list[int]], histograms: dict[str | None, list[int]], person: Any,
+          numbers: Sequence[Any], bucket: Any) -> None:
+    """Add a person's numbers: a roll-up row's sums (and histogram, when it has one), or the sums of their
+    records in one latency bucket (`bucket` None when those records have no latency)."""
+    who = None if person is None else str(person)
+    total = sums.setdefault(who, [0] * SUMMARY_MEASURES)
+    for i in range(SUMMARY_MEASURES):
+        total[i] += int(numbers[i] or 0)
+    histogram = histograms.setdefault(who, [0] * len(LATENCY_COLUMNS))
+    if len(numbers) > SUMMARY_MEASURES:
+        for i, n in enumerate(numbers[SUMMARY_MEASURES:]):
+            histogram[i] += int(n or 0)
+    elif bucket is not None:
+        histogram[int(bucket)] += int(numbers[0] or 0)
+
+
 def _histograms(store: SpendStore, since_ms: int, until_ms: int, dim: str, wanted: list[Summary]) -> None:
     """p50/p95 of these rows from the roll-up's histograms plus their edge records counted per latency
     bucket (a binary search in SQL: the records without a session are most of a day's records)."""
     only = [s.group or "" for s in wanted]
     found = _read(store, since_ms, until_ms, dim, list(LATENCY_COLUMNS), [], only, edges=False)
     group = store._group_expr(DIMENSIONS[dim])
-    match, values = _among(store, only)
+    match, values = among(store, only)
     for a, b in tiers(since_ms, until_ms)[1]:
         with store._transaction() as cur:
             cur.execute(store._sql(f"SELECT {group}, {latency_bucket()}, COUNT(*) FROM spend_records "
@@ -140,7 +204,7 @@ def _read(store: SpendStore, since_ms: int, until_ms: int, dim: str, columns: li
     these people ('' is the records without one)."""
     pieces, partial = tiers(since_ms, until_ms)
     group = store._group_expr(DIMENSIONS[dim])
-    match, values = ("", ()) if only is None else _among(store, only)
+    match, values = ("", ()) if only is None else among(store, only)
     parts, params = [], []
     for span_ms, a, b in pieces:  # each piece through the key's index (one OR'ed scan became a seq scan)
         parts.append(f"SELECT NULLIF(who, '') AS g, {', '.join(f'CAST(SUM({c}) AS BIGINT) AS {c}' for c in columns)} "
@@ -160,7 +224,7 @@ def _read(store: SpendStore, since_ms: int, until_ms: int, dim: str, columns: li
         return {None if g is None else str(g): [int(v or 0) for v in numbers] for g, *numbers in cur.fetchall()}
 
 
-def _among(store: SpendStore, values: list[str]) -> tuple[str, tuple[Any, ...]]:
+def among(store: SpendStore, values: list[str]) -> tuple[str, tuple[Any, ...]]:
     """` AND {} IN (values)` in one parameter, whatever their number (SQLite binds at most 32,766)."""
     if store.placeholder == "?":
         return " AND {} IN (SELECT value FROM json_each(?))", (orjson.dumps(values).decode(),)
