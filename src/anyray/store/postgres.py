@@ -22,6 +22,15 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
+def _custom_plans(conn: Any) -> None:
+    """Plan every execution for its own parameters. psycopg prepares a statement on its fifth run, and after
+    five custom plans PostgreSQL may switch to a generic one that knows neither the time range nor the
+    filter: the console's 30-day session table went from ~200 ms to ~660 ms on its eleventh load, for good
+    (`tests/spend/test_postgres_plans.py`). Planning a console query costs well under a millisecond."""
+    conn.execute("SET plan_cache_mode = force_custom_plan")
+    conn.commit()
+
+
 class PostgresStore(SpendStore):
     placeholder = "%s"
     id_type = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
@@ -54,6 +63,7 @@ class PostgresStore(SpendStore):
                 open=False,
                 timeout=timeout_s,
                 check=ConnectionPool.check_connection,
+                configure=_custom_plans,
                 kwargs={"connect_timeout": max(1, int(timeout_s))},
             )
             # lazy (the gateway): a server that is down now is an outage the writer rides out, so the
