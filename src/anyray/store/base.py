@@ -144,6 +144,10 @@ class SpendStore(ABC):
     def _transaction(self) -> Any:
         """A context manager yielding a DB-API cursor inside one transaction."""
 
+    def _writing(self) -> Any:
+        """The transaction of a batch of records (a backend may tune it for the same statements run often)."""
+        return self._transaction()
+
     @abstractmethod
     def _lock_migrations(self, cur: Any) -> None:
         """Serialize migrations between processes starting at once."""
@@ -196,7 +200,7 @@ class SpendStore(ABC):
         if not records:
             return
         rows = _rows(records)
-        with self._transaction() as cur:
+        with self._writing() as cur:
             if self.rows_per_statement == 1:
                 inserted = self._executemany_returning(cur, _insert_statement(self.placeholder, 1), rows)
             else:
