@@ -12,7 +12,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
 
 from anyray import __version__
 from anyray.config import Config
@@ -22,10 +21,9 @@ from anyray.server.gateway import openai_proxy
 from anyray.server.gateway import routes as calls
 from anyray.server.gateway.auth import KeyCheck
 from anyray.server.gateway.gateway import Gateway
-from anyray.server.gateway.hot import HotPaths
+from anyray.server.gateway.hot import Guard, Guarded, HotPaths
 from anyray.server.gateway.limits import Limits
 from anyray.server.gateway.metrics import CONTENT_TYPE
-from anyray.server.gateway.tracing import Traced
 
 VERTEX_PATH = "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model_verb}"
 
@@ -97,16 +95,16 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None, optimizer
     optimizer_token = optimizer_token or os.environ.get("ANYRAY_OPTIMIZER_TOKEN") or None
     limits = config.gateway.limits
 
-    def guard(inner: ASGIApp) -> ASGIApp:
-        """The trace (x-request-id), the limits (an oversized header is refused before anything else reads it),
-        then the key check."""
-        checked = KeyCheck(inner, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
-                           optimizer_token=optimizer_token)
-        limited = Limits(checked, max_header_bytes=limits.max_header_bytes, slots=gw.slots,
-                         on_refused=gw.metrics.limit_refused_inc)
-        return Traced(limited, gw.tracer)  # outermost: refusals are traced too
-
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(guard)])
+    # the trace (x-request-id), the limits (an oversized header is refused before anything else reads it), then
+    # the key check: one coroutine (hot.py), in front of the model calls and, as middleware, of every /v1/ route
+    guard = Guard(
+        tracer=gw.tracer,
+        limits=Limits(None, max_header_bytes=limits.max_header_bytes, slots=gw.slots,
+                      on_refused=gw.metrics.limit_refused_inc),
+        keys=KeyCheck(None, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
+                      optimizer_token=optimizer_token),
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Guarded, guard=guard)])
     app.state.gateway = gw
     if os.environ.get("ANYRAY_HOT_PATHS", "1") == "0":
         return app

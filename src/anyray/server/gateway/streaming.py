@@ -26,54 +26,51 @@ from anyray.server.gateway.h1 import UpstreamResponse
 _WATCHER = os.environ.get("ANYRAY_STREAM_WATCHER", "1") != "0"
 
 
-class WatchedStreamingResponse(StreamingResponse):
-    """Notices a client hanging up with one plain task instead of an anyio task group.
+class RelayResponse(StreamingResponse):
+    """A relayed stream: notices a client hanging up with one plain task, closes its generator and runs
+    `on_end` however it ended.
 
-    uvicorn declares ASGI spec 2.3, so Starlette's StreamingResponse runs every stream inside an anyio
+    uvicorn declared ASGI spec 2.3, so Starlette's StreamingResponse runs every stream inside an anyio
     task group: the body in a child task, a disconnect listener in the request's task, a cancel scope
     around both; on the streaming benchmark that was ~7% of the gateway's samples (docs/performance.md).
     What matters is kept: when the client goes away mid-stream the relay is cancelled at once (the
     upstream is let go and the call recorded as 499), not at the next chunk. ANYRAY_STREAM_WATCHER=0
     falls back to Starlette's own.
+
+    The watcher, the relay loop (Starlette's `stream_response`) and the clean-up are one coroutine, and the
+    watcher a method rather than a closure: a stream's await chain and its objects stay alive while it is
+    open, and with thousands open the garbage collector walks each of them on every pass.
     """
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        spec = scope.get("asgi", {}).get("spec_version", "2.0")
-        if not _WATCHER or scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
-            await super().__call__(scope, receive, send)
-            return
-        streaming = asyncio.current_task()
-        assert streaming is not None
-        hung_up = False
-
-        async def watch() -> None:
-            nonlocal hung_up
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            hung_up = True
-            streaming.cancel()
-
-        watcher = asyncio.get_running_loop().create_task(watch())
-        try:
-            await self.stream_response(send)
-        except asyncio.CancelledError:
-            if not hung_up:
-                raise  # cancelled from outside (shutdown): not ours to swallow
-            streaming.uncancel()
-        finally:
-            watcher.cancel()
-        if self.background is not None:
-            await self.background()
-
-
-class RelayResponse(WatchedStreamingResponse):
     def __init__(self, *args: Any, on_end: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.on_end = on_end
+        self.hung_up = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            spec = scope.get("asgi", {}).get("spec_version", "2.0")
+            if not _WATCHER or scope["type"] != "http" or tuple(map(int, spec.split("."))) >= (2, 4):
+                await super().__call__(scope, receive, send)
+                return
+            streaming = asyncio.current_task()
+            assert streaming is not None
+            watcher = asyncio.get_running_loop().create_task(self._watch(receive, streaming))
+            try:  # Starlette's stream_response, inline
+                await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+                async for chunk in self.body_iterator:
+                    if not isinstance(chunk, bytes | memoryview):
+                        chunk = chunk.encode(self.charset)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except asyncio.CancelledError:
+                if not self.hung_up:
+                    raise  # cancelled from outside (shutdown): not ours to swallow
+                streaming.uncancel()
+            finally:
+                watcher.cancel()
+            if self.background is not None:
+                await self.background()
         finally:
             aclose = getattr(self.body_iterator, "aclose", None)
             if aclose is not None:
@@ -81,6 +78,12 @@ class RelayResponse(WatchedStreamingResponse):
                     await aclose()
             if self.on_end is not None:
                 self.on_end()
+
+    async def _watch(self, receive: Receive, streaming: asyncio.Task[Any]) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.hung_up = True
+        streaming.cancel()
 
 
 class AnswerThen(Response):

@@ -114,6 +114,14 @@ def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attributes.items() if v is not None}
 
 
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The caller's x-request-id when it is well formed (safe to echo as a header), else None."""
+    request_id = headers.get(REQUEST_ID)
+    if request_id is not None and not _REQUEST_ID_SHAPE.fullmatch(request_id):
+        return None
+    return request_id
+
+
 class Traced:
     """ASGI middleware, outermost on the `/v1/` routes: the server span and the relay span, and x-request-id
     echoed when the caller sent a well-formed one. Refusals (keys, limits) are traced like any answer."""
@@ -127,62 +135,78 @@ class Traced:
             await self.app(scope, receive, send)
             return
         headers = headers_of(scope)
-        request_id = headers.get(REQUEST_ID)
-        if request_id is not None and not _REQUEST_ID_SHAPE.fullmatch(request_id):
-            request_id = None
+        request_id = request_id_of(headers)
         if self.tracer is None:
             if request_id is None:
                 await self.app(scope, receive, send)
             else:
-                await self.app(scope, receive, _echo(send, request_id))
+                await self.app(scope, receive, echo(send, request_id))
             return
-        await self._traced(scope, receive, send, headers, request_id)
+        span = ServerSpan(self.tracer, scope, headers, request_id, send)
+        try:
+            await self.app(scope, receive, span.send)
+        finally:
+            span.end()
 
-    async def _traced(
-        self, scope: Scope, receive: Receive, send: Send, headers: Mapping[str, str], request_id: str | None
-    ) -> None:
+
+class ServerSpan:
+    """One call's server span (from the caller's W3C traceparent when it sent one), made current for the
+    call's own spans, the relay span from the answer's head to its last byte, and x-request-id echoed.
+    `send` is the app's send; `end` runs once the app returned or raised. Inline in the hot paths (hot.py),
+    around any other `/v1/` route in `Traced`."""
+
+    __slots__ = ("_detach", "_downstream", "_relay", "_root", "_token", "_tracer", "_tracer_token", "request_id")
+
+    def __init__(self, tracer: Any, scope: Scope, headers: Mapping[str, str], request_id: str | None,
+                 send: Send) -> None:
         from opentelemetry import context, trace
-        from opentelemetry.trace import SpanKind, Status, StatusCode
+        from opentelemetry.trace import SpanKind
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         parent = TraceContextTextMapPropagator().extract(carrier=headers)
         method = scope["method"]
-        root = self.tracer.start_span(f"{method} {_route_of(scope['path'])}", context=parent, kind=SpanKind.SERVER,
-                                      attributes=_clean({"http.request.method": method, "url.path": scope["path"],
-                                                         "anyray.request_id": request_id}))
-        token = context.attach(trace.set_span_in_context(root, parent))
-        tracer_token = _TRACER.set(self.tracer)
-        relay: Any = None
+        self._tracer = tracer
+        self._downstream = send
+        self.request_id = request_id
+        self._root = root = tracer.start_span(
+            f"{method} {_route_of(scope['path'])}", context=parent, kind=SpanKind.SERVER,
+            attributes=_clean({"http.request.method": method, "url.path": scope["path"],
+                               "anyray.request_id": request_id}))
+        self._token = context.attach(trace.set_span_in_context(root, parent))
+        self._detach = context.detach
+        self._tracer_token = _TRACER.set(tracer)
+        self._relay: Any = None
 
-        async def traced_send(message: Message) -> None:
-            nonlocal relay
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                root.set_attribute("http.response.status_code", status)
-                if status >= 500:
-                    root.set_status(Status(StatusCode.ERROR))
-                if request_id is not None:
-                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-                relay = self.tracer.start_span("anyray.relay", attributes={"http.response.status_code": status})
-            elif message["type"] == "http.response.body" and not message.get("more_body") and relay is not None:
-                await send(message)
-                relay.end()
-                relay = None
-                return
-            await send(message)
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            self._root.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                from opentelemetry.trace import Status, StatusCode
 
-        try:
-            await self.app(scope, receive, traced_send)
-        finally:
-            if relay is not None:  # the client left mid-answer
-                relay.set_attribute("anyray.relay.complete", False)
-                relay.end()
-            _TRACER.reset(tracer_token)
-            context.detach(token)
-            root.end()
+                self._root.set_status(Status(StatusCode.ERROR))
+            if self.request_id is not None:
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", self.request_id.encode())]
+            self._relay = self._tracer.start_span("anyray.relay", attributes={"http.response.status_code": status})
+        elif message["type"] == "http.response.body" and not message.get("more_body") and self._relay is not None:
+            await self._downstream(message)
+            self._relay.end()
+            self._relay = None
+            return
+        await self._downstream(message)
+
+    def end(self) -> None:
+        if self._relay is not None:  # the client left mid-answer
+            self._relay.set_attribute("anyray.relay.complete", False)
+            self._relay.end()
+            self._relay = None
+        _TRACER.reset(self._tracer_token)
+        self._detach(self._token)
+        self._root.end()
 
 
-def _echo(send: Send, request_id: str) -> Send:
+def echo(send: Send, request_id: str) -> Send:
+    """`send`, with x-request-id added to the answer's head."""
     async def echoing(message: Message) -> None:
         if message["type"] == "http.response.start":
             message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]

@@ -33,6 +33,7 @@ class Http11Protocol(asyncio.Protocol):
         self.scheme = "http"
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
+        self.proxied = False  # the peer is a trusted proxy: its X-Forwarded-* name the client and scheme
         self.closing = False
         self.current: Exchange | None = None
         self.waiting: deque[Exchange] = deque()  # pipelined requests, in order
@@ -70,6 +71,8 @@ class Http11Protocol(asyncio.Protocol):
         self.client = _address(transport.get_extra_info("peername"))
         if transport.get_extra_info("sslcontext") is not None:
             self.scheme = "https"
+        forwarded = state.forwarded
+        self.proxied = forwarded is not None and forwarded.trusts(self.client)
         self._wait_for(IDLE, self.limits.keep_alive_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -287,6 +290,8 @@ class Http11Protocol(asyncio.Protocol):
             "headers": self._headers,
             "state": self.state.app_state.copy(),
         }
+        if self.proxied:
+            self.state.forwarded.rewrite(scope)  # type: ignore[union-attr]
         exchange = self.parsing = Exchange(self, scope, version != "1.0" and parser.should_keep_alive(),
                                            self._continue)
         if self.current is None:

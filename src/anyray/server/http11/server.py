@@ -75,6 +75,7 @@ class ServerState:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     app_state: dict[str, Any] = field(default_factory=dict)  # what the lifespan put in scope["state"]
     default_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    forwarded: ForwardedHeaders | None = None  # X-Forwarded-* from trusted proxies, applied to each scope
     total_requests: int = 0
     refused_connections: int = 0
     timed_out: int = 0
@@ -111,7 +112,8 @@ class Server:
 
     def __init__(self, app: Any, limits: ServerLimits | None = None, root_path: str = "",
                  forwarded_allow_ips: str | None = None) -> None:
-        self.app = _behind_proxies(app, forwarded_allow_ips)
+        self.app = app
+        self.forwarded = _behind_proxies(forwarded_allow_ips)
         self.limits = limits or ServerLimits()
         self.root_path = root_path
         self.started = False
@@ -124,7 +126,7 @@ class Server:
 
         loop = asyncio.get_running_loop()
         state = self.state = ServerState(self.app, self.limits, loop, self.root_path,
-                                         self.limits.effective_max_connections())
+                                         self.limits.effective_max_connections(), forwarded=self.forwarded)
         _refresh_date(state)
         lifespan = Lifespan(self.app, state.app_state)
         if not await lifespan.startup():
@@ -173,8 +175,9 @@ def _refresh_date(state: ServerState) -> None:
     state.default_headers = [(b"date", formatdate(usegmt=True).encode())]
 
 
-def _behind_proxies(app: Any, forwarded_allow_ips: str | None) -> Any:
+def _behind_proxies(forwarded_allow_ips: str | None) -> ForwardedHeaders:
     """X-Forwarded-For/-Proto from trusted proxies (127.0.0.1 unless FORWARDED_ALLOW_IPS says otherwise)
-    become the scope's client and scheme, as uvicorn.Server did (forwarded.py)."""
+    become the scope's client and scheme, as uvicorn.Server did (forwarded.py); applied by the protocol as it
+    builds each request's scope."""
     trusted = forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-    return ForwardedHeaders(app, trusted)
+    return ForwardedHeaders(None, trusted)
