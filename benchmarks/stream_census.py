@@ -35,18 +35,60 @@ import yaml
 _OUT_ENV = "ANYRAY_CENSUS_OUT"
 
 
-def _census() -> dict[str, int]:
+_SAMPLED = ("list", "cell", "method", "dict", "tuple", "function", "Context", "ReferenceType")
+_seen: set[int] = set()
+
+
+def _samples(objects: list[Any]) -> dict[str, list[str]]:
+    """For a few objects of each `_SAMPLED` type made since the idle census: what holds them (the type of
+    each referrer) and a short repr; slow (a referrer search per object), so a handful only."""
+    out: dict[str, list[str]] = {}
+    if key := os.environ.get("ANYRAY_CENSUS_FIND"):  # who holds a dict with this key (e.g. a request's "tools")
+        found = [o for o in objects if type(o) is dict and key in o and id(o) not in _seen][:6]
+        out[f"holders of dicts with {key!r}"] = [_describe(r) for o in found for r in gc.get_referrers(o)
+                                                  if r is not objects and r is not found]
+    for name in _SAMPLED:
+        new = [o for o in objects if type(o).__name__ == name and id(o) not in _seen][:: 997][:12]
+        rows = []
+        for obj in new:
+            holders = sorted({type(r).__name__ + (":" + r.cr_code.co_qualname if hasattr(r, "cr_code") else "")
+                              for r in gc.get_referrers(obj) if r is not objects and r is not new})
+            rows.append(f"{repr(obj)[:90]} <- {', '.join(holders)[:200]}")
+        out[name] = rows
+    return out
+
+
+def _describe(obj: Any) -> str:
+    """A referrer, named well enough to find it in the code."""
+    if type(obj).__name__ == "frame":
+        return f"frame of {obj.f_code.co_qualname}"
+    if isinstance(obj, dict):
+        return f"dict with keys {list(obj)[:8]}"
+    code = getattr(obj, "cr_code", None) or getattr(obj, "ag_code", None)
+    return f"{type(obj).__name__}{':' + code.co_qualname if code else ''} {repr(obj)[:80]}"
+
+
+def _census() -> dict[str, Any]:
     """Live tracked objects by type name; coroutines and async generators also by their function."""
     gc.collect()
     counts: collections.Counter[str] = collections.Counter()
-    for obj in gc.get_objects():
+    objects = gc.get_objects()
+    if os.environ.get("ANYRAY_CENSUS_SAMPLES") and _seen:
+        counts_samples = _samples(objects)
+    else:
+        counts_samples = None
+        _seen.update(id(o) for o in objects)
+    for obj in objects:
         name = type(obj).__name__
         counts[name] += 1
         code = getattr(obj, "cr_code", None) or getattr(obj, "ag_code", None)
         if code is not None:
             counts[f"{name}:{code.co_qualname}"] += 1
     counts["*total"] = sum(v for k, v in counts.items() if ":" not in k)
-    return dict(counts)
+    result: dict[str, Any] = dict(counts)
+    if counts_samples is not None:
+        result["*samples"] = counts_samples
+    return result
 
 
 def _serve_with_census(argv: list[str]) -> None:
@@ -88,12 +130,12 @@ def _wait_ok(url: str, timeout: float) -> None:
     raise TimeoutError(url)
 
 
-async def _hold(url: str, streams: int, rate: float, stream_seconds: float, at_peak: Any) -> int:
+async def _hold(url: str, streams: int, rate: float, stream_seconds: float, at_peak: Any, scenario: str) -> int:
     from benchmarks.bench.loadgen import build_request
     from benchmarks.bench.scenarios import SCENARIOS
     from benchmarks.bench.streams import _StreamClient
 
-    req = SCENARIOS["stream"].client
+    req = SCENARIOS[scenario].client
     raw = build_request(url + req.path, req.body, req.headers)
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
@@ -123,6 +165,7 @@ def main() -> None:
     parser.add_argument("--stream-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--scenario", default="stream", help="the streamed request: stream (small) or claude_code")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     from benchmarks.bench.procs import free_port
@@ -164,7 +207,7 @@ def main() -> None:
             _wait_file(work / "census.1")
 
         opened = asyncio.run(_hold(f"http://127.0.0.1:{gw}", args.streams, args.rate, args.stream_seconds + 30,
-                                   at_peak))
+                                   at_peak, args.scenario))
         peak = _wait_file(work / "census.1")
     finally:
         for proc in (anyray, lean):
@@ -174,12 +217,17 @@ def main() -> None:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    samples = peak.pop("*samples", None)
     grown = {k: peak.get(k, 0) - idle.get(k, 0) for k in set(peak) | set(idle)}
     per = {k: round(v / opened, 2) for k, v in grown.items() if abs(v) >= opened / 4}
     print(f"streams open: {opened} of {args.streams}; tracked objects per open stream: {per.get('*total')}")
     for name, value in sorted(per.items(), key=lambda kv: -kv[1])[: args.top]:
         if name != "*total":
             print(f"  {value:7.2f}  {name}")
+    for name, rows in (samples or {}).items():
+        print(f"{name}, sampled:")
+        for row in rows:
+            print(f"    {row}")
     if args.json:
         args.json.write_text(json.dumps({"streams": args.streams, "opened": opened, "per_stream": per}, indent=1))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,7 @@ class Call:
     metadata: dict[str, Any] = field(default_factory=dict)
     key_id: str | None = None  # the gateway key that authenticated the call (its id, never the secret)
     notices: dict[str, str] = field(default_factory=dict)  # response headers the gateway adds (budget warnings)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: Sequence[dict[str, Any]] = ()  # replaced, never appended to: no list made for a call without any
     optimization: dict[str, Any] = field(default_factory=dict)
     fail_open: bool = False
     cache_hit: bool = False

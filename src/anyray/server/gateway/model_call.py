@@ -100,8 +100,12 @@ async def serve(
         hit = outcome is not None and outcome.cached_response is not None
         if hit and (answer := _cached_answer(gateway, dialect, call, outcome, payload)) is not None:  # type: ignore[arg-type]
             return answer
-        if outcome is not None and outcome.changed:
-            payload, raw = outcome.request, None
+        if outcome is not None:
+            if outcome.changed:
+                payload, raw = outcome.request, None  # type: ignore[assignment]
+            # the post-call hook keeps the outcome until the answer's last byte; the parsed request (thousands of
+            # objects for an agent's turn) need not live as long: the garbage collector walks them per open stream
+            outcome.request = None
 
     # what the optimizer elided, the model may read back through the gateway's retrieve tool (when that saved
     # enough to pay for the tool's own tokens)

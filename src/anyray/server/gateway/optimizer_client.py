@@ -14,8 +14,8 @@ import logging
 import time
 import types
 from collections import Counter
-from collections.abc import Coroutine, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -46,15 +46,19 @@ class OptimizerRefused(Exception):
 
 @dataclass(slots=True)
 class OptimizeOutcome:
-    request: dict[str, Any]
+    """What the optimizer decided for one call. Its sequences are shared empty tuples when empty (most are,
+    on most calls): a list is an object the garbage collector tracks for as long as the call lives, and a
+    stream's call lives as long as the stream."""
+
+    request: dict[str, Any] | None  # None once the gateway took it (model_call.serve)
     changed: bool
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: Sequence[dict[str, Any]] = ()
     cached_response: Any = None
     cache_key: str | None = None
     cache_ttl_s: int | None = None
-    applied: list[str] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    preserved: list[str] = field(default_factory=list)
+    applied: Sequence[str] = ()
+    skipped: Sequence[dict[str, str]] = ()
+    preserved: Sequence[str] = ()
     # handles of what the optimizer elided and stashed, as the request's markers name them
     retrievable: frozenset[str] = frozenset()
     # the team the gateway authenticated (its gateway key's): what a cache write-back is bound to
@@ -171,7 +175,7 @@ class OptimizerClient:
         if not isinstance(answer, dict) or not isinstance(answer.get("request"), dict):
             return self._failed("invalid_answer")
         self.breaker.success()
-        decisions = [d for d in answer.get("decisions") or [] if isinstance(d, dict)]
+        decisions = [d for d in answer.get("decisions") or () if isinstance(d, dict)] or ()
         request = answer["request"]
         changed = request is not original and request != original
         cached = answer.get("cachedResponse") if answer.get("cacheHit") and message.get("canShortCircuit") else None
@@ -179,9 +183,9 @@ class OptimizerClient:
         ttl = answer.get("cacheTtlSeconds") if isinstance(answer.get("cacheTtlSeconds"), int) else None
         return OptimizeOutcome(
             request if changed else original, changed, decisions, cached, key, ttl,
-            [a for a in _strings(answer.get("applied")) if isinstance(a, str)],
-            [s for s in _strings(answer.get("skipped")) if isinstance(s, dict)],
-            [p for p in _strings(answer.get("preserved")) if isinstance(p, str)],
+            [a for a in _strings(answer.get("applied")) if isinstance(a, str)] or (),
+            [s for s in _strings(answer.get("skipped")) if isinstance(s, dict)] or (),
+            [p for p in _strings(answer.get("preserved")) if isinstance(p, str)] or (),
             frozenset(h for h in _strings(answer.get("retrievable")) if isinstance(h, str)) if changed else frozenset(),
         )
 

@@ -50,7 +50,7 @@ class Exchange:
         self.method = scope["method"]
         self.keep_alive = keep_alive
         self.continue_wanted = continue_wanted
-        self.body: list[bytes] = []  # arrived, not yet handed to the app
+        self.body: list[bytes] | None = None  # arrived, not yet handed to the app (no list until a byte came)
         self.buffered = 0
         self.complete = False  # the request's body has all arrived
         self.handed_over = False  # ...and the app has it all
@@ -62,7 +62,10 @@ class Exchange:
         self.waiter: asyncio.Future[None] | None = None
 
     def arrived(self, chunk: bytes) -> None:
-        self.body.append(chunk)
+        if self.body is None:
+            self.body = [chunk]
+        else:
+            self.body.append(chunk)
         self.buffered += len(chunk)
         if self.buffered > BODY_HIGH_WATER:
             self.conn.pause_reading()
@@ -119,8 +122,8 @@ class Exchange:
         while not (self.disconnected or self.responded):
             if not self.handed_over and (self.body or self.complete):
                 chunks = self.body
-                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                self.body, self.buffered = [], 0
+                body = b"" if not chunks else chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                self.body, self.buffered = None, 0
                 self.handed_over = self.complete
                 conn.resume_reading()
                 return {"type": "http.request", "body": body, "more_body": not self.complete}

@@ -46,7 +46,7 @@ class Http11Protocol(asyncio.Protocol):
         self.client_done = False  # the client shut its write side: answer what it asked, then close
         self.no_more = False  # past max_pipelined: what follows is not read; the queued ones end the connection
         self._drain: asyncio.Future[None] | None = None
-        self._out: list[bytes] = []
+        self._out: list[bytes] | None = None  # written this loop iteration (no list while there is none)
         self._written = 0  # bytes handed to the transport; minus what it still buffers: what the client took
         self._sent_mark = 0  # ...as last seen by the deadline check, and when it last moved
         self._sent_at = 0.0
@@ -84,7 +84,7 @@ class Http11Protocol(asyncio.Protocol):
                 exchange.disconnected = True
                 exchange.wake()
         self.waiting.clear()
-        self._out.clear()
+        self._out = None
         drain = self._drain
         if drain is not None and not drain.done():
             drain.set_result(None)
@@ -368,17 +368,22 @@ class Http11Protocol(asyncio.Protocol):
         """Buffered until the end of this loop iteration, then one send() (see the module doc)."""
         if self.closing:
             return
-        if not self._out:
+        out = self._out
+        if out is None:
+            self._out = [data]
             self.loop.call_soon(self._flush)
-        self._out.append(data)
+        else:
+            out.append(data)
 
     def _flush(self) -> None:
         out = self._out
-        if out and not self.transport.is_closing():
+        if out is None:
+            return
+        self._out = None
+        if not self.transport.is_closing():
             data = out[0] if len(out) == 1 else b"".join(out)
             self._written += len(data)
             self.transport.write(data)
-        out.clear()
 
     def close(self) -> None:
         if self.transport is None or self.transport.is_closing():

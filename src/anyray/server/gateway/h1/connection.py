@@ -28,8 +28,9 @@ class Connection(asyncio.Protocol):
         self.paused = False
         self.idle_since = 0.0
         self.uses = 0
-        self._names: list[bytes] = []
-        self._values: list[bytes] = []
+        # the answer's header names and values, alternating, while its head is parsed (None between heads: a
+        # connection lives as long as the stream it carries, and an idle list is one more tracked object)
+        self._head_fields: list[bytes] | None = None
         self._head: asyncio.Future[UpstreamResponse] | None = None
         self._response: UpstreamResponse | None = None
         self._busy = False
@@ -66,16 +67,18 @@ class Connection(asyncio.Protocol):
 
     # -- httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._names.append(name)
-        self._values.append(value)
+        fields = self._head_fields
+        if fields is None:
+            self._head_fields = [name, value]
+        else:
+            fields += (name, value)
 
     def on_headers_complete(self) -> None:
         headers: dict[str, str] = {}
-        for raw_name, raw_value in zip(self._names, self._values, strict=True):
-            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        fields, self._head_fields = self._head_fields or (), None
+        for i in range(0, len(fields), 2):
+            name, value = fields[i].decode("latin-1").lower(), fields[i + 1].decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        self._names.clear()
-        self._values.clear()
         status = self.parser.get_status_code()
         if 100 <= status < 200:  # an interim answer (we never send Expect): the real one follows
             return
