@@ -78,9 +78,11 @@ async def serve(
     # the caller's key, budgets and rate limits: in memory (Redis for shared rate limits), no query per call
     if (refusal := await admit(gateway, dialect.name, call, request.scope, endpoint)) is not None:
         return refusal
-    tracing.annotate(**{"anyray.call_id": call.id, "anyray.dialect": dialect.name, "anyray.endpoint": call.endpoint,
-                        "gen_ai.request.model": call.model_asked, "anyray.stream": call.stream,
-                        "anyray.team": call.metadata.get("team"), "anyray.key_id": call.key_id})
+    if tracing.on():
+        tracing.annotate(**{"anyray.call_id": call.id, "anyray.dialect": dialect.name,
+                            "anyray.endpoint": call.endpoint, "gen_ai.request.model": call.model_asked,
+                            "anyray.stream": call.stream, "anyray.team": call.metadata.get("team"),
+                            "anyray.key_id": call.key_id})
     with tracing.span("anyray.route") as routing:
         try:
             route = call.route = gateway.router.resolve(payload["model"])
@@ -129,11 +131,24 @@ async def serve(
     call.region = gateway.providers[result.target.key].region
     relay = sent.outbound.relay(call.usage, outcome is not None and outcome.cache_key is not None)
 
-    def post(answer: dict[str, Any] | None) -> None:
-        gateway.after_answer(call, outcome, answer)
-
+    post = _AfterAnswer(gateway, call, outcome)
     loop = _loop(gateway, call, sent, result, headers, offer) if sent.tool is not None else None
     return await _answer(gateway, dialect, call, result, relay, post, loop, sent.outbound.payload)
+
+
+class _AfterAnswer:
+    """The post-call hook, given the answer (`Post`): a slotted object rather than a closure, since it lives as
+    long as a stream (one object for the garbage collector to walk instead of a function, cells and a tuple)."""
+
+    __slots__ = ("call", "gateway", "outcome")
+
+    def __init__(self, gateway: Gateway, call: Call, outcome: OptimizeOutcome | None) -> None:
+        self.gateway = gateway
+        self.call = call
+        self.outcome = outcome
+
+    def __call__(self, answer: dict[str, Any] | None) -> None:
+        self.gateway.after_answer(self.call, self.outcome, answer)
 
 
 @dataclass(slots=True)

@@ -104,15 +104,26 @@ class AnswerThen(Response):
             asyncio.get_running_loop().call_soon(self.then)
 
 
-def let_go(response: UpstreamResponse, gateway: Any = None, call: Call | None = None) -> Callable[[], None]:
+class LetGo:
     """The `on_end` of a relayed upstream stream: close the upstream connection (a no-op once released)
-    and, when the relay never ran, record the call as the client leaving (499, partial, nothing seen)."""
+    and, when the relay never ran, record the call as the client leaving (499, partial, nothing seen).
+    One slotted object, not a closure (a function, its cells and their tuple): it lives as long as the
+    stream, and the garbage collector walks each of them per open stream."""
 
-    def end() -> None:
-        response.close()
+    __slots__ = ("call", "gateway", "response")
+
+    def __init__(self, response: UpstreamResponse, gateway: Any = None, call: Call | None = None) -> None:
+        self.response = response
+        self.gateway = gateway
+        self.call = call
+
+    def __call__(self) -> None:
+        self.response.close()
+        call = self.call
         if call is not None and call.status == 0:
             call.partial = True
             call.finish(499)
-            gateway.completed(call)
+            self.gateway.completed(call)
 
-    return end
+
+let_go = LetGo

@@ -70,13 +70,25 @@ def tracer_of(provider: Any) -> Any:
     return None if provider is None else provider.get_tracer("anyray.gateway", __version__)
 
 
-@contextlib.contextmanager
-def span(name: str, **attributes: Any) -> Iterator[Any]:
-    """A child span of the call being served (None, and no cost, when tracing is off)."""
+_NO_SPAN = contextlib.nullcontext()  # stateless: one for every call while tracing is off
+
+
+def on() -> bool:
+    """Whether the call being served is traced: callers skip building attributes nobody would read."""
+    return _TRACER.get() is not None
+
+
+def span(name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]:
+    """A child span of the call being served (None, and no cost beyond one lookup, when tracing is off: not a
+    generator-based context manager made per call)."""
     tracer = _TRACER.get()
     if tracer is None:
-        yield None
-        return
+        return _NO_SPAN
+    return _span(tracer, name, attributes)
+
+
+@contextlib.contextmanager
+def _span(tracer: Any, name: str, attributes: dict[str, Any]) -> Iterator[Any]:
     with tracer.start_as_current_span(name, attributes=_clean(attributes)) as current:
         yield current
 
@@ -85,7 +97,7 @@ def client_span(name: str, headers: dict[str, str], **attributes: Any) -> contex
     """An outgoing call's span; its W3C traceparent (and tracestate) go into `headers`."""
     tracer = _TRACER.get()
     if tracer is None:
-        return contextlib.nullcontext()
+        return _NO_SPAN
     return _client_span(tracer, name, headers, attributes)
 
 
