@@ -125,3 +125,15 @@ def test_the_slot_is_given_back_when_the_handler_fails():
     routed, _, slots = _app(hot=False)
     _call(routed, {**ANTHROPIC, "x-api-key": GOOD, "x-explode": "1"})  # Starlette's own error middleware
     assert slots.given == 1
+
+
+def test_an_asgi_server_that_guesses_the_interface_sees_asgi3():
+    """HotPaths and Guarded hand back the coroutine instead of being coroutine functions (no frame of their own);
+    uvicorn's "auto" interface must still take them for ASGI 3 (the tests' servers run the gateway on it)."""
+    import uvicorn
+
+    hot, _, _ = _app(hot=True)
+    for candidate in (hot, Guarded(hot.app, hot.guard)):
+        config = uvicorn.Config(candidate, lifespan="off")
+        config.load()
+        assert config.interface == "asgi3", candidate

@@ -14,14 +14,20 @@ with thousands of streams open the garbage collector walks every frame of every 
 (`Limits.refusal`), the key check (`KeyCheck.refusal`) and the slot's release are plain calls here, in
 the order the middlewares ran them (trace outermost, so refusals are traced too); `Guarded` runs the same
 coroutine as Starlette middleware in front of every other `/v1/` route, so both paths answer alike.
+
+`HotPaths` and `Guarded` are ASGI 3 apps whose `__call__` is a plain method returning the coroutine to
+await (no frame of their own), marked as a coroutine function (`_awaited`) so that an ASGI server guessing
+the interface from `iscoroutinefunction` (uvicorn's "auto", which the tests' servers use) sees ASGI 3.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +41,17 @@ from anyray.server.gateway.tracing import ServerSpan, echo, request_id_of
 log = logging.getLogger("anyray.gateway")
 
 Handler = Callable[[Request], Awaitable[Response]]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _awaited(method: F) -> F:
+    """Mark a method that returns a coroutine as a coroutine function, for `iscoroutinefunction` (inspect's
+    and asyncio's): Python 3.12's `inspect.markcoroutinefunction`, else the marker 3.11's asyncio reads."""
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if mark is not None:
+        return mark(method)  # type: ignore[no-any-return]
+    method._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+    return method
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +108,7 @@ class Guarded:
         self.app = app
         self.guard = guard
 
+    @_awaited
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # not a coroutine function: it hands back the coroutine to await, no frame of its own in the chain
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
@@ -104,6 +122,7 @@ class HotPaths:
         self._hot = dict(handlers)
         self.guard = guard
 
+    @_awaited
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # not a coroutine function: the server awaits the one coroutine `guarded` (or the app's) directly
         if scope["type"] == "http" and scope["method"] == "POST":
