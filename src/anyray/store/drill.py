@@ -67,6 +67,15 @@ def weeks(store: SpendStore, dim: str, lo: int, hi: int, filters: Mapping[str, s
           only: list[str] | None = None) -> list[tuple[Any, ...]]:
     """(person or None, the 13 sums) per person over the whole weeks [lo, hi); `histograms`: (person, the 57
     latency counts) instead; `only`: just these people ('' is the calls without one)."""
+    sql, values = weeks_query(store, dim, lo, hi, filters, histograms, only)
+    with store._transaction() as cur:
+        cur.execute(store._sql(sql), values)
+        return list(cur.fetchall())
+
+
+def weeks_query(store: SpendStore, dim: str, lo: int, hi: int, filters: Mapping[str, str], histograms: bool = False,
+                only: list[str] | None = None) -> tuple[str, tuple[Any, ...]]:
+    """`weeks`' statement and its parameters, for a caller that reads it inside a larger one."""
     from anyray.store.people import among
 
     clauses = "".join(f" AND {FILTERS[key]} = ?" for key in sorted(filters))
@@ -76,8 +85,6 @@ def weeks(store: SpendStore, dim: str, lo: int, hi: int, filters: Mapping[str, s
         clauses += match.format("who")
         values += listed
     columns = list(LATENCY_COLUMNS) if histograms else [c for c, _ in MEASURES[:SUMMARY_MEASURES]]
-    sql = (f"SELECT NULLIF(who, ''), {', '.join(f'SUM({c})' for c in columns)} FROM spend_people_drill "
+    sql = (f"SELECT NULLIF(who, '') AS g, {', '.join(f'SUM({c}) AS {c}' for c in columns)} FROM spend_people_drill "
            f"WHERE dim = ? AND start_ms >= ? AND start_ms < ?{clauses} GROUP BY who")
-    with store._transaction() as cur:
-        cur.execute(store._sql(sql), (dim, lo, hi, *values))
-        return list(cur.fetchall())
+    return sql, (dim, lo, hi, *values)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from anyray.store.base import SpendStore, Summary
 
 DAY_MS = 86_400_000
+Histograms = dict[str | None, list[int]]  # a person's latency counts per bucket
 WEEK_MS = 7 * DAY_MS
 SPANS = (DAY_MS, WEEK_MS)
 DIMENSIONS = {"user": "user", "session": "tag:session"}  # a table's name -> the store's grouping
@@ -115,34 +116,25 @@ def filtered(store: SpendStore, since_ms: int, until_ms: int, dim: str, filters:
              exact_limit: int, pick: Callable[[list[Summary]], list[Summary]] | None = None) -> list[Summary]:
     """The user or session table of the records matching a drill-down filter (team, app, model).
 
-    The whole weeks come from the drill-down roll-up (`drill.py`); the days outside them from the records in
-    one pass each, per person and latency bucket. p50/p95 exact from the records for a range of at most
-    `exact_limit` calls, as everywhere else; above it from the histograms of the rows `pick` chooses (as in
-    `totals`: a team's month is 5,000 session rows, and their 57 histogram columns cost 3x the sums). It was
-    `SpendStore.summarize`, which loaded and sorted every latency of the range in Python: 650 ms on SQLite
-    and 1.06 s on PostgreSQL for one team's month of a 1M-record store (docs/performance.md)."""
+    The whole weeks come from the drill-down roll-up (`drill.py`); the days outside them from the records,
+    read once in the same statement, grouped by person and latency bucket. p50/p95 exact from the records
+    for a range of at most `exact_limit` calls, as everywhere else; above it from the histograms of the
+    rows `pick` chooses (as in `totals`: a team's month is 5,000 session rows, and their 57 histogram
+    columns cost 3x the sums). It was `SpendStore.summarize`, which loaded and sorted every latency of the
+    range in Python: 650 ms on SQLite and 1.06 s on PostgreSQL for one team's month of a 1M-record store
+    (docs/console.md)."""
     from anyray.store import drill, hourly
     from anyray.store.base import Summary
 
-    sums: dict[str | None, list[int]] = {}
-    histograms: dict[str | None, list[int]] = {}
-    pieces, weeks = [(since_ms, until_ms)], (0, 0)
+    pieces, weeks, parts, params = [(since_ms, until_ms)], (0, 0), [], []
     if drill.covers(filters):
         lo, hi, pieces = hourly.span(since_ms, until_ms, drill.WEEK_MS)
-        weeks = (lo, hi) if lo < hi else (0, 0)
-        for who, *numbers in drill.weeks(store, dim, *weeks, filters) if lo < hi else ():
-            _into(sums, histograms, who, numbers, None)
-    group = store._group_expr(DIMENSIONS[dim])
-    _, where, values = hourly.filters_clause(store, filters)
-    columns = ", ".join(f"SUM({e})" for _, e in MEASURES[:SUMMARY_MEASURES])
-    sql = (f"SELECT {group}, {latency_bucket()}, {columns} FROM spend_records WHERE ts_ms >= ? AND ts_ms < ?{where} "
-           "GROUP BY 1, 2")
-    for a, b in pieces:
-        with store._transaction() as cur:
-            cur.execute(store._sql(sql), (a, b, *values))
-            found = cur.fetchall()
-        for g, bucket, *numbers in found:
-            _into(sums, histograms, g, numbers, bucket)
+        if lo < hi:
+            weeks = (lo, hi)
+            sql, values = drill.weeks_query(store, dim, lo, hi, filters)
+            parts.append(sql)
+            params += values
+    sums, histograms = _filtered_sums(store, dim, filters, pieces or [(0, 0)], parts, params)  # (0, 0): none
     out = [Summary(g, *numbers) for g, numbers in sums.items() if numbers[0]]
     if sum(s.requests for s in out) <= exact_limit:
         hourly.exact_latencies(store, since_ms, until_ms, DIMENSIONS[dim], filters, out)
@@ -151,7 +143,9 @@ def filtered(store: SpendStore, since_ms: int, until_ms: int, dim: str, filters:
     if wanted and weeks[0] < weeks[1]:
         only = None if wanted is out else [s.group or "" for s in wanted]
         for who, *counts in drill.weeks(store, dim, *weeks, filters, histograms=True, only=only):
-            _into({}, histograms, who, [0] * SUMMARY_MEASURES + counts, None)
+            histogram = histograms.setdefault(None if who is None else str(who), [0] * len(LATENCY_COLUMNS))
+            for i, n in enumerate(counts):
+                histogram[i] += int(n or 0)
     for s in wanted:
         histogram = histograms.get(s.group) or [0] * len(LATENCY_COLUMNS)
         s.p50_ms, s.p95_ms = latency_percentile(histogram, 50), latency_percentile(histogram, 95)
@@ -159,20 +153,37 @@ def filtered(store: SpendStore, since_ms: int, until_ms: int, dim: str, filters:
     return out
 
 
-def _into(sums: dict[str | None, list[int]], histograms: dict[str | None, list[int]], person: Any,
-          numbers: Sequence[Any], bucket: Any) -> None:
-    """Add a person's numbers: a roll-up row's sums (and histogram, when it has one), or the sums of their
-    records in one latency bucket (`bucket` None when those records have no latency)."""
-    who = None if person is None else str(person)
-    total = sums.setdefault(who, [0] * SUMMARY_MEASURES)
-    for i in range(SUMMARY_MEASURES):
-        total[i] += int(numbers[i] or 0)
-    histogram = histograms.setdefault(who, [0] * len(LATENCY_COLUMNS))
-    if len(numbers) > SUMMARY_MEASURES:
-        for i, n in enumerate(numbers[SUMMARY_MEASURES:]):
-            histogram[i] += int(n or 0)
-    elif bucket is not None:
-        histogram[int(bucket)] += int(numbers[0] or 0)
+def _filtered_sums(store: SpendStore, dim: str, filters: Mapping[str, str], pieces: list[tuple[int, int]],
+                   parts: list[str], params: list[Any]) -> tuple[dict[str | None, list[int]], Histograms]:
+    """Per person, the sums of the roll-up's `parts` and of the records in `pieces`, and the records' latency
+    counts per bucket, in one statement: the records are read once (grouped by person and bucket), and the
+    database adds them to the roll-up's rows (summing 20,000 rows of 13 columns in Python cost a fifth of the
+    30-day page on `console_scale.py`'s data)."""
+    from anyray.store import hourly
+
+    group = store._group_expr(DIMENSIONS[dim])
+    _, where, values = hourly.filters_clause(store, filters)
+    columns = [c for c, _ in MEASURES[:SUMMARY_MEASURES]]
+    sums = ", ".join(f"CAST(SUM({e}) AS BIGINT) AS {c}" for c, e in MEASURES[:SUMMARY_MEASURES])
+    edges = " UNION ALL ".join(f"SELECT {group} AS g, {latency_bucket()} AS b, {sums} FROM spend_records "
+                               f"WHERE ts_ms >= ? AND ts_ms < ?{where} GROUP BY 1, 2" for _ in pieces)
+    person = " UNION ALL ".join([*parts, f"SELECT g, {', '.join(columns)} FROM edges"])
+    sql = (f"WITH edges AS MATERIALIZED ({edges}) "
+           f"SELECT 0 AS kind, g, NULL AS b, {', '.join(f'SUM({c})' for c in columns)} FROM ({person}) p GROUP BY g "
+           f"UNION ALL SELECT 1, g, b, requests{', NULL' * (len(columns) - 1)} FROM edges WHERE b IS NOT NULL")
+    bound = [value for a, b in pieces for value in (a, b, *values)]
+    with store._transaction() as cur:
+        cur.execute(store._sql(sql), (*bound, *params))
+        found = cur.fetchall()
+    by_person: dict[str | None, list[int]] = {}
+    histograms: dict[str | None, list[int]] = {}
+    for kind, g, bucket, *numbers in found:
+        who = None if g is None else str(g)
+        if kind == 0:
+            by_person[who] = [int(n or 0) for n in numbers]
+        else:
+            histograms.setdefault(who, [0] * len(LATENCY_COLUMNS))[int(bucket)] += int(numbers[0] or 0)
+    return by_person, histograms
 
 
 def _histograms(store: SpendStore, since_ms: int, until_ms: int, dim: str, wanted: list[Summary]) -> None:
