@@ -269,6 +269,10 @@ class SpendStore(ABC):
             "day": self.day_expr(),
         }[by]
 
+    def joined_expr(self, text: str) -> str:
+        """SQL aggregate: a group's values of the text expression `text`, joined by commas."""
+        return f"group_concat({text}, ',')"
+
     def tag_expr(self, name: str) -> str:
         """SQL for one tag's value (NULL when a record has no such tag); `name` matched TAG_GROUP."""
         return f"json_extract(tags, '$.\"{name}\"')"

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from anyray.store.base import SpendStore, Summary
 
 DAY_MS = 86_400_000
-Histograms = dict[str | None, list[int]]  # a person's latency counts per bucket
 WEEK_MS = 7 * DAY_MS
 SPANS = (DAY_MS, WEEK_MS)
 DIMENSIONS = {"user": "user", "session": "tag:session"}  # a table's name -> the store's grouping
@@ -134,12 +133,13 @@ def filtered(store: SpendStore, since_ms: int, until_ms: int, dim: str, filters:
             sql, values = drill.weeks_query(store, dim, lo, hi, filters)
             parts.append(sql)
             params += values
-    sums, histograms = _filtered_sums(store, dim, filters, pieces or [(0, 0)], parts, params)  # (0, 0): none
+    sums, counted = _filtered_sums(store, dim, filters, pieces or [(0, 0)], parts, params)  # (0, 0): none
     out = [Summary(g, *numbers) for g, numbers in sums.items() if numbers[0]]
     if sum(s.requests for s in out) <= exact_limit:
         hourly.exact_latencies(store, since_ms, until_ms, DIMENSIONS[dim], filters, out)
         return out
     wanted = out if pick is None else pick(out)
+    histograms = {s.group: latency_counts(counted.get(s.group)) for s in wanted}
     if wanted and weeks[0] < weeks[1]:
         only = None if wanted is out else [s.group or "" for s in wanted]
         for who, *counts in drill.weeks(store, dim, *weeks, filters, histograms=True, only=only):
@@ -154,11 +154,12 @@ def filtered(store: SpendStore, since_ms: int, until_ms: int, dim: str, filters:
 
 
 def _filtered_sums(store: SpendStore, dim: str, filters: Mapping[str, str], pieces: list[tuple[int, int]],
-                   parts: list[str], params: list[Any]) -> tuple[dict[str | None, list[int]], Histograms]:
+                   parts: list[str], params: list[Any]) -> tuple[dict[str | None, list[int]], dict[str | None, str]]:
     """Per person, the sums of the roll-up's `parts` and of the records in `pieces`, and the records' latency
-    counts per bucket, in one statement: the records are read once (grouped by person and bucket), and the
-    database adds them to the roll-up's rows (summing 20,000 rows of 13 columns in Python cost a fifth of the
-    30-day page on `console_scale.py`'s data)."""
+    counts per bucket (`latency_counts`' text), in one statement: the records are read once (grouped by
+    person and bucket), and the database adds them to the roll-up's rows. Summing 20,000 rows of 13 columns
+    in Python cost a fifth of the 30-day page on `console_scale.py`'s data; fetching the counts as a row per
+    person and bucket, 14,000 rows, cost another tenth, and only a page's 200 rows need them."""
     from anyray.store import hourly
 
     group = store._group_expr(DIMENSIONS[dim])
@@ -168,22 +169,32 @@ def _filtered_sums(store: SpendStore, dim: str, filters: Mapping[str, str], piec
     edges = " UNION ALL ".join(f"SELECT {group} AS g, {latency_bucket()} AS b, {sums} FROM spend_records "
                                f"WHERE ts_ms >= ? AND ts_ms < ?{where} GROUP BY 1, 2" for _ in pieces)
     person = " UNION ALL ".join([*parts, f"SELECT g, {', '.join(columns)} FROM edges"])
+    counts = store.joined_expr("b || ':' || requests")
     sql = (f"WITH edges AS MATERIALIZED ({edges}) "
-           f"SELECT 0 AS kind, g, NULL AS b, {', '.join(f'SUM({c})' for c in columns)} FROM ({person}) p GROUP BY g "
-           f"UNION ALL SELECT 1, g, b, requests{', NULL' * (len(columns) - 1)} FROM edges WHERE b IS NOT NULL")
+           f"SELECT p.*, h.counts FROM (SELECT g, {', '.join(f'SUM({c})' for c in columns)} FROM ({person}) p0 "
+           f"GROUP BY g) p LEFT JOIN (SELECT COALESCE(g, '') AS k, {counts} AS counts FROM edges WHERE b IS NOT NULL "
+           "GROUP BY 1) h ON h.k = COALESCE(p.g, '')")
     bound = [value for a, b in pieces for value in (a, b, *values)]
     with store._transaction() as cur:
         cur.execute(store._sql(sql), (*bound, *params))
         found = cur.fetchall()
     by_person: dict[str | None, list[int]] = {}
-    histograms: dict[str | None, list[int]] = {}
-    for kind, g, bucket, *numbers in found:
+    histograms: dict[str | None, str] = {}
+    for g, *numbers, text in found:
         who = None if g is None else str(g)
-        if kind == 0:
-            by_person[who] = [int(n or 0) for n in numbers]
-        else:
-            histograms.setdefault(who, [0] * len(LATENCY_COLUMNS))[int(bucket)] += int(numbers[0] or 0)
+        by_person[who] = [int(n or 0) for n in numbers]
+        if text:
+            histograms[who] = text
     return by_person, histograms
+
+
+def latency_counts(text: str | None) -> list[int]:
+    """A histogram from `bucket:count,bucket:count,...` (a bucket may come more than once)."""
+    histogram = [0] * len(LATENCY_COLUMNS)
+    for pair in text.split(",") if text else ():
+        bucket, _, count = pair.partition(":")
+        histogram[int(bucket)] += int(count)
+    return histogram
 
 
 def _histograms(store: SpendStore, since_ms: int, until_ms: int, dim: str, wanted: list[Summary]) -> None:

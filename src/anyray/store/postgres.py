@@ -103,6 +103,9 @@ class PostgresStore(SpendStore):
     def tag_expr(self, name: str) -> str:
         return f"(tags::jsonb ->> '{name}')"
 
+    def joined_expr(self, text: str) -> str:
+        return f"string_agg({text}, ',')"
+
     def day_expr(self) -> str:
         return "to_char(to_timestamp(ts_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
