@@ -47,7 +47,7 @@ class _Limits:
     def __init__(self, slots: _Slots, refused: list[str]) -> None:
         from anyray.server.gateway.limits import Limits
 
-        self._limits = Limits(None, max_header_bytes=300, slots=slots, on_refused=refused.append)  # type: ignore[arg-type]
+        self._limits = Limits(max_header_bytes=300, slots=slots, on_refused=refused.append)  # type: ignore[arg-type]
         self.slots = slots
         self.refusal = self._limits.refusal
 
@@ -63,7 +63,7 @@ def _app(hot: bool) -> tuple[Any, list[str], _Slots]:
         return JSONResponse({"team": request.state.key_team})
 
     guard = Guard(tracer=None, limits=_Limits(slots, refused),  # type: ignore[arg-type]
-                  keys=KeyCheck(None, ring=lambda: _Ring(), on_refused=refused.append))  # type: ignore[arg-type, return-value]
+                  keys=KeyCheck(ring=lambda: _Ring(), on_refused=refused.append))  # type: ignore[arg-type, return-value]
     app = Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])],
                     middleware=[Middleware(Guarded, guard=guard)])
     return (HotPaths(app, {"/v1/messages": messages}, guard) if hot else app), refused, slots

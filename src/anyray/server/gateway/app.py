@@ -99,9 +99,9 @@ def create_gateway_app(config: Config, gateway: Gateway | None = None, optimizer
     # the key check: one coroutine (hot.py), in front of the model calls and, as middleware, of every /v1/ route
     guard = Guard(
         tracer=gw.tracer,
-        limits=Limits(None, max_header_bytes=limits.max_header_bytes, slots=gw.slots,
+        limits=Limits(max_header_bytes=limits.max_header_bytes, slots=gw.slots,
                       on_refused=gw.metrics.limit_refused_inc),
-        keys=KeyCheck(None, ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
+        keys=KeyCheck(ring=lambda: gw.keys, on_refused=gw.metrics.auth_refused_inc,
                       optimizer_token=optimizer_token),
     )
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Guarded, guard=guard)])

@@ -15,13 +15,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from anyray.keys import KeyRing
 from anyray.server.gateway.headers import headers_of
 from anyray.server.gateway.limits import dialect_error
 
-PROTECTED_PREFIX = "/v1/"
 # the optimizer's similarity lookups embed through the gateway with its service token, on this path only
 OPTIMIZER_PATH, OPTIMIZER_TEAM = "/v1/embeddings", "anyray-optimizer"
 
@@ -51,27 +50,17 @@ def refusal(scope: Scope, headers: Mapping[str, str], status: int, message: str)
 
 
 class KeyCheck:
+    """The gateway-key check of every `/v1/` request (`hot.guarded` runs it)."""
+
     def __init__(
         self,
-        app: ASGIApp | None,
         ring: Callable[[], KeyRing],
         on_refused: Callable[[str], None],
         optimizer_token: str | None = None,
     ) -> None:
-        self.app = app
         self.ring = ring
         self.on_refused = on_refused
         self.optimizer_token = optimizer_token
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        refused = self.refusal(scope)
-        if refused is not None:
-            await refused(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
     def refusal(self, scope: Scope) -> Response | None:
         """The check itself, for a `/v1/` request: None to let it through (its key's team and id put in the

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from anyray.errors import anthropic_error
 from anyray.errors_openai import openai_error
@@ -160,28 +160,13 @@ def busy(scope: Scope, headers: Mapping[str, str], limit: int, per_team: int | N
 
 
 class Limits:
-    """ASGI middleware in front of every `/v1/` route: the header limit, and giving slots back."""
+    """What every `/v1/` request is held to before its route: the header limit, and the upstream slots it gives
+    back (`hot.guarded` runs both)."""
 
-    def __init__(
-        self, app: ASGIApp | None, max_header_bytes: int, slots: UpstreamSlots, on_refused: Callable[[str], Any]
-    ) -> None:
-        self.app = app
+    def __init__(self, max_header_bytes: int, slots: UpstreamSlots, on_refused: Callable[[str], Any]) -> None:
         self.max_header_bytes = max_header_bytes
         self.slots = slots
         self.on_refused = on_refused
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        refused = self.refusal(scope)
-        if refused is not None:
-            await refused(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.slots.give(scope)
 
     def refusal(self, scope: Scope) -> Response | None:
         """The header limit, for a `/v1/` request: None, or the 431 to answer, counted. A plain call, so the

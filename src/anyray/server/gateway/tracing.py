@@ -23,10 +23,9 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 from anyray import __version__
-from anyray.server.gateway.headers import headers_of
 
 log = logging.getLogger("anyray.tracing")
 
@@ -134,38 +133,11 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
     return request_id
 
 
-class Traced:
-    """ASGI middleware, outermost on the `/v1/` routes: the server span and the relay span, and x-request-id
-    echoed when the caller sent a well-formed one. Refusals (keys, limits) are traced like any answer."""
-
-    def __init__(self, app: ASGIApp, tracer: Any) -> None:
-        self.app = app
-        self.tracer = tracer
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        headers = headers_of(scope)
-        request_id = request_id_of(headers)
-        if self.tracer is None:
-            if request_id is None:
-                await self.app(scope, receive, send)
-            else:
-                await self.app(scope, receive, echo(send, request_id))
-            return
-        span = ServerSpan(self.tracer, scope, headers, request_id, send)
-        try:
-            await self.app(scope, receive, span.send)
-        finally:
-            span.end()
-
-
 class ServerSpan:
     """One call's server span (from the caller's W3C traceparent when it sent one), made current for the
     call's own spans, the relay span from the answer's head to its last byte, and x-request-id echoed.
     `send` is the app's send; `end` runs once the app returned or raised. Inline in the hot paths (hot.py),
-    around any other `/v1/` route in `Traced`."""
+    in front of any other `/v1/` route in `hot.Guarded`."""
 
     __slots__ = ("_detach", "_downstream", "_relay", "_root", "_token", "_tracer", "_tracer_token", "request_id")
 
