@@ -35,7 +35,7 @@ from anyray.server.gateway.retrieve import WIRES, Wire
 from anyray.server.gateway.retrieve import tool as retrieve_tool
 from anyray.server.gateway.retrieve.loop import LoopedStream, RetrieveLoop
 from anyray.server.gateway.retry import RetryBudget
-from anyray.server.gateway.streaming import AnswerThen, RelayResponse, let_go
+from anyray.server.gateway.streaming import AnswerThen, LetGo, RelayResponse
 from anyray.server.gateway.upstream import UpstreamFailure, read_whole
 from anyray.translate import TranslationError
 
@@ -301,7 +301,7 @@ async def _answer(
     if loop is not None:
         response = loop.stream(opened.response, sent)
     return RelayResponse(_stream(response, relay, gateway, call, post), response.status, headers=headers,
-                         media_type=content_type, on_end=let_go(response, gateway, call))  # type: ignore[arg-type]
+                         media_type=content_type, on_end=LetGo(response, gateway, call))  # type: ignore[arg-type]
 
 
 def _json(body: bytes) -> Any:

@@ -31,7 +31,7 @@ from anyray.server.gateway.gateway import Gateway
 from anyray.server.gateway.h1 import UpstreamError, UpstreamResponse
 from anyray.server.gateway.headers import headers_of
 from anyray.server.gateway.metadata import MetadataError, attribute
-from anyray.server.gateway.streaming import RelayResponse, let_go
+from anyray.server.gateway.streaming import LetGo, RelayResponse
 from anyray.server.gateway.usage import TailUsage
 
 log = logging.getLogger("anyray.gateway.passthrough")
@@ -111,7 +111,7 @@ async def forward_unchanged(
     tail = TailUsage(openai=dialect == "openai") if content_type.startswith(_USAGE_TYPES) else None
     return RelayResponse(
         _recorded(relay_unchanged(response, cut_event(content_type)), response.status, tail, call, gateway),
-        response.status, headers=headers, media_type=content_type, on_end=let_go(response, gateway, call),
+        response.status, headers=headers, media_type=content_type, on_end=LetGo(response, gateway, call),
     )
 
 

@@ -124,6 +124,3 @@ class LetGo:
             call.partial = True
             call.finish(499)
             self.gateway.completed(call)
-
-
-let_go = LetGo
