@@ -21,7 +21,9 @@ HANDLE = re.compile(r"h_[0-9a-f]{16}")
 
 
 def make_optimizer() -> Optimizer:
-    return Optimizer(Config.model_validate({"cache": {"key": KEY}}))
+    # the strategies' logic, driven through one event loop per call (`optimize` below): in the optimizer's
+    # thread. The decider process decides the same (tests/optimizer/test_decider_process.py)
+    return Optimizer(Config.model_validate({"cache": {"key": KEY}, "optimizer": {"worker": "thread"}}))
 
 
 @pytest.fixture

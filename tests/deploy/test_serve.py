@@ -41,7 +41,8 @@ def test_serve_optimizer_runs_only_the_optimizer(tmp_path):
     try:
         banner = _wait_for_output(proc, "listening")
         assert f"anyray optimizer listening on 127.0.0.1:{port}" in banner
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok", "protocolVersion": "1"}
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        assert health["status"] == "ok" and health["protocolVersion"] == "1" and health["worker"]["mode"] == "process"
         assert httpx.get(f"http://127.0.0.1:{port}/v1/capabilities").json()["protocolVersion"] == "1"
         assert httpx.post(f"http://127.0.0.1:{port}/v1/messages", json={}).status_code in (404, 405)
     finally:

@@ -1,15 +1,19 @@
-"""The in-process optimizer works in its own thread: a request whose optimization is CPU-bound costs that
-request its time budget at most (it is then forwarded untouched), and costs the other calls of the process
-nothing, because the gateway's event loop goes on serving them. Real Anthropic SDK clients, the gateway
-with its in-process optimizer, and the fake Vertex upstream (anyray.testing.FakeUpstream)."""
+"""The in-process optimizer works off the event loop, in its decider process (the default) or its own
+thread: a request whose optimization is CPU-bound costs that request its time budget at most (it is then
+forwarded untouched), and costs the other calls of the process nothing, because the gateway's event loop
+goes on serving them. Real Anthropic SDK clients, the gateway with its in-process optimizer, and the fake
+Vertex upstream (anyray.testing.FakeUpstream)."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+from pathlib import Path
 
 import anthropic
+import pytest
 
 from anyray.server.optimizer.strategies.context_compression import ContextCompression
 from anyray.server.optimizer.worker import Worker
@@ -18,19 +22,35 @@ from tests.conftest import CLIENT_KEY, vertex_and_anthropic_config
 WORK_S = 2.5  # what the slowed strategy burns, holding the interpreter between switches
 
 
+# the slowed strategy (for the decider process, loaded there by Python's sitecustomize hook)
+SLOW = f"""
+import time
+from anyray.server.optimizer.strategies.context_compression import ContextCompression
+original = ContextCompression.transform
+
+def slow(self, output, ctx, params, earlier):
+    if "SLOW-MARKER" in output.text:
+        deadline = time.perf_counter() + {WORK_S}
+        while time.perf_counter() < deadline:  # pure CPU: no sleep, no I/O
+            pass
+    return original(self, output, ctx, params, earlier)
+"""
+
+
+@pytest.mark.parametrize("worker", ["process", "thread"])
 def test_cpu_bound_optimization_costs_its_call_the_budget_and_other_calls_nothing(fake, sa_key_file, start_gateway,
-                                                                                  monkeypatch):
-    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, optimizer__budget_ms=300))
-    original = ContextCompression.transform
-
-    def slow(self, output, ctx, params, earlier):
-        if "SLOW-MARKER" in output.text:
-            deadline = time.perf_counter() + WORK_S
-            while time.perf_counter() < deadline:  # pure CPU: no sleep, no I/O
-                pass
-        return original(self, output, ctx, params, earlier)
-
-    monkeypatch.setattr(ContextCompression, "transform", slow)
+                                                                                  monkeypatch, tmp_path: Path,
+                                                                                  worker: str):
+    if worker == "process":  # the decider is a process of its own: the slowdown is loaded there
+        (tmp_path / "site").mkdir()
+        (tmp_path / "site" / "sitecustomize.py").write_text(SLOW + "ContextCompression.transform = slow\n")
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]))
+    else:
+        namespace: dict[str, object] = {}
+        exec(SLOW, namespace)
+        monkeypatch.setattr(ContextCompression, "transform", namespace["slow"])
+    gw = start_gateway(vertex_and_anthropic_config(fake, sa_key_file, optimizer__budget_ms=300,
+                                                   optimizer__worker=worker))
     text = "SLOW-MARKER\n" + "\n".join(f"2026-12-07T10:00:{i % 60:02d}Z INFO worker-{i % 4} handled job {i}"
                                        for i in range(400))
     client = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0, timeout=30)

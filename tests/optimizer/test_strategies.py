@@ -157,7 +157,10 @@ def test_a_failing_strategy_is_skipped_not_fatal(monkeypatch):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(REGISTRY["prompt_cache"], "apply", boom)
-    answer = optimize(sdk_request(turns=2) | {"max_tokens": 64000})
+    # patched in this process: decided in the thread (a decider process's failing strategy:
+    # tests/optimizer/test_decider_process.py)
+    thread = Optimizer(Config.model_validate({"optimizer": {"worker": "thread"}}))
+    answer = optimize(sdk_request(turns=2) | {"max_tokens": 64000}, thread)
     assert answer["request"]["max_tokens"] == 32000
     assert {"kind": "prompt_cache", "reason": "internal error (logged)"} in answer["skipped"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -39,6 +39,9 @@ class OptimizerSettings(Section):
     rules: list[OptimizerRule] = Field(default_factory=list)
     breaker_failures: int = Field(5, ge=1, description="consecutive fail-opens that open the circuit")
     breaker_reset_s: float = Field(10.0, gt=0, description="how long an open circuit waits before one probe")
+    worker: Literal["process", "thread"] = Field(
+        "process", description="where strategy work on long texts runs: a decider process of its own, or a thread "
+                               "(one interpreter with the event loop: long decisions slow the other calls)")
 
 
 class CacheSettings(Section):

@@ -311,6 +311,9 @@ class InProcessOptimizerClient(OptimizerClient):
     async def _call(self, path: str, message: dict[str, Any]) -> Any:
         return await self._routes[path](message)
 
+    def status(self) -> dict[str, Any]:
+        return super().status() | {"worker": self.optimizer.worker.status()}
+
     def report(self, message: dict[str, Any]) -> None:
         """In-process the report is a validation and a counter: done inline, a task per request cost more."""
         try:

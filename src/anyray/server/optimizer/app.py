@@ -59,7 +59,7 @@ def create_optimizer_app(
     admin_token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
 
     async def health(_: Request) -> Response:
-        return _json({"status": "ok", "protocolVersion": PROTOCOL_VERSION})
+        return _json({"status": "ok", "protocolVersion": PROTOCOL_VERSION, "worker": engine.worker.status()})
 
     async def capabilities(request: Request) -> Response:
         if not _bearer_ok(request, service_token):

@@ -22,11 +22,12 @@ from anyray.server.optimizer.content.first_seen import FirstSeen
 from anyray.server.optimizer.protocol import ENDPOINTS, PROTOCOL_VERSION, ProtocolError, validate
 from anyray.server.optimizer.settings import Planned, Resolver, SettingsDocument, parse_document
 from anyray.server.optimizer.shared_settings import SharedSettings
+from anyray.server.optimizer.steps import Step, apply_steps
 from anyray.server.optimizer.strategies import REGISTRY
-from anyray.server.optimizer.strategies.base import Applied, Context
+from anyray.server.optimizer.strategies.base import Context
 from anyray.server.optimizer.strategies.semantic_cache import SemanticCache
 from anyray.server.optimizer.strategies.tool_output import holds_long_text
-from anyray.server.optimizer.worker import Busy, Worker
+from anyray.server.optimizer.worker import Busy, ProcessWorker, Worker, WorkerFailed
 
 __all__ = ["ENDPOINTS", "PROTOCOL_VERSION", "Optimizer", "ProtocolError"]
 
@@ -56,9 +57,9 @@ class Optimizer:
         self.reports = 0
         self.first_seen = FirstSeen()
         self.renderings = Renderings()
-        self._runnable: dict[tuple[int, str], tuple[list[Planned], list[tuple[Planned, str | None]]]] = {}
+        self._runnable: dict[tuple[int, str], tuple[list[Planned], list[Step]]] = {}
         self.shared: SharedSettings | None = None
-        self.worker = Worker()
+        self.worker = ProcessWorker() if self.config.optimizer.worker == "process" else Worker()
 
     async def start(self) -> None:
         if self.cache is not None:
@@ -68,6 +69,8 @@ class Optimizer:
         self.cache = ResponseCache(open_backend(settings.url, settings.max_entries), sealer, settings.ttl_s,
                                    settings.max_entry_bytes)
         self.stash = Stash(open_backend(settings.url, settings.max_entries * 10, "stash"), sealer, settings.ttl_s)
+        if isinstance(self.worker, ProcessWorker):
+            self.worker.id_key = sealer.id_key
         if settings.embeddings_url:
             self.similar = SimilarityIndex(settings.max_entries)
             self.embedder = Embedder(settings.embeddings_url, settings.embeddings_model)
@@ -77,6 +80,8 @@ class Optimizer:
 
     async def close(self) -> None:
         self.worker.close()
+        if isinstance(self.worker, ProcessWorker):
+            await self.worker.wait_closed()
         if self.shared is not None:
             await self.shared.close()
             self.shared = None
@@ -102,14 +107,14 @@ class Optimizer:
         wanted = message.get("enabledKinds")
         plan = self.resolver.plan(ctx.metadata, ctx.model, str(request.get("model", "")))
         steps = self._steps(plan, wanted, ctx.endpoint)
-        if holds_long_text(request):  # the content strategies have work: in the optimizer's thread
+        if holds_long_text(request):  # the content strategies have work: off the event loop (worker.py)
             try:
-                outcome = await self.worker.run(lambda: self._apply(steps, request, ctx))
-            except Busy:
+                outcome = await self.worker.apply(steps, request, ctx)
+            except (Busy, WorkerFailed) as exc:
                 return {"request": request, "decisions": [], "applied": [], "preserved": [],
-                        "skipped": [{"kind": "optimizer", "reason": "busy"}]}
+                        "skipped": [{"kind": "optimizer", "reason": str(exc)}]}
         else:
-            outcome = self._apply(steps, request, ctx)
+            outcome = apply_steps(steps, request, ctx)
         current, decisions, applied, skipped, preserved, caching = outcome
         for handle, content in ctx.stashed.items():  # before the answer: a marker's handle must resolve
             await self.stash.store(handle, content, ctx.metadata.get("team"))
@@ -125,41 +130,7 @@ class Optimizer:
                                       message.get("authenticatedTeam"))
         return answer
 
-    def _apply(self, steps: list[tuple[Planned, str | None]], request: dict[str, Any], ctx: Context) -> tuple[
-            dict[str, Any], list[dict[str, Any]], list[str], list[dict[str, str]], list[str], Planned | None]:
-        """Every step that runs, in order, on the request as the last one left it: (request, decisions,
-        applied, skipped, preserved, the cache step to consult last). Synchronous: it may run in the
-        optimizer's thread (worker.py)."""
-        current = request
-        decisions: list[dict[str, Any]] = []
-        applied: list[str] = []
-        skipped: list[dict[str, str]] = []
-        preserved: list[str] = []
-        caching: Planned | None = None
-        for step, reason in steps:
-            if reason is not None:
-                skipped.append({"kind": step.kind, "reason": reason})
-                continue
-            if isinstance(step.strategy, SemanticCache):
-                caching = step  # looked up last, on exactly what would be sent
-                continue
-            try:
-                result = step.strategy.apply(current, ctx, step.params)
-            except Exception:  # a strategy's bug must never cost a request: skip it, say so
-                log.exception("strategy %s failed; skipped", step.kind)
-                skipped.append({"kind": step.kind, "reason": "internal error (logged)"})
-                continue
-            if result.preserved:
-                preserved += [p for p in result.preserved if p not in preserved]
-            if isinstance(result, Applied):
-                current = result.request
-                decisions.append(result.decision.as_json())
-                applied.append(step.kind)
-            elif not result.quiet:
-                skipped.append({"kind": step.kind, "reason": result.reason})
-        return current, decisions, applied, skipped, preserved, caching
-
-    def _steps(self, plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[tuple[Planned, str | None]]:
+    def _steps(self, plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[Step]:
         """The plan's steps with why each does not run (None: it runs), "off" ones left out. Without a
         per-request choice of kinds this depends only on the plan and the endpoint, so it is kept."""
         if wanted is not None:
@@ -322,7 +293,7 @@ class Optimizer:
         self.settings, self.resolver = doc, Resolver(doc)
 
 
-def _annotated(plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[tuple[Planned, str | None]]:
+def _annotated(plan: list[Planned], wanted: list[str] | None, endpoint: str) -> list[Step]:
     return [(step, reason) for step in plan if (reason := _not_running(step, wanted, endpoint)) != "off"]
 
 

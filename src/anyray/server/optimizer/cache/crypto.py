@@ -32,6 +32,11 @@ class Sealer:
     def open(self, sealed: bytes, context: bytes = b"") -> bytes:
         return self._aead.decrypt(sealed[:12], sealed[12:], context)
 
+    @property
+    def id_key(self) -> bytes:
+        """The key of `mac` (the optimizer's decider process makes stash handles with it)."""
+        return self._mac_key
+
     def mac(self, data: bytes) -> str:
         return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
 
