@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 
 def _free_port() -> int:
@@ -132,3 +133,43 @@ def test_help_shows_no_type_beside_a_flag():
     render = subprocess.run([sys.executable, "-m", "anyray", "render", "--help"], capture_output=True, text=True,
                             env={**_env(), "COLUMNS": "120"}, timeout=60)
     assert "<path>" in render.stdout  # an option that takes a value still says what kind
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_the_optimizers_decider_process_ends_with_anyray_up(tmp_path, how):
+    """A long text is decided in the optimizer's decider process; Ctrl-C or a kill of `anyray up` (an OOM kill,
+    a container stopped hard) leaves no decider behind."""
+    gw_port, opt_port, closed = _free_port(), _free_port(), _free_port()
+    (tmp_path / "anyray.yaml").write_text(
+        f"providers: {{anthropic: {{base_url: 'http://127.0.0.1:{closed}', api_key: sk-ant-test-0000000000005678}}}}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "anyray", "up", "--config", str(tmp_path / "anyray.yaml"), "--port", str(gw_port),
+         "--optimizer-port", str(opt_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())
+    try:
+        _wait_for_output(proc, "Ctrl-C")
+        log = "\n".join(f"2026-12-07T10:00:{i % 60:02d}Z INFO worker-{i % 4} job {i} ok" for i in range(400))
+        content = [{"type": "text", "text": log}, {"type": "text", "text": "job 7?"}]
+        answer = httpx.post(f"http://127.0.0.1:{gw_port}/v1/messages", timeout=20, json={
+            "model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": content}]})
+        assert answer.status_code == 502  # nothing listens upstream; the optimizer decided before that
+        worker = httpx.get(f"http://127.0.0.1:{gw_port}/healthz").json()["optimizer"]["worker"]
+        assert worker["mode"] == "process" and _alive(worker["pid"])
+        proc.send_signal(how)
+        proc.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while _alive(worker["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker["pid"])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
