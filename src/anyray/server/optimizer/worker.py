@@ -14,13 +14,13 @@ interpreter back at the next switch interval. The default 5 ms would add up to t
 every wake-up, so the interval is set to 1 ms once the thread exists (process-wide; it costs nothing
 while only one thread has work; ANYRAY_SWITCH_INTERVAL_MS sets another).
 
-The process (decider.py) does the same work with an interpreter of its own: beside paced 284 KB agent
-turns, a small call's added p99 was +7.4..7.7 ms with the thread and +3.2..3.8 ms with the process, in
-the same run (docs/performance.md). A job costs the loop its request written as JSON and the answer read
-back: 0.6 ms of the loop's CPU for a Claude Code turn and 1.7 ms for an agent turn, against 1.7 and 10 ms
-of strategy work holding the interpreter in the thread. When the decider dies its jobs are forwarded
-untouched and the next job starts another; one that dies five times in a minute is given up for the
-thread, and the log says so.
+The process (decider.py) does the same work with an interpreter of its own: beside paced 284 KB agent turns, a
+small call's added p99 was +6.3..7.1 ms with the thread and +2.4..3.2 ms with the process, in the same runs,
+and at 8 connections Claude Code turns went through at twice the rate (docs/performance.md). A job costs the
+loop its request written as JSON and the answer read back: 0.6 ms of the loop's CPU for a Claude Code turn and
+1.7 ms for an agent turn, against 1.7 and 10 ms of strategy work holding the interpreter in the thread. When
+the decider dies its jobs are forwarded untouched and the next job starts another; one that dies five times in
+a minute is given up for the thread, and the log says so.
 """
 
 from __future__ import annotations
