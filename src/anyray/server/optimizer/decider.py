@@ -55,6 +55,32 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
     return body if len(body) == size else None
 
 
+def changes(request: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """`current` as what it changed of `request`: its keys in order, the values that are not the request's
+    own (strategies copy on write, so identity means unchanged) and, of the messages, the new ones with
+    each unchanged one as its index in the request's. Most of a turn is unchanged (24 tools' schemas, the
+    session's earlier messages): not sent back, not parsed again on the optimizer's event loop."""
+    fresh = {k: v for k, v in current.items() if v is not request.get(k, _ABSENT)}
+    old, new = request.get("messages"), fresh.get("messages")
+    if isinstance(old, list) and isinstance(new, list):
+        at = {id(m): i for i, m in enumerate(old)}
+        fresh["messages"] = [at.get(id(m), m) for m in new]
+    return {"keys": list(current), "fresh": fresh}
+
+
+def rebuilt(request: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    """The request `changes` described, sharing every unchanged part with `request` (as in the thread)."""
+    fresh = changed["fresh"]
+    out = {k: fresh[k] if k in fresh else request[k] for k in changed["keys"]}
+    if isinstance(out.get("messages"), list) and "messages" in fresh and isinstance(request.get("messages"), list):
+        messages = request["messages"]
+        out["messages"] = [messages[m] if isinstance(m, int) else m for m in out["messages"]]
+    return out
+
+
+_ABSENT = object()
+
+
 def wire_steps(steps: list[Step]) -> list[list[Any]]:
     """A plan's steps as the decider rebuilds them: kind, params, why it does not run."""
     return [[step.kind, step.params.model_dump(mode="json"), reason] for step, reason in steps]
@@ -90,7 +116,7 @@ class Decider:
                       first_seen=self.first_seen, renderings=self.renderings)
         current, decisions, applied, skipped, preserved, caching = apply_steps(steps, request, ctx)
         changed = current is not request
-        return {"changed": changed, "request": current if changed else None, "decisions": decisions,
+        return {"changed": changes(request, current) if changed else None, "decisions": decisions,
                 "applied": applied, "skipped": skipped, "preserved": preserved, "stashed": ctx.stashed,
                 "caching": next((i for i, (s, _) in enumerate(steps) if s is caching), None)}
 

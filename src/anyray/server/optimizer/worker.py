@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from anyray.server.optimizer.decider import frame, wire_steps
+from anyray.server.optimizer.decider import frame, rebuilt, wire_steps
 from anyray.server.optimizer.steps import Outcome, Step, apply_steps
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class ProcessWorker:
         if "error" in data:
             raise WorkerFailed()
         ctx.stashed.update(data["stashed"])
-        current = data["request"] if data["changed"] else request
+        current = rebuilt(request, data["changed"]) if data["changed"] else request
         caching = steps[data["caching"]][0] if data["caching"] is not None else None
         return current, data["decisions"], data["applied"], data["skipped"], data["preserved"], caching
 
