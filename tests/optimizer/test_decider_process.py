@@ -115,7 +115,7 @@ def test_a_killed_decider_is_replaced_and_its_requests_answered():
                 await asyncio.sleep(0.01)
             answer = (await _turns(optimizer, 2))[-1]
             assert optimizer.worker.status() == {"mode": "process", "pid": optimizer.worker.pid, "deaths": 1,
-                                                 "busyRefused": 0}
+                                                 "stuckKilled": 0, "busyRefused": 0}
             return first, optimizer.worker.pid, answer
         finally:
             await optimizer.close()
@@ -203,3 +203,39 @@ def test_an_optimizer_driven_from_a_new_event_loop_decides_in_the_thread():
         time.sleep(0.02)
     else:
         raise AssertionError(f"decider {pid} still runs")
+
+
+def test_a_decider_stuck_on_one_request_is_replaced_for_the_next(monkeypatch, tmp_path: Path):
+    """A strategy that never returns on some input (a bug): its caller's budget forwards it untouched, and once
+    the decision has run past STUCK_AFTER_S the next long request kills the decider and is decided by another."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "from anyray.server.optimizer.strategies.context_compression import ContextCompression\n"
+        "original = ContextCompression.transform\n"
+        "def stuck(self, output, ctx, params, earlier):\n"
+        "    while 'STUCK-MARKER' in output.text:\n"
+        "        pass\n"
+        "    return original(self, output, ctx, params, earlier)\n"
+        "ContextCompression.transform = stuck\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr("anyray.server.optimizer.worker.STUCK_AFTER_S", 0.5)
+    stuck = _session(1)
+    stuck["messages"][-1]["content"][0]["content"] += "\nSTUCK-MARKER"
+
+    async def scenario() -> tuple[int | None, int | None, dict[str, Any], dict[str, Any]]:
+        optimizer = _optimizer("process")
+        try:
+            with pytest.raises(asyncio.TimeoutError):  # the gateway's budget, as the gateway applies it
+                await asyncio.wait_for(optimizer.optimize(
+                    {"endpoint": "/v1/messages", "request": stuck, "route": ROUTE}), 0.3)
+            first = optimizer.worker.pid
+            await asyncio.sleep(0.6)
+            answer = (await asyncio.wait_for(_turns(optimizer, 2), 20))[-1]  # never behind the stuck one
+            return first, optimizer.worker.pid, answer, optimizer.worker.status()
+        finally:
+            await optimizer.close()
+
+    first, second, answer, status = asyncio.run(scenario())
+    assert first is not None and second is not None and second != first
+    assert "context_compression" in answer["applied"]
+    assert status["stuckKilled"] == 1 and status["deaths"] == 0 and status["mode"] == "process"
+    assert not Path(f"/proc/{first}").exists() or b" Z " in Path(f"/proc/{first}/stat").read_bytes()

@@ -32,8 +32,9 @@ def post(url: str, path: str, body: object, token: str | None = SERVICE) -> http
 
 
 def test_health_and_capabilities(optimizer_url: str):
+    # no decider before the first long text
     assert httpx.get(optimizer_url + "/healthz").json() == {"status": "ok", "protocolVersion": "1", "worker": {
-        "mode": "process", "pid": None, "deaths": 0, "busyRefused": 0}}  # no decider before the first long text
+        "mode": "process", "pid": None, "deaths": 0, "stuckKilled": 0, "busyRefused": 0}}
     assert httpx.get(optimizer_url + "/v1/capabilities").status_code == 401
     caps = httpx.get(optimizer_url + "/v1/capabilities", headers={"authorization": f"Bearer {SERVICE}"}).json()
     assert caps["protocolVersion"] == "1"

@@ -106,6 +106,10 @@ _ENVIRONMENT = ("PATH", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE
                 "TMPDIR", "ANYRAY_SWITCH_INTERVAL_MS")
 DEATHS_TO_GIVE_UP = 5  # within DEATH_WINDOW_S: a crash loop, not a one-off
 DEATH_WINDOW_S = 60.0
+# a decision still running after this long is stuck (a strategy's bug on some input: decisions take
+# milliseconds, and every caller stopped waiting after its budget, 800 ms by default): the decider is
+# killed and another started, which a thread never could be
+STUCK_AFTER_S = 10.0
 
 
 class ProcessWorker:
@@ -117,6 +121,7 @@ class ProcessWorker:
         self.max_queued = max_queued
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: deque[asyncio.Future[bytes]] = deque()
+        self._busy_since: float | None = None  # when the decider began the job at the head of the queue
         self._reader: asyncio.Task[None] | None = None
         self._deaths: deque[float] = deque()
         self._wired: tuple[list[Step], bytes] | None = None
@@ -125,6 +130,7 @@ class ProcessWorker:
         self.fallback: Worker | None = None  # the thread, once the decider kept dying
         self.busy_refused = 0
         self.deaths = 0
+        self.stuck_killed = 0
 
     @property
     def pid(self) -> int | None:
@@ -134,13 +140,16 @@ class ProcessWorker:
         """For /healthz: where decisions run now, and how often the decider died or was too busy."""
         busy = self.busy_refused + (self.fallback.busy_refused if self.fallback is not None else 0)
         return {"mode": "process" if self.fallback is None else "thread", "pid": self.pid, "deaths": self.deaths,
-                "busyRefused": busy}
+                "stuckKilled": self.stuck_killed, "busyRefused": busy}
 
     async def apply(self, steps: list[Step], request: dict[str, Any], ctx: Context) -> Outcome:
         if self._proc is not None and self._loop is not asyncio.get_running_loop():
             self._retire(self._proc)
         if self.fallback is not None:
             return await self.fallback.apply(steps, request, ctx)
+        if self._proc is not None and self._busy_since is not None and (
+                time.monotonic() - self._busy_since > STUCK_AFTER_S):
+            self._unstick(self._proc)
         if len(self._pending) >= self.max_queued:
             self.busy_refused += 1
             raise Busy()
@@ -148,6 +157,8 @@ class ProcessWorker:
         job = orjson.dumps({"endpoint": ctx.endpoint, "route": ctx.route, "metadata": ctx.metadata,
                             "headers": ctx.headers, "request": request, "steps": orjson.Fragment(self._wire(steps))})
         answer = asyncio.get_running_loop().create_future()
+        if not self._pending:
+            self._busy_since = time.monotonic()
         self._pending.append(answer)
         assert proc.stdin is not None
         proc.stdin.write(frame(job))
@@ -173,7 +184,8 @@ class ProcessWorker:
         assert proc.stdin is not None and self.id_key is not None
         proc.stdin.write(frame(orjson.dumps({"idKey": self.id_key.hex()})))
         self._proc, self._loop = proc, asyncio.get_running_loop()
-        self._reader = asyncio.ensure_future(self._read(proc))
+        self._pending = deque()  # this decider's own: a stopped one's late answers never meet a new one's jobs
+        self._reader = asyncio.ensure_future(self._read(proc, self._pending))
         return proc
 
     def _retire(self, proc: asyncio.subprocess.Process) -> None:
@@ -190,13 +202,17 @@ class ProcessWorker:
                 transport.close()
         self.fallback = self.fallback or Worker(self.max_queued)
 
-    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+    async def _read(self, proc: asyncio.subprocess.Process, pending: deque[asyncio.Future[bytes]]) -> None:
         assert proc.stdout is not None
         try:
             while True:
                 head = await proc.stdout.readexactly(4)
                 body = await proc.stdout.readexactly(int.from_bytes(head, "big"))
-                answer = self._pending.popleft()
+                if not pending:  # its jobs were failed already (the decider was stopped): dropped
+                    continue
+                answer = pending.popleft()
+                if pending is self._pending:
+                    self._busy_since = time.monotonic() if pending else None
                 if not answer.done():  # else its caller's budget ran out: the answer is dropped
                     answer.set_result(body)
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -205,6 +221,16 @@ class ProcessWorker:
             if self._proc is proc:  # not by close(): the event loop is ending
                 self._retire(proc)
             raise
+
+    def _unstick(self, proc: asyncio.subprocess.Process) -> None:
+        """Kill a decider stuck on one job; the job at hand starts another. Not a death toward giving up for
+        the thread: a thread stuck the same way could never be stopped."""
+        log.warning("a decision has run for over %.0f s; the optimizer's decider process is killed and replaced "
+                    "(the requests waiting on it went out unoptimized)", STUCK_AFTER_S)
+        self.stuck_killed += 1
+        self._proc = None
+        self._stop(proc)
+        self._fail_pending()
 
     def _gone(self, proc: asyncio.subprocess.Process) -> None:
         """The decider ended (or is being stopped): its jobs are forwarded untouched; the next starts another."""
@@ -235,6 +261,7 @@ class ProcessWorker:
             self.fallback.close()
 
     def _fail_pending(self) -> None:
+        self._busy_since = None
         while self._pending:
             answer = self._pending.popleft()
             if not answer.done():
