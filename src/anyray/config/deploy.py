@@ -15,7 +15,10 @@ class DeployResources(Section):
 
     cpu_request: str = "250m"
     memory_request: str = "256Mi"
-    cpu_limit: str = "1"
+    # two: the optimizer works out long requests in a decider process beside its event loop; under a limit of
+    # one core the two together would use up the pod's CPU quota early in a period and the kernel would
+    # throttle both, small calls included, for the rest of it
+    cpu_limit: str = "2"
     memory_limit: str = "512Mi"
 
 
