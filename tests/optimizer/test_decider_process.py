@@ -239,3 +239,47 @@ def test_a_decider_stuck_on_one_request_is_replaced_for_the_next(monkeypatch, tm
     assert "context_compression" in answer["applied"]
     assert status["stuckKilled"] == 1 and status["deaths"] == 0 and status["mode"] == "process"
     assert not Path(f"/proc/{first}").exists() or b" Z " in Path(f"/proc/{first}/stat").read_bytes()
+
+
+def test_requests_arriving_together_start_one_decider(monkeypatch):
+    started: list[int] = []
+    original = asyncio.create_subprocess_exec
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        proc = await original(*args, **kwargs)
+        started.append(proc.pid)
+        return proc
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", counted)
+
+    async def scenario() -> list[dict[str, Any]]:
+        optimizer = _optimizer("process")
+        try:
+            return await asyncio.gather(*(optimizer.optimize({"endpoint": "/v1/messages", "request": _session(t),
+                                                              "route": ROUTE}) for t in (1, 2, 3, 4)))
+        finally:
+            await optimizer.close()
+
+    answers = asyncio.run(scenario())
+    assert len(started) == 1
+    assert all("context_compression" in a["applied"] for a in answers)
+
+
+def test_a_decider_that_cannot_start_costs_the_request_its_optimization(monkeypatch):
+    async def refused(*_: Any, **__: Any) -> Any:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", refused)
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        optimizer = _optimizer("process")
+        try:
+            answer = (await _turns(optimizer, 1))[0]
+            return answer, optimizer.worker.status()
+        finally:
+            await optimizer.close()
+
+    answer, status = asyncio.run(scenario())
+    assert answer["request"] == _session(1) and answer["applied"] == []
+    assert answer["skipped"] == [{"kind": "optimizer", "reason": "optimizer worker failed"}]
+    assert status["deaths"] == 1 and status["pid"] is None

@@ -127,6 +127,7 @@ class ProcessWorker:
         self._wired: tuple[list[Step], bytes] | None = None
         self._ended: set[asyncio.subprocess.Process] = set()  # stopped, not yet reaped
         self._loop: asyncio.AbstractEventLoop | None = None  # the decider's pipes belong to this loop
+        self._starting: asyncio.Future[asyncio.subprocess.Process] | None = None
         self.fallback: Worker | None = None  # the thread, once the decider kept dying
         self.busy_refused = 0
         self.deaths = 0
@@ -153,7 +154,7 @@ class ProcessWorker:
         if len(self._pending) >= self.max_queued:
             self.busy_refused += 1
             raise Busy()
-        proc = self._proc or await self._start()
+        proc = self._proc or await self._started()
         job = orjson.dumps({"endpoint": ctx.endpoint, "route": ctx.route, "metadata": ctx.metadata,
                             "headers": ctx.headers, "request": request, "steps": orjson.Fragment(self._wire(steps))})
         answer = asyncio.get_running_loop().create_future()
@@ -176,11 +177,29 @@ class ProcessWorker:
             self._wired = (steps, orjson.dumps(wire_steps(steps)))
         return self._wired[1]
 
+    async def _started(self) -> asyncio.subprocess.Process:
+        """The decider, started once however many requests arrive while it starts; a caller whose budget
+        ends meanwhile does not stop the start (shielded) for the others."""
+        starting = self._starting
+        if starting is None or starting.get_loop() is not asyncio.get_running_loop():
+            starting = self._starting = asyncio.ensure_future(self._start())
+            starting.add_done_callback(self._start_ended)
+        return await asyncio.shield(starting)
+
+    def _start_ended(self, done: asyncio.Future[asyncio.subprocess.Process]) -> None:
+        if self._starting is done:
+            self._starting = None
+
     async def _start(self) -> asyncio.subprocess.Process:
         env = {k: v for k in _ENVIRONMENT if (v := os.environ.get(k)) is not None}
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "anyray.server.optimizer.decider", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, env=env)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "anyray.server.optimizer.decider", stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, env=env)
+        except OSError as exc:  # no process to be had (descriptors, memory): this request goes out as it came
+            log.error("the optimizer's decider process could not start: %s", exc)
+            self._died()
+            raise WorkerFailed() from None
         assert proc.stdin is not None and self.id_key is not None
         proc.stdin.write(frame(orjson.dumps({"idKey": self.id_key.hex()})))
         self._proc, self._loop = proc, asyncio.get_running_loop()
@@ -239,6 +258,10 @@ class ProcessWorker:
         self._proc = None
         self._stop(proc)
         self._fail_pending()
+        self._died()
+
+    def _died(self) -> None:
+        """One more death; five within a minute is a crash loop: the thread decides from then on."""
         now = time.monotonic()
         self.deaths += 1
         self._deaths.append(now)
