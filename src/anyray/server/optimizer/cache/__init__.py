@@ -117,12 +117,19 @@ class Stash:
         self.backend = backend
         self.sealer = sealer
         self.ttl_s = ttl_s
+        self._team_ids: dict[str, str] = {}  # a team's part of the key: an HMAC per stored piece before
 
     def handle_for(self, content: str) -> str:
         return "h_" + self.sealer.mac(content.encode())[:16]
 
     def _key(self, handle: str, team: str | None) -> str:
-        return f"{handle}.{self.sealer.mac(b'stash-team:' + (team or DEFAULT_TEAM).encode())[:16]}"
+        team = team or DEFAULT_TEAM
+        team_id = self._team_ids.get(team)
+        if team_id is None:
+            if len(self._team_ids) >= 4096:  # teams are few; a caller-chosen name must not grow this forever
+                self._team_ids.clear()
+            team_id = self._team_ids[team] = self.sealer.mac(b"stash-team:" + team.encode())[:16]
+        return f"{handle}.{team_id}"
 
     async def put(self, content: str, team: str | None = None) -> str:
         handle = self.handle_for(content)
