@@ -17,8 +17,6 @@ End of input ends the process: the optimizer closed it, or died.
 from __future__ import annotations
 
 import gc
-import hashlib
-import hmac
 import logging
 import os
 import signal
@@ -29,6 +27,7 @@ import orjson
 
 from anyray.server.optimizer.content.compress import Renderings
 from anyray.server.optimizer.content.first_seen import FirstSeen
+from anyray.server.optimizer.handles import handle_of
 from anyray.server.optimizer.settings import Planned
 from anyray.server.optimizer.steps import Step, apply_steps
 from anyray.server.optimizer.strategies import REGISTRY
@@ -55,6 +54,9 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
     return body if len(body) == size else None
 
 
+_ABSENT = object()
+
+
 def changes(request: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     """`current` as what it changed of `request`: its keys in order, the values that are not the request's
     own (strategies copy on write, so identity means unchanged) and, of the messages, the new ones with
@@ -78,8 +80,6 @@ def rebuilt(request: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_ABSENT = object()
-
 
 def wire_steps(steps: list[Step]) -> list[list[Any]]:
     """A plan's steps as the decider rebuilds them: kind, params, why it does not run."""
@@ -95,8 +95,8 @@ class Decider:
         self.renderings = Renderings()
         self._planned: dict[bytes, Planned] = {}
 
-    def handle_for(self, content: str) -> str:  # the same handle as Stash.handle_for
-        return "h_" + hmac.new(self.id_key, content.encode(), hashlib.sha256).hexdigest()[:16]
+    def handle_for(self, content: str) -> str:
+        return handle_of(self.id_key, content)
 
     def _step(self, kind: str, params: dict[str, Any]) -> Planned:
         key = orjson.dumps([kind, params], option=orjson.OPT_SORT_KEYS)

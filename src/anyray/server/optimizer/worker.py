@@ -102,8 +102,7 @@ class Worker:
 
 
 # what the decider may see of the environment: enough to run Python, never a credential of the gateway's
-_ENVIRONMENT = ("PATH", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "TZ",
-                "TMPDIR", "ANYRAY_SWITCH_INTERVAL_MS")
+_ENVIRONMENT = ("PATH", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "LANG", "LC_ALL", "TZ", "TMPDIR")
 DEATHS_TO_GIVE_UP = 5  # within DEATH_WINDOW_S: a crash loop, not a one-off
 DEATH_WINDOW_S = 60.0
 # a decision still running after this long is stuck (a strategy's bug on some input: decisions take
@@ -247,17 +246,13 @@ class ProcessWorker:
         log.warning("a decision has run for over %.0f s; the optimizer's decider process is killed and replaced "
                     "(the requests waiting on it went out unoptimized)", STUCK_AFTER_S)
         self.stuck_killed += 1
-        self._proc = None
-        self._stop(proc)
-        self._fail_pending()
+        self._drop(proc)
 
     def _gone(self, proc: asyncio.subprocess.Process) -> None:
         """The decider ended (or is being stopped): its jobs are forwarded untouched; the next starts another."""
         if self._proc is not proc:
             return
-        self._proc = None
-        self._stop(proc)
-        self._fail_pending()
+        self._drop(proc)
         self._died()
 
     def _died(self) -> None:
@@ -273,15 +268,20 @@ class ProcessWorker:
             self.fallback = Worker(self.max_queued)
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
+        proc = self._proc
         if self._reader is not None:
             self._reader.cancel()
             self._reader = None
-        self._fail_pending()
-        if proc is not None:
-            self._stop(proc)
+        self._drop(proc)
         if self.fallback is not None:
             self.fallback.close()
+
+    def _drop(self, proc: asyncio.subprocess.Process | None) -> None:
+        """Stop this decider and fail the jobs it holds (their requests go out untouched)."""
+        self._proc = None
+        if proc is not None:
+            self._stop(proc)
+        self._fail_pending()
 
     def _fail_pending(self) -> None:
         self._busy_since = None

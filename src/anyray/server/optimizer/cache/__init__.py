@@ -14,6 +14,7 @@ import orjson
 
 from anyray.server.optimizer.cache.backends import Backend, open_backend
 from anyray.server.optimizer.cache.crypto import Sealer
+from anyray.server.optimizer.handles import handle_of
 
 __all__ = ["Backend", "ResponseCache", "Sealer", "Stash", "canonical", "open_backend"]
 
@@ -120,7 +121,7 @@ class Stash:
         self._team_ids: dict[str, str] = {}  # a team's part of the key: an HMAC per stored piece before
 
     def handle_for(self, content: str) -> str:
-        return "h_" + self.sealer.mac(content.encode())[:16]
+        return handle_of(self.sealer.id_key, content)
 
     def _key(self, handle: str, team: str | None) -> str:
         team = team or DEFAULT_TEAM
