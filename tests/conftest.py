@@ -7,6 +7,7 @@ by `anyray.testing.FakeUpstream` (Anthropic, Vertex AI, OpenAI, Google's token e
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -26,6 +27,10 @@ from tests.logscan import pytest_configure, pytest_sessionfinish  # noqa: F401 -
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "node"
+
+# The CLI's consoles read COLUMNS once, when their module is imported; a width inherited from the runner
+# (xdist's workers set 80) would then hold for every later invocation, whatever width a test asks for.
+os.environ.pop("COLUMNS", None)
 
 ANTHROPIC_KEY = "sk-ant-api03-gatewaykey-0000000000000000000000000000000000000000-AAAA"
 CLIENT_KEY = "sk-ant-client-key-that-must-never-go-upstream-BBBB"

@@ -11,6 +11,10 @@ A pytest plugin (its hooks are imported by tests/conftest.py, so it runs for any
 - at the end of the session, any of them found in a captured line fails the run, with the lines listed
   (the value itself shortened in the report).
 
+Under pytest-xdist (the suite runs in worker processes) each worker scans its own lines at its end and
+hands the result to the controller (`workeroutput`), which reports them all and fails the run: a
+leak in a worker must fail the run as it does in one process.
+
 Out of scope, by design: the test clients' own loggers (anthropic, openai, httpx, httpcore: the caller's
 side, which logs its own request at DEBUG), set to WARNING here; and subprocesses' output.
 """
@@ -119,7 +123,24 @@ def _register_created_keys() -> None:
     KeyStore.create = recording_create  # type: ignore[method-assign]
 
 
+class _FromWorkers:
+    """The controller's side under xdist: collects each worker's scan as the worker finishes."""
+
+    def __init__(self) -> None:
+        self.scans: list[dict[str, object]] = []
+
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        scan = getattr(node, "workeroutput", {}).get("logscan")
+        if scan is not None:
+            self.scans.append(scan)
+
+
+_WORKERS = _FromWorkers()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workeroutput"):
+        config.pluginmanager.register(_WORKERS, "logscan-workers")
     _register_created_keys()
     root = logging.getLogger()
     root.addHandler(CAPTURE)
@@ -135,16 +156,26 @@ def _short(value: str) -> str:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     values = collected()
-    hits = CAPTURE.find(values)
+    found = [(_short(value), line.replace(value, "<<HERE>>")[:400]) for value, line in CAPTURE.find(values)]
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller reports and fails the run
+        worker_output["logscan"] = {"lines": len(CAPTURE.lines), "values": len(values), "hits": found}
+        return
+    scans = [{"lines": len(CAPTURE.lines), "values": len(values), "hits": found}, *_WORKERS.scans]
+    hits = [tuple(hit) for scan in scans for hit in scan["hits"]]  # type: ignore[attr-defined]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not hits:
         if reporter is not None:
+            lines_seen = sum(int(scan["lines"]) for scan in scans)  # type: ignore[call-overload]
+            values_seen = max(int(scan["values"]) for scan in scans)  # type: ignore[call-overload]
+            where = f" over {len(scans) - 1} workers" if len(scans) > 1 else ""
             reporter.write_line("")
-            reporter.write_line(f"log scan: {len(CAPTURE.lines)} log lines, {len(values)} secrets/prompts, none found")
+            reporter.write_line(f"log scan: {lines_seen} log lines{where}, up to {values_seen} secrets/prompts, "
+                                "none found")
         return
     lines = [f"log scan: {len(hits)} log line(s) hold a test secret or prompt text:"]
-    for value, line in hits[:50]:
-        lines.append(f"  [{_short(value)}] {line.replace(value, '<<HERE>>')[:400]}")
+    for short, line in hits[:50]:
+        lines.append(f"  [{short}] {line}")
     report = "\n".join(lines)
     if reporter is not None:
         reporter.write_line("")

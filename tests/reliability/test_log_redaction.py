@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -123,3 +124,35 @@ def test_the_scan_collects_secret_and_prompt_constants():
     values = logscan.collected()
     assert {ANTHROPIC_KEY, CLIENT_KEY, GATEWAY_KEY, GOOGLE_TOKEN} <= values
     assert test_store_faults.PROMPT in values
+
+
+LEAKING_TEST = """
+import logging
+
+LEAKED_SECRET_KEY = "sk-ant-api03-leaked-in-a-worker-0000000000000000"
+
+
+def test_logs_a_secret():
+    logging.getLogger("anyray.gateway").info("forwarding %s", LEAKED_SECRET_KEY)
+"""
+
+
+@pytest.mark.parametrize("spread", [["-p", "no:xdist"], ["-n", "2"]], ids=["one process", "xdist workers"])
+def test_a_leak_fails_the_run_in_one_process_and_in_xdist_workers(tmp_path, spread):
+    """The suite runs in xdist workers: a secret a worker logs must fail the whole run, not only the worker's
+    own (unreported) session. A throwaway project holding the real plugin and one leaking test."""
+    project = tmp_path / "tests"
+    project.mkdir()
+    (project / "__init__.py").write_text("")
+    shutil.copy(logscan.__file__, project / "logscan.py")
+    (project / "conftest.py").write_text("from tests.logscan import pytest_configure, pytest_sessionfinish  # noqa\n")
+    (project / "test_leak.py").write_text(LEAKING_TEST)
+    (project / "test_clean.py").write_text("def test_nothing_logged():\n    assert True\n")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *spread, "tests"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert "2 passed" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout
+    assert "log scan: 1 log line(s) hold a test secret" in result.stdout
+    assert "anyray.gateway INFO forwarding <<HERE>>" in result.stdout
+    assert "leaked-in-a-worker" not in result.stdout  # the report shortens the value it found
