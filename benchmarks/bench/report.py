@@ -98,15 +98,20 @@ def print_report(console: Console, cells: list[Cell], comparisons: list[Comparis
 
 
 def print_hol(console: Console, cells: list[HolCell]) -> None:
-    """The small call's latency alone and beside the big requests, per target."""
+    """The small call's latency alone and beside the big requests, per target; and the big requests' own,
+    with what the target adds to them over the direct upstream's in the same run."""
+    direct = next((c for c in cells if c.target == "direct"), None)
     t = Table(title="head-of-line: a small call while big requests are optimized", title_justify="left")
     for name in ("target", "beside", "clients", "pause s", "quiet p50", "quiet p99", "busy p50", "busy p99", "+p50",
-                 "+p99", "big done", "errors"):
+                 "+p99", "big p50", "big p99", "big +p50", "big +p99", "big done", "errors"):
         t.add_column(name, justify="left" if name in ("target", "beside") else "right")
     for c in cells:
+        over = direct is not None and c is not direct
         t.add_row(c.target, c.background, str(c.connections), f"{c.interval_s:g}", _ms(c.quiet_p50_ms),
                   _ms(c.quiet_p99_ms), _ms(c.busy_p50_ms), _ms(c.busy_p99_ms), _ms(c.added_p50_ms), _ms(c.added_p99_ms),
-                  str(c.background_done), str(c.probe_errors + c.background_errors))
+                  _ms(c.big_p50_ms), _ms(c.big_p99_ms), _ms(c.big_p50_ms - direct.big_p50_ms if over else None),
+                  _ms(c.big_p99_ms - direct.big_p99_ms if over else None), str(c.background_done),
+                  str(c.probe_errors + c.background_errors))
     console.print(t)
 
 

@@ -142,6 +142,7 @@ def test_the_big_workloads_and_the_head_of_line_pass_run_without_an_error(tmp_pa
         assert cell["probes"] == 40 and cell["probe_errors"] == 0 and cell["background_errors"] == 0, cell
         assert cell["background_done"] >= 2, cell  # the big requests did run beside the probes
         assert cell["added_p99_ms"] == round(cell["busy_p99_ms"] - cell["quiet_p99_ms"], 3)
+        assert 0 < cell["big_p50_ms"] <= cell["big_p99_ms"], cell  # the big requests' own latency, measured
     # then 60 streams held open 4 s each, on a stack of their own: all answered, two descriptors each in anyray
     streams = {c["target"]: c for c in report["streams"]}
     assert set(streams) == {"direct", "anyray"}
