@@ -128,6 +128,10 @@ async def _measure(target: Target, small: Scenario, big: Scenario, probes: int, 
                    interval_s: float) -> HolCell:
     sreq = small.direct if target.name == "direct" else small.client
     await drive(target.url + sreq.path, sreq.body, sreq.headers, 200, 1)  # warm
+    # and the big requests: the decider's start and the first turns' whole-session work are a process's
+    # first seconds, not the steady state this measures
+    breq = big.direct if target.name == "direct" else big.client
+    await drive(target.url + breq.path, breq.body, breq.headers, 4 * connections, connections, big.fresh)
     quiet = await _probes(target, small, probes, PROBE_PAUSE_S)
     done = asyncio.Event()
     counted = LoadResult(requests=0, elapsed_s=0.0)

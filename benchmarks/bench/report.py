@@ -30,7 +30,7 @@ def table(cells: list[Cell], comparisons: list[Comparison], title: str) -> Table
                           ("req/s", "right"), ("x direct", "right"), ("x LiteLLM", "right"), ("p50 ms", "right"),
                           ("p90 ms", "right"), ("p99 ms", "right"), ("+p50", "right"), ("+p99", "right"),
                           ("TTFB p50", "right"), ("TTFB p99", "right"), ("RSS MB", "right"), ("CPU %", "right"),
-                          ("CPU us/req", "right"),
+                          ("CPU us/req", "right"), ("decision ms", "right"),
                           ("errors", "right")):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     for c in cells:
@@ -43,7 +43,7 @@ def table(cells: list[Cell], comparisons: list[Comparison], title: str) -> Table
             _ms(cmp.added_p50_ms) if cmp else "-", _ms(cmp.added_p99_ms) if cmp else "-",
             _ms(c.ttfb_p50_ms), _ms(c.ttfb_p99_ms),
             "-" if c.rss_mb is None else f"{c.rss_mb:.0f}", "-" if c.cpu_pct is None else f"{c.cpu_pct:.0f}",
-            "-" if c.cpu_us_per_request is None else f"{c.cpu_us_per_request:.0f}",
+            "-" if c.cpu_us_per_request is None else f"{c.cpu_us_per_request:.0f}", _ms(c.decision_ms),
             str(c.errors) if not c.errors else f"[red]{c.errors}[/]",
         )
     return t

@@ -53,6 +53,7 @@ class Cell:
     rss_mb: float | None = None
     cpu_pct: float | None = None
     cpu_us_per_request: float | None = None  # the target's CPU time per answered request: steadier than req/s
+    decision_ms: float | None = None  # the mean wait for the optimizer's decision, from the gateway's /metrics
     rounds_rps: list[float] | None = None  # with --rounds: every round's req/s (the cell is the median round)
 
 
@@ -109,6 +110,7 @@ def measure(target: Target, scenario: Scenario, connections: int, opts: Options)
     requests = min(opts.requests, 300) if slow else opts.requests
     if opts.warmup:
         _builtin(target, scenario, connections, min(opts.warmup, 50) if slow else opts.warmup)
+    decided = target.decisions()
     before = target.usage()
     if opts.generator == "wrk":
         w = run_wrk(target.url + req.path, req.body, req.headers, connections, opts.duration_s)
@@ -134,6 +136,8 @@ def measure(target: Target, scenario: Scenario, connections: int, opts: Options)
     cell.cpu_pct = cpu_percent(before, after)
     if before is not None and after is not None and cell.requests:
         cell.cpu_us_per_request = round((after.cpu_s - before.cpu_s) / cell.requests * 1e6, 1)
+    if decided is not None and (now := target.decisions()) is not None and now[0] > decided[0]:
+        cell.decision_ms = round((now[1] - decided[1]) / (now[0] - decided[0]) * 1000, 3)
     if scenario.stream and cell.ttfb_p50_ms is None:  # wrk cannot see the first byte: a built-in pass for it
         r = _builtin(target, scenario, connections, requests)
         _set_ttfb(cell, r, "builtin")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.bench.procs import Child, Usage, free_port
 from benchmarks.bench.scenarios import CLIENT_KEY, MODEL
@@ -36,6 +37,25 @@ class Target:
 
     def usage(self) -> Usage | None:
         return self.process.usage() if self.process is not None else None
+
+    def decisions(self) -> tuple[float, float] | None:
+        """(count, seconds) of the optimizer decisions the gateway waited for, read off its /metrics
+        (anyray_optimizer_decision_seconds, every outcome); None for a target that is not an anyray gateway."""
+        if not self.name.startswith("anyray"):
+            return None
+        try:
+            text = httpx.get(self.url + "/metrics", timeout=10, headers={"authorization": f"Bearer {CLIENT_KEY}"}).text
+        except httpx.HTTPError:
+            return None
+        count = seconds = 0.0
+        for family in text_string_to_metric_families(text):
+            if family.name == "anyray_optimizer_decision_seconds":
+                for sample in family.samples:
+                    if sample.name.endswith("_count"):
+                        count += sample.value
+                    elif sample.name.endswith("_sum"):
+                        seconds += sample.value
+        return count, seconds
 
 
 def litellm_installed() -> bool:

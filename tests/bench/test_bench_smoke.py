@@ -21,7 +21,7 @@ REQUESTS = 200
 CELL_FIELDS = {
     "scenario", "target", "connections", "generator", "requests", "ok", "errors", "statuses", "elapsed_s", "rps",
     "p50_ms", "p90_ms", "p99_ms", "ttfb_generator", "ttfb_p50_ms", "ttfb_p90_ms", "ttfb_p99_ms", "rss_mb", "cpu_pct",
-    "cpu_us_per_request", "rounds_rps",
+    "cpu_us_per_request", "decision_ms", "rounds_rps",
 }
 COMPARISON_FIELDS = {
     "scenario", "target", "connections", "rps_ratio", "added_p50_ms", "added_p90_ms", "added_p99_ms",
@@ -136,6 +136,9 @@ def test_the_big_workloads_and_the_head_of_line_pass_run_without_an_error(tmp_pa
     assert all(c["errors"] == 0 and c["ok"] == 30 for c in report["cells"])
     stream = next(c for c in report["cells"] if c["scenario"] == "claude_code" and c["target"] == "anyray")
     assert stream["ttfb_p50_ms"] is not None  # a streamed turn: its first byte is measured
+    for cell in report["cells"]:  # the optimizer's decision, read off the gateway's /metrics, per request
+        assert (cell["decision_ms"] is None) == (cell["target"] == "direct"), cell
+        assert cell["target"] == "direct" or 0 < cell["decision_ms"] < cell["p99_ms"], cell
     hol = {c["target"]: c for c in report["head_of_line"]}
     assert set(hol) == {"direct", "anyray"}
     for cell in hol.values():

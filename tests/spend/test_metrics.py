@@ -59,6 +59,11 @@ def test_metrics_count_requests_tokens_and_cost(fake, sa_key_file, start_gateway
     assert value(samples, "anyray_cost_micro_usd_total", **used) == vertex_cost
     haiku = {"dialect": "anthropic", "provider": "anthropic", "model": "claude-haiku-4-5", "status": "200"}
     assert value(samples, "anyray_requests_total", **haiku) == 1
+    # every call waited for the (in-process) optimizer's decision: three answered, timed, none failed open
+    assert value(samples, "anyray_optimizer_decision_seconds_count", outcome="answered") == 3
+    assert 0 < value(samples, "anyray_optimizer_decision_seconds_sum", outcome="answered") < 3 * 0.8
+    assert value(samples, "anyray_optimizer_decision_seconds_bucket", outcome="answered", le="+Inf") == 3
+    assert value(samples, "anyray_optimizer_decision_seconds_count", outcome="fail_open") == 0
 
 
 def _closed_port() -> int:
@@ -80,6 +85,8 @@ def test_metrics_count_fail_opens_and_upstream_fallbacks(fake, sa_key_file, star
     assert message.content[0].text
     samples = scrape(gw.url)
     assert value(samples, "anyray_optimizer_fail_open_total", dialect="anthropic") == 1
+    assert value(samples, "anyray_optimizer_decision_seconds_count", outcome="fail_open") == 1
+    assert value(samples, "anyray_optimizer_decision_seconds_count", outcome="answered") == 0
     assert value(samples, "anyray_upstream_retries_total", provider="vertex", reason="retry_529") == 2
     assert value(samples, "anyray_upstream_retries_total", provider="vertex", reason="fallback_529") == 1
     labels = {"dialect": "anthropic", "provider": "anthropic", "model": "claude-opus-4-1", "status": "200"}

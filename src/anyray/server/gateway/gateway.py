@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -150,7 +151,10 @@ class Gateway:
         route_info = {"provider": target.provider, "model": target.model, "wire": self.speaks[target.key]}
         team = self.authenticated_team(headers)
         message = build_message(call.endpoint, payload, route_info, call.metadata, headers, True, kinds, team)
+        started = time.perf_counter()
         outcome = await self.optimizer.optimize(message)
+        self.metrics.decision.child("answered" if outcome is not None else "fail_open").observe(
+            time.perf_counter() - started)
         if outcome is None:
             call.fail_open = True
             call.optimization = {"status": "fail_open", "applied": [], "skipped": [], "preserved": []}

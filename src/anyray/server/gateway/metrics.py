@@ -20,6 +20,9 @@ from anyray.store.records import SpendRecord
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 TTFB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# a decision is a fraction of a millisecond on a short request, milliseconds on an agent's turn, and ends at
+# the budget (optimizer.budget_ms, 800 by default)
+DECISION_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.8, 1, 2.5)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -58,7 +61,12 @@ class GatewayMetrics:
                                     ["provider", "model", "kind"])
         self.cost = CounterFamily("anyray_cost_micro_usd", "Cost of the answered requests, in micro-dollars.",
                                   ["provider", "model"])
-        r.register(Tallies(self.requests, self.latency, self.ttfb, self.tokens, self.cost))
+        self.decision = HistogramFamily(
+            "anyray_optimizer_decision_seconds",
+            "Time a request waited for the optimizer's decision (within optimizer.budget_ms), by outcome: "
+            "answered, or fail_open (forwarded untouched: timeout, error, open breaker).",
+            ["outcome"], DECISION_BUCKETS)
+        r.register(Tallies(self.requests, self.latency, self.ttfb, self.tokens, self.cost, self.decision))
         self.savings = Counter(
             "anyray_savings_micro_usd",
             "Estimated optimizer savings, in micro-dollars.",
