@@ -173,3 +173,50 @@ def test_the_optimizers_decider_process_ends_with_anyray_up(tmp_path, how):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("command", [["up"], ["serve", "gateway"], ["serve", "optimizer"]], ids=" ".join)
+def test_a_server_starts_its_decider_before_the_first_long_request(tmp_path, command):
+    """A new replica's first long requests find the decider running: it starts once the server listens, not
+    when the first long request arrives (its imports were ~0.5 s of that request's budget)."""
+    port, opt_port, closed = _free_port(), _free_port(), _free_port()
+    config = tmp_path / "anyray.yaml"
+    config.write_text(
+        f"providers: {{anthropic: {{base_url: 'http://127.0.0.1:{closed}', api_key: sk-ant-test-0000000000005678}}}}\n")
+    argv = [*command, "--config", str(config), "--port", str(port)]
+    if command == ["up"]:
+        argv += ["--optimizer-port", str(opt_port)]
+    proc = subprocess.Popen([sys.executable, "-m", "anyray", *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=_env())
+    health = f"http://127.0.0.1:{port}/healthz"
+    try:
+        _wait_for_output(proc, "Ctrl-C" if command == ["up"] else "listening on")
+        worker: dict = {}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # no request sent: the decider starts on its own
+            body = httpx.get(health, timeout=5).json()
+            worker = body["worker"] if command == ["serve", "optimizer"] else body["optimizer"]["worker"]
+            if worker.get("pid"):
+                break
+            time.sleep(0.05)
+        assert worker.get("mode") == "process" and worker.get("pid"), worker
+        assert _alive(worker["pid"])
+        assert b"anyray.server.optimizer.decider" in Path(f"/proc/{worker['pid']}/cmdline").read_bytes()
+        if command != ["serve", "optimizer"]:  # the first long request is decided by that decider, no other
+            log = "\n".join(f"2026-12-07T10:00:{i % 60:02d}Z INFO worker-{i % 4} job {i} ok" for i in range(400))
+            content = [{"type": "text", "text": log}, {"type": "text", "text": "job 7?"}]
+            answer = httpx.post(f"http://127.0.0.1:{port}/v1/messages", timeout=20, json={
+                "model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": content}]})
+            assert answer.status_code == 502  # nothing listens upstream; the optimizer decided before that
+            after = httpx.get(health, timeout=5).json()["optimizer"]["worker"]
+            assert (after["pid"], after["deaths"]) == (worker["pid"], 0), after
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while _alive(worker["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker["pid"])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -58,16 +58,22 @@ def serve(
         from anyray.server.gateway.app import create_gateway_app
         from anyray.server.gateway.gateway import Gateway, default_optimizer_client
 
-        app = create_gateway_app(config, Gateway(config, optimizer_client=default_optimizer_client(config, None)))
+        gateway = Gateway(config, optimizer_client=default_optimizer_client(config, None))
+        app = create_gateway_app(config, gateway)
         detail = f"optimizer {config.optimizer.url or 'in-process'}" if config.optimizer.enabled else "optimizer off"
+        warm = gateway.warm
     else:
         from anyray.server.optimizer.app import create_optimizer_app
+        from anyray.server.optimizer.engine import Optimizer
 
-        app = create_optimizer_app()
+        optimizer = Optimizer()
+        app = create_optimizer_app(optimizer)
         detail = "credential-free"
+        warm = optimizer.warm
 
     async def started() -> None:
         print(f"anyray {role.value} listening on {settings.host}:{settings.port} ({detail})", flush=True)
+        await warm()
 
     try:
         run(serve_stack([(app, settings.host, settings.port)], on_started=started))

@@ -127,6 +127,7 @@ def up(
 
     async def started() -> None:
         print_banner(config, gateway, token_source=token_source)
+        await gateway.warm()
 
     try:
         run(serve_stack(servers, on_started=started))

@@ -123,6 +123,11 @@ class Gateway:
         if self.optimizer:
             await self.optimizer.start()
 
+    async def warm(self) -> None:
+        """Once the server listens: the in-process optimizer's decider starts now, not at the first long request."""
+        if self.optimizer:
+            await self.optimizer.warm()
+
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.providers.values()), return_exceptions=True)
         if self.optimizer:

@@ -151,6 +151,9 @@ class OptimizerClient:
     async def start(self) -> None:
         pass
 
+    async def warm(self) -> None:
+        """Once the server listens: what would otherwise start at the first request (see the in-process one)."""
+
     async def close(self) -> None:
         if self._background:
             await asyncio.wait(self._background, timeout=self.budget_s)
@@ -303,6 +306,9 @@ class InProcessOptimizerClient(OptimizerClient):
 
     async def start(self) -> None:
         await self.optimizer.start()
+
+    async def warm(self) -> None:
+        await self.optimizer.warm()
 
     async def close(self) -> None:
         await super().close()

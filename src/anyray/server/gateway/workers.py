@@ -115,6 +115,7 @@ def _worker(config: Config, metrics_dir: Path) -> Callable[[int, socket.socket, 
             os.write(ready_fd, b"1")
             os.close(ready_fd)
             tasks.append(asyncio.create_task(_flush(shared, gateway.metrics.registry)))
+            await gateway.warm()
 
         settings = config.gateway
         run(serve_stack([(app, settings.host, settings.port)], on_started=started, sockets=[sock],

@@ -78,6 +78,18 @@ class Optimizer:
                                      self.config.optimizer.settings_refresh_s)
         await self.shared.start()
 
+    async def warm(self) -> None:
+        """For a server once it listens (`anyray up`, `anyray serve`): started, and its decider starting in
+        the background, so its first long requests do not wait for it. Not done by `start`, which every
+        script and test calls: a decider is a process (~35 MB) each. Never fails the server: a store that
+        cannot be reached yet is logged, and the first request tries again."""
+        try:
+            await self.start()
+        except Exception as exc:
+            log.warning("the optimizer could not start ahead of its first request: %s", type(exc).__name__)
+            return
+        self.worker.warm()
+
     async def close(self) -> None:
         self.worker.close()
         if isinstance(self.worker, ProcessWorker):

@@ -95,10 +95,19 @@ class Worker:
     def status(self) -> dict[str, Any]:
         return {"mode": "thread", "busyRefused": self.busy_refused}
 
+    def warm(self) -> None:
+        """Nothing to start ahead: the thread starts with its first piece of work, in microseconds."""
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    """A start nobody awaits: its failure was logged where it happened, and is not reported again."""
+    if not done.cancelled():
+        done.exception()
 
 
 # what the decider may see of the environment: enough to run Python, never a credential of the gateway's
@@ -142,6 +151,14 @@ class ProcessWorker:
         return {"mode": "process" if self.fallback is None else "thread", "pid": self.pid, "deaths": self.deaths,
                 "stuckKilled": self.stuck_killed, "busyRefused": busy}
 
+    def warm(self) -> None:
+        """Start the decider now, in the background, rather than at the first long request: a server's first
+        requests after a start (a deploy, a new replica) then find it running instead of waiting for its
+        imports (~0.5 s here, more on a cold disk, and inside their budget). A start that fails is logged and
+        counted as at a request; the next long request tries again."""
+        if self._proc is None and self._starting is None and self.fallback is None and self.id_key is not None:
+            self._started().add_done_callback(_retrieved)
+
     async def apply(self, steps: list[Step], request: dict[str, Any], ctx: Context) -> Outcome:
         if self._proc is not None and self._loop is not asyncio.get_running_loop():
             self._retire(self._proc)
@@ -176,14 +193,14 @@ class ProcessWorker:
             self._wired = (steps, orjson.dumps(wire_steps(steps)))
         return self._wired[1]
 
-    async def _started(self) -> asyncio.subprocess.Process:
+    def _started(self) -> asyncio.Future[asyncio.subprocess.Process]:
         """The decider, started once however many requests arrive while it starts; a caller whose budget
         ends meanwhile does not stop the start (shielded) for the others."""
         starting = self._starting
         if starting is None or starting.get_loop() is not asyncio.get_running_loop():
             starting = self._starting = asyncio.ensure_future(self._start())
             starting.add_done_callback(self._start_ended)
-        return await asyncio.shield(starting)
+        return asyncio.shield(starting)
 
     def _start_ended(self, done: asyncio.Future[asyncio.subprocess.Process]) -> None:
         if self._starting is done:
