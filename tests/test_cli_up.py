@@ -143,6 +143,23 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _ask_about_a_long_log(port: int) -> httpx.Response:
+    """A long text, which the optimizer's decider decides; nothing listens upstream, so a 502 after that."""
+    log = "\n".join(f"2026-12-07T10:00:{i % 60:02d}Z INFO worker-{i % 4} job {i} ok" for i in range(400))
+    content = [{"type": "text", "text": log}, {"type": "text", "text": "job 7?"}]
+    return httpx.post(f"http://127.0.0.1:{port}/v1/messages", timeout=20, json={
+        "model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": content}]})
+
+
+def _stop_and_see_the_decider_end(proc: subprocess.Popen[str], how: int, decider: int) -> None:
+    proc.send_signal(how)
+    proc.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while _alive(decider) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(decider)
+
+
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
 def test_the_optimizers_decider_process_ends_with_anyray_up(tmp_path, how):
     """A long text is decided in the optimizer's decider process; Ctrl-C or a kill of `anyray up` (an OOM kill,
@@ -156,19 +173,10 @@ def test_the_optimizers_decider_process_ends_with_anyray_up(tmp_path, how):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())
     try:
         _wait_for_output(proc, "Ctrl-C")
-        log = "\n".join(f"2026-12-07T10:00:{i % 60:02d}Z INFO worker-{i % 4} job {i} ok" for i in range(400))
-        content = [{"type": "text", "text": log}, {"type": "text", "text": "job 7?"}]
-        answer = httpx.post(f"http://127.0.0.1:{gw_port}/v1/messages", timeout=20, json={
-            "model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": content}]})
-        assert answer.status_code == 502  # nothing listens upstream; the optimizer decided before that
+        assert _ask_about_a_long_log(gw_port).status_code == 502  # nothing upstream; the optimizer decided first
         worker = httpx.get(f"http://127.0.0.1:{gw_port}/healthz").json()["optimizer"]["worker"]
         assert worker["mode"] == "process" and _alive(worker["pid"])
-        proc.send_signal(how)
-        proc.wait(timeout=20)
-        deadline = time.monotonic() + 10
-        while _alive(worker["pid"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(worker["pid"])
+        _stop_and_see_the_decider_end(proc, how, worker["pid"])
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -203,19 +211,10 @@ def test_a_server_starts_its_decider_before_the_first_long_request(tmp_path, com
         assert _alive(worker["pid"])
         assert b"anyray.server.optimizer.decider" in Path(f"/proc/{worker['pid']}/cmdline").read_bytes()
         if command != ["serve", "optimizer"]:  # the first long request is decided by that decider, no other
-            log = "\n".join(f"2026-12-07T10:00:{i % 60:02d}Z INFO worker-{i % 4} job {i} ok" for i in range(400))
-            content = [{"type": "text", "text": log}, {"type": "text", "text": "job 7?"}]
-            answer = httpx.post(f"http://127.0.0.1:{port}/v1/messages", timeout=20, json={
-                "model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": content}]})
-            assert answer.status_code == 502  # nothing listens upstream; the optimizer decided before that
+            assert _ask_about_a_long_log(port).status_code == 502
             after = httpx.get(health, timeout=5).json()["optimizer"]["worker"]
             assert (after["pid"], after["deaths"]) == (worker["pid"], 0), after
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
-        deadline = time.monotonic() + 10
-        while _alive(worker["pid"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(worker["pid"])
+        _stop_and_see_the_decider_end(proc, signal.SIGINT, worker["pid"])
     finally:
         if proc.poll() is None:
             proc.kill()

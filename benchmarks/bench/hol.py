@@ -22,10 +22,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httptools
-
 from benchmarks.bench.big import NONCE
-from benchmarks.bench.loadgen import LoadResult, Sample, _connect, build_request, drive
+from benchmarks.bench.loadgen import LoadResult, Sample, _connect, build_request, drive, timed_send
 from benchmarks.bench.scenarios import SCENARIOS, Scenario
 from benchmarks.bench.stack import Target
 
@@ -80,19 +78,8 @@ async def _background(target: Target, big: Scenario, done: asyncio.Event, connec
         try:
             while not done.is_set():
                 request = raw.replace(NONCE, b"%012d" % next(numbers)) if big.fresh else raw
-                started = time.perf_counter()
                 out.requests += 1
-                try:
-                    status = await conn.send(request)
-                except (OSError, httptools.HttpParserError):
-                    out.errors += 1
-                    if conn.transport is not None:
-                        conn.transport.close()
-                    conn = await _connect(host, port)
-                    continue
-                out.samples.append(Sample(time.perf_counter() - started, 0.0))
-                out.statuses[status] += 1
-                out.errors += status != 200
+                conn = await timed_send(conn, request, host, port, out)
                 await asyncio.sleep(interval_s)
         finally:
             if conn.transport is not None:
@@ -141,7 +128,8 @@ async def _measure(target: Target, small: Scenario, big: Scenario, probes: int, 
     done.set()
     await background
     return HolCell(target.name, big.name, connections, interval_s, probes, _q(quiet, 0.5), _q(quiet, 0.99),
-                   _q(busy, 0.5), _q(busy, 0.99), counted.requests, counted.errors,
+                   _q(busy, 0.5), _q(busy, 0.99), counted.requests,
+                   counted.errors + sum(n for status, n in counted.statuses.items() if status != 200),
                    quiet.requests - quiet.statuses.get(200, 0) + busy.requests - busy.statuses.get(200, 0),
                    _q(counted, 0.5), _q(counted, 0.99))
 

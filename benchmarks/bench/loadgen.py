@@ -89,6 +89,23 @@ async def _connect(host: str, port: int) -> _Client:
     return client
 
 
+async def timed_send(client: _Client, request: bytes, host: str, port: int, result: LoadResult) -> _Client:
+    """One request on `client`, its time and status counted in `result`. A connection that breaks is an error
+    and is replaced: the connection to use next is returned."""
+    started = time.perf_counter()
+    try:
+        status = await client.send(request)
+    except (OSError, httptools.HttpParserError):
+        result.errors += 1
+        if client.transport is not None:
+            client.transport.close()
+        return await _connect(host, port)
+    ended = time.perf_counter()
+    result.statuses[status] += 1
+    result.samples.append(Sample(ended - started, (client.first_body or ended) - started))
+    return client
+
+
 async def drive(url: str, body: bytes, headers: dict[str, str], requests: int, connections: int,
                 fresh: bool = False) -> LoadResult:
     """Send `requests` POSTs over `connections` keep-alive connections; every one is measured. `fresh`: the
@@ -107,18 +124,7 @@ async def drive(url: str, body: bytes, headers: dict[str, str], requests: int, c
             while remaining > 0:
                 remaining -= 1
                 request = raw.replace(NONCE, b"%012d" % next(sent)) if fresh else raw
-                started = time.perf_counter()
-                try:
-                    status = await client.send(request)
-                except (OSError, httptools.HttpParserError):
-                    result.errors += 1
-                    if client.transport is not None:
-                        client.transport.close()
-                    client = await _connect(host, port)
-                    continue
-                ended = time.perf_counter()
-                result.statuses[status] += 1
-                result.samples.append(Sample(ended - started, (client.first_body or ended) - started))
+                client = await timed_send(client, request, host, port, result)
         finally:
             if client.transport is not None:
                 client.transport.close()
