@@ -6,10 +6,12 @@ by `anyray.testing.FakeUpstream` (Anthropic, Vertex AI, OpenAI, Google's token e
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import yaml
 from anyray.config import load_config
 from anyray.server.gateway.app import create_gateway_app
 from anyray.server.gateway.gateway import Gateway, default_optimizer_client
+from anyray.server.optimizer.worker import ProcessWorker
 from anyray.testing import FakeUpstream, make_service_account_key
 from tests import logscan
 from tests.kit import ServerThread
@@ -97,6 +100,21 @@ class RunningGateway:
         self.url = server.url
 
 
+def _warmed(server: ServerThread, gateway: Gateway, timeout_s: float = 30.0) -> None:
+    """As a server does once it listens: the in-process optimizer's decider started (`Gateway.warm`), and
+    here also waited for, so a test's first long request meets a running decider, as a served replica's does,
+    rather than its start racing the 800 ms budget on a machine busy with the other test worker."""
+    assert server.loop is not None
+    asyncio.run_coroutine_threadsafe(gateway.warm(), server.loop).result(timeout_s)
+    client = gateway.optimizer
+    worker = getattr(getattr(client, "optimizer", None), "worker", None)
+    if not isinstance(worker, ProcessWorker):
+        return
+    deadline = time.monotonic() + timeout_s
+    while worker.pid is None and worker.fallback is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def start_gateway(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], RunningGateway]]:
     """Write the config as anyray.yaml, load it the way `anyray up` does, serve the gateway."""
@@ -109,6 +127,7 @@ def start_gateway(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Running
         gateway = Gateway(config, optimizer_client=default_optimizer_client(config, None))
         server = ServerThread(create_gateway_app(config, gateway), production=True).start()
         running.append(server)
+        _warmed(server, gateway)
         return RunningGateway(server, gateway)
 
     yield start
